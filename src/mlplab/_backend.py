@@ -1,0 +1,317 @@
+"""Array backends: NumPy (default), PyTorch and JAX, behind the array API.
+
+The math modules never import a framework. They take ``xp = namespace(x)``
+(``array_api_compat.array_namespace``) and use it. This module is the one place
+that knows the frameworks: importing them lazily, choosing devices and dtypes,
+moving arrays between them, and running the training loop (a plain Python loop
+on NumPy and PyTorch; one ``jax.jit``-compiled ``lax.scan`` on JAX).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from .errors import ConfigError, DataError
+
+BACKENDS = ("numpy", "torch", "jax")
+DTYPES = ("float32", "float64")
+
+
+def namespace(*arrays):
+    """The array-API namespace of ``arrays`` (NumPy, PyTorch or JAX)."""
+    return array_namespace(*arrays)
+
+
+def is_available(backend: str) -> bool:
+    """Whether ``backend``'s framework is installed."""
+    module = {"numpy": "numpy", "torch": "torch", "jax": "jax"}[backend]
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def available_backends() -> list[str]:
+    """The backends whose framework imports here."""
+    return [b for b in BACKENDS if is_available(b)]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where arrays live: a framework, a dtype and a device.
+
+    ``device`` is ``None`` for the framework's default: CUDA for PyTorch when
+    present, the first JAX device (GPU when present), the CPU for NumPy.
+    """
+
+    name: str = "numpy"
+    dtype: str = "float32"
+    device: Any = None
+
+    @property
+    def xp(self):
+        """The array-API namespace of this backend."""
+        if self.name == "numpy":
+            import array_api_compat.numpy as xp
+        elif self.name == "torch":
+            import array_api_compat.torch as xp
+        else:
+            import jax.numpy as xp
+        return xp
+
+    def asarray(self, x, dtype: str | None = None):
+        """``x`` (NumPy, PyTorch, JAX array or nested lists) as this backend's array.
+
+        ``dtype`` defaults to the backend's float dtype; pass ``"int64"`` (etc.)
+        for labels.
+        """
+        dtype = dtype or self.dtype
+        if self.name == "numpy":
+            return np.asarray(to_numpy(x), dtype=dtype)
+        if self.name == "torch":
+            import torch
+
+            tdtype = getattr(torch, dtype)
+            if isinstance(x, torch.Tensor):
+                return x.detach().to(device=self.torch_device, dtype=tdtype)
+            return torch.as_tensor(np.asarray(to_numpy(x), dtype=dtype), device=self.torch_device)
+        import jax
+        import jax.numpy as jnp
+
+        if dtype == "float64":
+            jax.config.update("jax_enable_x64", True)
+        arr = jnp.asarray(to_numpy(x) if not _is_jax(x) else x, dtype=dtype)
+        return jax.device_put(arr, self.device) if self.device is not None else arr
+
+    @property
+    def torch_device(self):
+        import torch
+
+        if self.device is not None:
+            return torch.device(self.device)
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    def describe(self) -> str:
+        if self.name == "torch":
+            return f"torch ({self.torch_device}, {self.dtype})"
+        if self.name == "jax":
+            import jax
+
+            return f"jax ({jax.devices()[0].platform}, {self.dtype})"
+        return f"numpy (cpu, {self.dtype})"
+
+
+def get_backend(backend: str | Backend = "numpy", dtype: str = "float32", device=None) -> Backend:
+    """Resolve a backend name to a :class:`Backend`, with a clear error if unknown or missing."""
+    if isinstance(backend, Backend):
+        return backend
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"`backend` must be one of {', '.join(map(repr, BACKENDS))}; got {backend!r}."
+        )
+    if dtype not in DTYPES:
+        raise ConfigError(f"`dtype` must be one of {', '.join(map(repr, DTYPES))}; got {dtype!r}.")
+    if not is_available(backend):
+        raise ConfigError(
+            f"backend {backend!r} is not installed. Install it with "
+            f"`pip install 'mlplab[{backend}]'`, or use backend='numpy'."
+        )
+    return Backend(backend, dtype, device)
+
+
+def backend_of(x) -> str:
+    """The backend name of an array: 'numpy', 'torch' or 'jax'."""
+    module = type(x).__module__.split(".")[0]
+    if module == "torch":
+        return "torch"
+    if module in ("jax", "jaxlib"):
+        return "jax"
+    return "numpy"
+
+
+def _is_jax(x) -> bool:
+    return type(x).__module__.split(".")[0] in ("jax", "jaxlib")
+
+
+def to_numpy(x) -> np.ndarray:
+    """Any array (NumPy, PyTorch on any device, JAX, lists) as a NumPy array."""
+    if type(x).__module__.split(".")[0] == "torch":
+        return x.detach().cpu().numpy()
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        raise DataError(
+            "input holds Python objects (strings or mixed types), not numbers; "
+            "convert it to a numeric array first."
+        )
+    return arr
+
+
+def from_numpy_like(values: np.ndarray, like):
+    """``values`` as an array of the same framework (and device) as ``like``."""
+    kind = backend_of(like)
+    if kind == "torch":
+        import torch
+
+        return torch.as_tensor(values, device=like.device)
+    if kind == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(values)
+    return values
+
+
+# --- the training loop: how steps are iterated on each backend -------------
+
+
+def run_steps(backend: Backend, step_fn, params, opt_state, data, plan):
+    """Run the optimizer steps of ``plan``; return ``(params, opt_state, losses)``.
+
+    ``step_fn(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``
+    is one pure training step. ``data = (X, Y, sample_weight or None)`` on the
+    backend. ``plan`` is a :class:`StepPlan`: the batch indices, learning rate
+    and step number of each step. ``losses`` is a float64 NumPy array, one per step.
+
+    NumPy and PyTorch run a Python loop. JAX runs all steps of the plan as one
+    ``lax.scan`` inside one ``jax.jit``, compiled once per step function and
+    shape: the loop never returns to Python between steps.
+    """
+    if backend.name == "jax":
+        return _run_steps_jax(backend, step_fn, params, opt_state, data, plan)
+    X, Y, SW = data
+    to_index = _torch_index(backend) if backend.name == "torch" else (lambda i: i)
+    losses = []
+    for k in range(plan.n_steps):
+        idx = plan.batch(k)
+        if idx is None:  # full batch, no gather needed
+            xb, yb, wb = X, Y, SW
+        else:
+            idx = to_index(idx)
+            xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
+        params, opt_state, loss = step_fn(
+            params, opt_state, xb, yb, wb, float(plan.lrs[k]), int(plan.t[k])
+        )
+        losses.append(loss)
+    if backend.name == "torch":
+        import torch
+
+        values = torch.stack(losses).double().cpu().numpy()
+    else:
+        values = np.asarray([float(v) for v in losses], dtype=np.float64)
+    return params, opt_state, values
+
+
+def _torch_index(backend: Backend):
+    import torch
+
+    device = backend.torch_device
+    return lambda idx: torch.as_tensor(idx, device=device)
+
+
+class StepPlan:
+    """What each step of a run uses: batch indices, learning rate, step number.
+
+    ``batches`` is ``None`` (every step sees the whole data set) or a list of
+    index arrays, one per step (the last batch of an epoch may be shorter).
+    """
+
+    def __init__(self, batches, lrs: np.ndarray, t: np.ndarray):
+        self.batches = batches
+        self.lrs = lrs
+        self.t = t
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.lrs)
+
+    def batch(self, k: int):
+        return None if self.batches is None else self.batches[k]
+
+    def padded(self):
+        """`(n_steps, B)` indices and `(n_steps, B)` 0/1 mask, short batches padded.
+
+        A compiled scan needs every step to have the same shape; padded rows
+        get weight 0, so the weighted mean loss equals the short batch's mean.
+        """
+        size = max(len(b) for b in self.batches)
+        idx = np.zeros((self.n_steps, size), dtype=np.int32)
+        mask = np.zeros((self.n_steps, size), dtype=np.float64)
+        for k, b in enumerate(self.batches):
+            idx[k, : len(b)] = b
+            mask[k, : len(b)] = 1.0
+        return idx, mask
+
+
+def _run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
+    import jax.numpy as jnp
+
+    X, Y, SW = data
+    lrs = jnp.asarray(plan.lrs, dtype=backend.dtype)
+    ts = jnp.asarray(plan.t, dtype=jnp.int32)
+    if plan.batches is None:
+        run = _jax_full_batch_runner(step_fn)
+        params, opt_state, losses = run(params, opt_state, X, Y, SW, lrs, ts)
+    else:
+        idx, mask = plan.padded()
+        ragged = bool(mask.min() == 0)
+        weights = None
+        if ragged or SW is not None:
+            weights = jnp.asarray(mask, dtype=backend.dtype)
+        run = _jax_minibatch_runner(step_fn)
+        params, opt_state, losses = run(
+            params, opt_state, X, Y, SW, jnp.asarray(idx), weights, lrs, ts
+        )
+    return params, opt_state, np.asarray(losses, dtype=np.float64)
+
+
+_JAX_RUNNERS: dict = {}
+
+
+def _jax_full_batch_runner(step_fn):
+    key = ("full", step_fn)
+    if key not in _JAX_RUNNERS:
+        import jax
+        from jax import lax
+
+        @jax.jit
+        def run(params, opt_state, X, Y, SW, lrs, ts):
+            def body(carry, step):
+                lr, t = step
+                params, opt_state, loss = step_fn(*carry, X, Y, SW, lr, t)
+                return (params, opt_state), loss
+
+            (params, opt_state), losses = lax.scan(body, (params, opt_state), (lrs, ts))
+            return params, opt_state, losses
+
+        _JAX_RUNNERS[key] = run
+    return _JAX_RUNNERS[key]
+
+
+def _jax_minibatch_runner(step_fn):
+    key = ("minibatch", step_fn)
+    if key not in _JAX_RUNNERS:
+        import jax
+        from jax import lax
+
+        @jax.jit
+        def run(params, opt_state, X, Y, SW, idx, weights, lrs, ts):
+            def body(carry, step):
+                i, w, lr, t = step  # i: (B,) indices of this step's batch
+                wb = w
+                if SW is not None:
+                    wb = SW[i] if w is None else SW[i] * w
+                params, opt_state, loss = step_fn(*carry, X[i], Y[i], wb, lr, t)
+                return (params, opt_state), loss
+
+            (params, opt_state), losses = lax.scan(
+                body, (params, opt_state), (idx, weights, lrs, ts)
+            )
+            return params, opt_state, losses
+
+        _JAX_RUNNERS[key] = run
+    return _JAX_RUNNERS[key]

@@ -1,0 +1,218 @@
+"""Losses with their gradients, computed from the network's raw outputs.
+
+Each :class:`Loss` has ``value_and_grad(out, target, weight=None)`` returning the
+scalar loss and ``∂L/∂out`` `(batch, d_out)` in one pass, and
+``prepare_targets`` turning user labels into the float array it expects
+(checking them). The classification losses take *logits* (the output layer's
+``identity`` activation) and fold the sigmoid / softmax into the loss. That is
+numerically stable (no ``log(0)``) and makes the gradient simple: for the
+matched pairs sigmoid + binary cross-entropy and softmax + cross-entropy,
+``∂L/∂z = (p − y) / N``; the sigmoid's and softmax's Jacobians cancel against
+the log's derivative.
+
+``weight`` `(batch,)` gives each sample a weight (scikit-learn's
+``sample_weight``; padding in compiled minibatches): the loss is
+``Σ wᵢ lᵢ / Σ wᵢ``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._backend import Backend, namespace, to_numpy
+from .activations import _sigmoid
+from .errors import ConfigError, DataError
+
+
+def _mean(xp, per_sample, weight):
+    # per_sample: (batch,) -> scalar mean, weighted when `weight` is given.
+    if weight is None:
+        return xp.mean(per_sample), per_sample.shape[0]
+    total = xp.sum(weight)
+    return xp.sum(per_sample * weight) / total, total
+
+
+def _scale(grad, n, weight):
+    # grad: (batch, d) per-sample gradients -> gradient of the (weighted) mean.
+    if weight is None:
+        return grad / n
+    return grad * (weight / n)[:, None]
+
+
+@dataclass(frozen=True)
+class MSE:
+    """Mean squared error ``L = (1 / (N·d)) Σᵢ Σⱼ (ŷᵢⱼ − yᵢⱼ)²`` (PyTorch's ``MSELoss``).
+
+    ``∂L/∂ŷ = 2 (ŷ − y) / (N·d)``. For regression.
+    """
+
+    name: str = "mse"
+    task: str = "regression"
+
+    def value_and_grad(self, out, target, weight=None):
+        xp = namespace(out)
+        d = out.shape[1]
+        diff = out - target  # (batch, d)
+        value, n = _mean(xp, xp.sum(diff * diff, axis=1) / d, weight)
+        return value, _scale(2 * diff / d, n, weight)
+
+    def prepare_targets(self, y, n_outputs: int, backend: Backend):
+        y = _numeric(y, "regression targets")
+        if y.ndim == 1:
+            y = y[:, None]
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise DataError(
+                f"regression targets must have shape (n_samples, {n_outputs}) for a model "
+                f"with {n_outputs} outputs; got {y.shape}."
+            )
+        return backend.asarray(y)
+
+
+@dataclass(frozen=True)
+class BinaryCrossEntropy:
+    """Binary cross-entropy from one logit z per sample.
+
+    ``l = −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z y + log(1 + e^−|z|)``
+    (the stable form); ``∂l/∂z = σ(z) − y``. Labels are 0/1 (or probabilities).
+    """
+
+    name: str = "bce"
+    task: str = "binary"
+
+    def value_and_grad(self, out, target, weight=None):
+        xp = namespace(out)
+        z = out  # (batch, 1) logits
+        per = xp.where(z > 0, z, xp.zeros_like(z)) - z * target + xp.log1p(xp.exp(-xp.abs(z)))
+        value, n = _mean(xp, xp.sum(per, axis=1), weight)
+        return value, _scale(_sigmoid(z) - target, n, weight)
+
+    def prepare_targets(self, y, n_outputs: int, backend: Backend):
+        if n_outputs != 1:
+            raise ConfigError(
+                f"binary cross-entropy needs a model with 1 output (a logit); this one has "
+                f"{n_outputs}. Use loss='softmax_cross_entropy' for several classes."
+            )
+        y = _numeric(y, "binary labels")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise DataError(f"binary labels must be 1-D (n_samples,); got shape {y.shape}.")
+        if np.any((y < 0) | (y > 1)) or np.any(np.isnan(y)):
+            bad = np.unique(y[(y < 0) | (y > 1) | np.isnan(y)])[:5]
+            raise DataError(
+                f"binary labels must be 0 or 1 (or probabilities in [0, 1]); got {bad.tolist()}. "
+                "Encode the two classes as 0/1, or use softmax_cross_entropy for more classes."
+            )
+        return backend.asarray(y[:, None])
+
+
+@dataclass(frozen=True)
+class SoftmaxCrossEntropy:
+    """Softmax cross-entropy from k logits per sample.
+
+    ``l = −Σⱼ yⱼ log softmax(z)ⱼ = logsumexp(z) − Σⱼ yⱼ zⱼ`` (for one-hot or
+    probability targets y), computed with the max subtracted so logits of
+    ±1e4 stay finite; ``∂l/∂z = softmax(z) − y``. Integer labels become one-hot.
+    """
+
+    name: str = "softmax_cross_entropy"
+    task: str = "multiclass"
+
+    def value_and_grad(self, out, target, weight=None):
+        xp = namespace(out)
+        z = out - xp.max(out, axis=1, keepdims=True)  # (batch, k), max 0: exp cannot overflow
+        e = xp.exp(z)
+        s = xp.sum(e, axis=1, keepdims=True)  # (batch, 1)
+        log_p = z - xp.log(s)  # (batch, k) log softmax
+        value, n = _mean(xp, -xp.sum(target * log_p, axis=1), weight)
+        return value, _scale(e / s - target, n, weight)
+
+    def prepare_targets(self, y, n_outputs: int, backend: Backend):
+        if n_outputs < 2:
+            raise ConfigError(
+                "softmax cross-entropy needs a model with one output per class (>= 2); this one "
+                "has 1. Use loss='bce' for two classes with one output."
+            )
+        y = _numeric(y, "class labels")
+        if y.ndim == 2 and y.shape[1] == n_outputs:
+            return backend.asarray(y)  # one-hot or probabilities
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise DataError(
+                f"class labels must be integers (n_samples,) or one-hot (n_samples, {n_outputs}); "
+                f"got shape {y.shape}."
+            )
+        if not np.all(np.equal(np.mod(y, 1), 0)):
+            raise DataError(
+                "class labels must be whole numbers 0..k-1; got fractional values "
+                f"such as {y[np.mod(y, 1) != 0][:3].tolist()}. Encode the classes as integers."
+            )
+        if y.size and (y.min() < 0 or y.max() >= n_outputs):
+            bad = np.unique(y[(y < 0) | (y >= n_outputs)])[:5].astype(int).tolist()
+            raise DataError(
+                f"class labels must lie in 0..{n_outputs - 1} for a model with {n_outputs} "
+                f"outputs; got {bad}."
+            )
+        onehot = np.eye(n_outputs)[y.astype(np.int64)]  # (batch, k)
+        return backend.asarray(onehot)
+
+
+def _numeric(y, what: str) -> np.ndarray:
+    arr = to_numpy(y)
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise DataError(
+            f"{what} must be numbers; got dtype {arr.dtype}. Encode text labels as integers."
+        )
+    if arr.size == 0:
+        raise DataError(f"{what} are empty; pass at least one sample.")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise DataError(f"{what} contain NaN or infinite values; remove or fill them first.")
+    return arr
+
+
+LOSSES = {
+    "mse": MSE,
+    "bce": BinaryCrossEntropy,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+}
+ALIASES = {
+    "binary_cross_entropy": "bce",
+    "cross_entropy": "softmax_cross_entropy",
+    "ce": "softmax_cross_entropy",
+    "squared_error": "mse",
+}
+
+
+def get_loss(spec):
+    """A loss from its name (``"mse"``, ``"bce"``, ``"softmax_cross_entropy"``) or itself."""
+    if not isinstance(spec, str):
+        return spec
+    name = ALIASES.get(spec, spec)
+    if name not in LOSSES:
+        known = ", ".join([*LOSSES, *ALIASES])
+        raise ConfigError(f"unknown loss {spec!r}; known losses: {known}.")
+    return LOSSES[name]()
+
+
+def infer_loss(y, n_outputs: int):
+    """The usual loss for targets ``y`` and a model with ``n_outputs``.
+
+    Integer or boolean labels are classes: one output -> ``bce``, several ->
+    ``softmax_cross_entropy``. Real-valued targets -> ``mse``.
+    """
+    arr = to_numpy(y)
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+        return BinaryCrossEntropy() if n_outputs == 1 else SoftmaxCrossEntropy()
+    return MSE()
+
+
+def l2_penalty(params, l2: float):
+    """``(l2 / 2) Σ_ℓ ‖W_ℓ‖²`` and its gradient ``l2 · W`` (biases are not penalised)."""
+    xp = namespace(params[0][1])
+    value = sum(xp.sum(W * W) for _, W in params) * (0.5 * l2)
+    grads = [(xp.zeros_like(b), l2 * W) for b, W in params]
+    return value, grads

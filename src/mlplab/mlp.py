@@ -1,0 +1,352 @@
+"""The multi-layer perceptron: a composition of wide layers.
+
+``z₁ = σ₁(b₁ + W₁ x)``, ``z₂ = σ₂(b₂ + W₂ z₁)``, …, ``ŷ = σ_ℓ(b_ℓ + W_ℓ z_{ℓ−1})``.
+An MLP is an ordered list of ``(b, W)`` pairs plus one activation per layer;
+"a four-layer MLP has four parameter matrices". :func:`forward` and
+:func:`backward` are pure functions of that list; :class:`MLP` holds one,
+with its architecture, backend and seeded initialisation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ._backend import Backend, get_backend, namespace, to_numpy
+from .activations import RELU_FAMILY, Activation, get_activation
+from .errors import ConfigError, DataError, check_choice, check_number
+from .layers import LayerCache, dense_backward, dense_forward
+
+INITS = ("auto", "glorot", "he", "lecun", "zeros")
+
+
+# --- pure functions --------------------------------------------------------
+
+
+def forward(params, activations: Sequence[Activation], x):
+    """ŷ for a batch: `(batch, d_in)` -> `(batch, d_out)`."""
+    for layer, sigma in zip(params, activations, strict=True):
+        b, W = layer
+        x = sigma(x @ W.T + b)  # (batch, d_in) @ (d_in, d_out) -> (batch, d_out)
+    return x
+
+
+def forward_cache(params, activations: Sequence[Activation], x):
+    """ŷ and every layer's ``(x, z, a)``, for :func:`backward`."""
+    caches = []
+    for layer, sigma in zip(params, activations, strict=True):
+        cache = dense_forward(x, layer, sigma)
+        caches.append(cache)
+        x = cache.a
+    return x, caches
+
+
+class Backward(NamedTuple):
+    """Result of backpropagation."""
+
+    grads: list  # [(grad_b, grad_W)] per layer, shaped like params
+    deltas: list  # [delta] per layer, (batch, d_out): ∂L/∂z, the blame of each neuron
+
+
+def backward(params, activations: Sequence[Activation], caches: Sequence[LayerCache], grad_out):
+    """Backpropagation: from ``grad_out = ∂L/∂ŷ`` `(batch, d_out)` to every layer's gradients.
+
+    Walks the layers from the output down. At layer ℓ,
+    ``delta_ℓ = (∂L/∂a_ℓ) ⊙ σ'_ℓ(z_ℓ)`` is the fault assigned to each neuron,
+    ``∂L/∂W_ℓ = delta_ℓᵀ a_{ℓ−1}``, ``∂L/∂b_ℓ = Σ delta_ℓ``, and
+    ``∂L/∂a_{ℓ−1} = delta_ℓ W_ℓ`` passes the blame one layer down.
+    """
+    n = len(params)
+    grads: list = [None] * n
+    deltas: list = [None] * n
+    grad_a = grad_out
+    for i in reversed(range(n)):
+        grad_a, grads[i], deltas[i] = dense_backward(
+            caches[i], params[i], activations[i], grad_a, need_grad_x=i > 0
+        )
+    return Backward(grads, deltas)
+
+
+# --- initialisation --------------------------------------------------------
+
+
+def init_params(sizes: Sequence[int], activations: Sequence[Activation], init="auto", seed=0):
+    """Seeded initial ``[(b, W)]`` as float64 NumPy arrays.
+
+    ``"glorot"``: W ~ U(±√(6 / (d_in + d_out))) (suits tanh, sigmoid);
+    ``"he"``: W ~ N(0, 2 / d_in) (suits the ReLU family);
+    ``"lecun"``: W ~ N(0, 1 / d_in); ``"zeros"``; ``"auto"`` picks He for a
+    layer whose activation is in the ReLU family, else Glorot. Biases start at 0.
+    Drawn from ``numpy.random.default_rng(seed)`` so every backend starts equal.
+    """
+    rng = np.random.default_rng(seed)
+    params = []
+    for d_in, d_out, sigma in zip(sizes[:-1], sizes[1:], activations, strict=True):
+        scheme = init
+        if init == "auto":
+            scheme = "he" if sigma.name in RELU_FAMILY else "glorot"
+        if scheme == "glorot":
+            limit = math.sqrt(6.0 / (d_in + d_out))
+            W = rng.uniform(-limit, limit, size=(d_out, d_in))
+        elif scheme == "he":
+            W = rng.standard_normal((d_out, d_in)) * math.sqrt(2.0 / d_in)
+        elif scheme == "lecun":
+            W = rng.standard_normal((d_out, d_in)) * math.sqrt(1.0 / d_in)
+        else:
+            W = np.zeros((d_out, d_in))
+        params.append((np.zeros(d_out), W))
+    return params
+
+
+# --- the model -------------------------------------------------------------
+
+
+class MLP:
+    """A multi-layer perceptron with explicit backpropagation.
+
+    Args:
+        n_inputs: d_in, the number of input features.
+        hidden_sizes: width of each hidden layer, e.g. ``(64, 64)``; ``()`` for
+            a single layer (a linear model / one wide layer).
+        n_outputs: width of the output layer.
+        activation: σ of every hidden layer, or a list with one per hidden layer.
+        output_activation: σ of the output layer. Keep ``"identity"`` to train
+            with a loss "from logits" (binary/softmax cross-entropy).
+        init: ``"auto"``, ``"glorot"``, ``"he"``, ``"lecun"`` or ``"zeros"``.
+        seed: seed of the initial weights (the same on every backend).
+        backend: ``"numpy"``, ``"torch"`` or ``"jax"``.
+        dtype: ``"float32"`` or ``"float64"``.
+        device: framework device (``None``: CUDA / GPU when present).
+
+    Example:
+        >>> net = MLP(2, [8], 1, activation="tanh", seed=0)
+        >>> net.shapes
+        [((8,), (8, 2)), ((1,), (1, 8))]
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden_sizes: Sequence[int] = (),
+        n_outputs: int = 1,
+        *,
+        activation: str | Activation | Sequence = "tanh",
+        output_activation: str | Activation = "identity",
+        init: str = "auto",
+        seed: int = 0,
+        backend: str | Backend = "numpy",
+        dtype: str = "float32",
+        device=None,
+    ):
+        check_number("n_inputs", n_inputs, ge=1, integer=True)
+        check_number("n_outputs", n_outputs, ge=1, integer=True)
+        hidden_sizes = _as_sizes(hidden_sizes)
+        check_choice("init", init, INITS)
+        check_number("seed", seed, ge=0, integer=True)
+        if isinstance(activation, str | dict | Activation):
+            hidden_acts = [activation] * len(hidden_sizes)
+        else:
+            hidden_acts = list(activation)
+            if len(hidden_acts) != len(hidden_sizes):
+                raise ConfigError(
+                    f"`activation` lists {len(hidden_acts)} activations for "
+                    f"{len(hidden_sizes)} hidden layers; give one per hidden layer or a single name."
+                )
+        self.sizes = [int(n_inputs), *hidden_sizes, int(n_outputs)]
+        self.activations = [get_activation(a) for a in hidden_acts] + [
+            get_activation(output_activation)
+        ]
+        self.init = init
+        self.seed = int(seed)
+        self.backend = get_backend(backend, dtype, device)
+        self.params = self._to_backend(init_params(self.sizes, self.activations, init, seed))
+
+    # construction from given numbers (the lecture's hand-set networks, loaded files)
+    @classmethod
+    def from_params(
+        cls,
+        params,
+        activations: Sequence,
+        *,
+        backend: str | Backend = "numpy",
+        dtype: str = "float32",
+        device=None,
+    ) -> MLP:
+        """An MLP with the given ``[(b, W)]`` and one activation per layer.
+
+        ``W`` of layer ℓ is `(d_ℓ, d_{ℓ−1})`; shapes are checked to chain.
+        """
+        params = [(to_numpy(b), to_numpy(W)) for b, W in params]
+        if not params:
+            raise ConfigError("`params` must hold at least one (b, W) layer.")
+        if len(activations) != len(params):
+            raise ConfigError(
+                f"`activations` has {len(activations)} entries for {len(params)} layers; "
+                "give one activation per layer."
+            )
+        sizes = [params[0][1].shape[1] if params[0][1].ndim == 2 else -1]
+        for i, (b, W) in enumerate(params):
+            if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[1] != sizes[-1]:
+                raise ConfigError(
+                    f"layer {i}: expected b of shape (d_out,) and W of shape (d_out, {sizes[-1]}); "
+                    f"got b {tuple(b.shape)} and W {tuple(W.shape)}."
+                )
+            sizes.append(W.shape[0])
+        net = cls.__new__(cls)
+        net.sizes = [int(s) for s in sizes]
+        net.activations = [get_activation(a) for a in activations]
+        net.init = "given"
+        net.seed = 0
+        net.backend = get_backend(backend, dtype, device)
+        net.params = net._to_backend(params)
+        return net
+
+    def _to_backend(self, params):
+        return [(self.backend.asarray(b), self.backend.asarray(W)) for b, W in params]
+
+    def to(self, backend: str | Backend, dtype: str | None = None, device=None) -> MLP:
+        """A copy of this model on another backend / dtype (same weights)."""
+        return MLP.from_params(
+            self.numpy_params(),
+            self.activations,
+            backend=backend,
+            dtype=dtype or self.backend.dtype,
+            device=device,
+        )
+
+    # architecture
+    @property
+    def n_inputs(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.sizes[-1]
+
+    @property
+    def hidden_sizes(self) -> list[int]:
+        return self.sizes[1:-1]
+
+    @property
+    def depth(self) -> int:
+        """Number of layers = number of parameter matrices."""
+        return len(self.sizes) - 1
+
+    @property
+    def shapes(self) -> list[tuple[tuple[int], tuple[int, int]]]:
+        """``[((d_out,), (d_out, d_in))]``: the shape of each layer's ``(b, W)``."""
+        return [((o,), (o, i)) for i, o in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+
+    @property
+    def n_params(self) -> int:
+        """Total number of parameters Σ (d_out + d_out · d_in)."""
+        return sum(o + o * i for i, o in zip(self.sizes[:-1], self.sizes[1:], strict=True))
+
+    def numpy_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The parameters as NumPy arrays."""
+        return [(to_numpy(b), to_numpy(W)) for b, W in self.params]
+
+    def __repr__(self) -> str:
+        acts = ", ".join(a.name for a in self.activations)
+        return (
+            f"MLP(sizes={self.sizes}, activations=[{acts}], n_params={self.n_params}, "
+            f"backend={self.backend.describe()!r})"
+        )
+
+    # computation
+    def check_input(self, x):
+        """``x`` as a `(batch, n_inputs)` array of this backend, with clear errors."""
+        arr = self.backend.asarray(x)
+        if arr.ndim == 1 and self.n_inputs == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise DataError(
+                f"input must be 2-D (batch, {self.n_inputs}); got shape {tuple(arr.shape)}. "
+                "Reshape one sample x to x[None, :]."
+            )
+        if arr.shape[1] != self.n_inputs:
+            raise DataError(
+                f"input has {arr.shape[1]} features but the model expects {self.n_inputs}."
+            )
+        if arr.shape[0] == 0:
+            raise DataError("input is empty (0 rows); pass at least one sample.")
+        return arr
+
+    def __call__(self, x):
+        """ŷ = f(x): `(batch, n_inputs)` -> `(batch, n_outputs)` on this model's backend."""
+        return forward(self.params, self.activations, self.check_input(x))
+
+    def forward(self, x):
+        """ŷ and the per-layer caches ``[(x, z, a)]`` for :meth:`backward`."""
+        return forward_cache(self.params, self.activations, self.check_input(x))
+
+    def backward(self, caches, grad_out) -> Backward:
+        """Gradients and per-layer deltas from ``∂L/∂ŷ`` `(batch, n_outputs)`."""
+        return backward(self.params, self.activations, caches, grad_out)
+
+    def gradients(self, x, y, loss="mse") -> tuple[float, Backward]:
+        """Loss value, gradients and deltas of ``loss(f(x), y)`` (one forward + backward)."""
+        from .losses import get_loss
+
+        loss_fn = get_loss(loss)
+        out, caches = self.forward(x)
+        target = loss_fn.prepare_targets(y, self.n_outputs, self.backend)
+        value, grad_out = loss_fn.value_and_grad(out, target)
+        return float(value), self.backward(caches, grad_out)
+
+    # prediction helpers
+    def predict(self, x):
+        """Raw outputs ŷ, returned as the caller's array type (NumPy / PyTorch / JAX)."""
+        from ._backend import from_numpy_like
+
+        out = to_numpy(self(x))
+        return from_numpy_like(out, x) if not isinstance(x, list | tuple) else out
+
+    def predict_proba(self, x):
+        """Class probabilities `(batch, n_classes)`.
+
+        With one output the model is a binary classifier: ``[1 − p, p]`` with
+        ``p = sigmoid(logit)`` (or the output itself if it already is a sigmoid
+        or step). With several outputs: softmax of the logits.
+        """
+        out = to_numpy(self(x)).astype(np.float64)
+        last = self.activations[-1].name
+        if self.n_outputs == 1:
+            p = out[:, 0] if last in ("sigmoid", "heaviside") else _np_sigmoid(out[:, 0])
+            return np.stack([1 - p, p], axis=1)
+        z = out - out.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_class(self, x) -> np.ndarray:
+        """Integer class labels `(batch,)`: argmax of :meth:`predict_proba`."""
+        return np.argmax(self.predict_proba(x), axis=1)
+
+    def score(self, x, y) -> float:
+        """Accuracy for integer labels, R² for real-valued targets."""
+        from .metrics import accuracy, r2_score
+
+        y_np = to_numpy(y)
+        if np.issubdtype(y_np.dtype, np.integer) or y_np.dtype == bool:
+            return accuracy(y_np, self.predict_class(x))
+        return r2_score(y_np, to_numpy(self(x)))
+
+
+def _np_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _as_sizes(hidden_sizes) -> list[int]:
+    if isinstance(hidden_sizes, int):
+        hidden_sizes = [hidden_sizes]
+    sizes = list(hidden_sizes)
+    for i, h in enumerate(sizes):
+        check_number(f"hidden_sizes[{i}]", h, ge=1, integer=True)
+    return [int(h) for h in sizes]
+
+
+__all__ = ["MLP", "Backward", "backward", "forward", "forward_cache", "init_params", "namespace"]

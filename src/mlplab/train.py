@@ -1,0 +1,412 @@
+"""Training: gradient descent on an :class:`~mlplab.mlp.MLP`, with the usual conveniences.
+
+One step, visible phases (the lecture's "backpropagation assigns fault,
+gradient descent updates θ"):
+
+1. forward: ``ŷ = f(x_batch, θ)``, keeping every layer's ``(x, z, a)``;
+2. loss: ``L(ŷ, y)`` and ``∂L/∂ŷ``;
+3. backward: every layer's delta and gradient (:func:`~mlplab.mlp.backward`);
+4. L2 penalty, if any;
+5. update: ``θ ← optimizer(θ, ∇θ L, lr_t)``.
+
+:func:`fit` wraps that step in epochs of seeded minibatches, with a validation
+set, early stopping, callbacks, a progress bar and a divergence guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._backend import StepPlan, run_steps, to_numpy
+from .errors import ConfigError, DataError, TrainingDiverged, check_number
+from .losses import get_loss, infer_loss
+from .metrics import accuracy, r2_score
+from .mlp import MLP, backward, forward, forward_cache
+from .optim import get_optimizer, tree_map
+from .schedules import get_schedule, learning_rates
+
+DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3}
+
+
+@functools.lru_cache(maxsize=64)
+def make_step(activations: tuple, loss, optimizer, l2: float) -> Callable:
+    """The pure training step for one architecture / loss / optimizer / L2 setting.
+
+    ``step(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``.
+    Cached, so a compiled JAX loop built on it is reused across :func:`fit` calls.
+    """
+
+    def step(params, opt_state, xb, yb, wb, lr, t):
+        out, caches = forward_cache(params, activations, xb)  # 1. forward
+        value, grad_out = loss.value_and_grad(out, yb, wb)  # 2. loss, ∂L/∂ŷ
+        grads = backward(params, activations, caches, grad_out).grads  # 3. backward
+        if l2:  # 4. L2 penalty (l2 / 2) Σ‖W‖², gradient l2 · W
+            value = value + 0.5 * l2 * sum((W * W).sum() for _, W in params)
+            grads = [(gb, gW + l2 * W) for (gb, gW), (_, W) in zip(grads, params, strict=True)]
+        params, opt_state = optimizer.update(params, grads, opt_state, lr, t)  # 5. update
+        return params, opt_state, value
+
+    return step
+
+
+@dataclass
+class TrainState:
+    """Where a run stands: optimizer state, steps and epochs done (to continue a run)."""
+
+    opt_state: object
+    step: int = 0
+    epoch: int = 0
+
+
+@dataclass
+class History:
+    """Per-epoch record of a :func:`fit` run."""
+
+    loss: str
+    metric: str  # "accuracy" or "r2"
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+    train_metric: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    n_steps: int = 0
+    state: TrainState | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict:
+        """JSON-able summary."""
+        return {
+            "loss": self.loss,
+            "metric": self.metric,
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "val_loss": self.val_loss,
+            f"val_{self.metric}": self.val_metric,
+            f"train_{self.metric}": self.train_metric,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "n_steps": self.n_steps,
+        }
+
+
+def fit(
+    model: MLP,
+    X,
+    y,
+    *,
+    loss=None,
+    optimizer="adam",
+    lr: float | None = None,
+    schedule=None,
+    epochs: int | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    validation_split: float = 0.0,
+    validation_data: tuple | None = None,
+    early_stopping: bool = False,
+    patience: int = 10,
+    min_delta: float = 0.0,
+    l2: float = 0.0,
+    sample_weight=None,
+    callbacks: Sequence[Callable] = (),
+    train_metrics: bool = False,
+    verbose: int = 1,
+    state: TrainState | None = None,
+) -> History:
+    """Train ``model`` in place by minibatch gradient descent; return its :class:`History`.
+
+    Args:
+        model: the :class:`~mlplab.mlp.MLP` to train (its ``params`` are replaced).
+        X: `(n_samples, n_inputs)` inputs (NumPy, PyTorch or JAX array).
+        y: `(n_samples,)` integer labels or `(n_samples, n_outputs)` targets.
+        loss: ``"mse"``, ``"bce"``, ``"softmax_cross_entropy"``; default from ``y``
+            (integer labels: ``bce`` with one output, softmax cross-entropy with
+            several; real targets: ``mse``).
+        optimizer: ``"sgd"``, ``"adam"``, ``"adamw"`` or an optimizer object.
+        lr: base learning rate (default 0.1 for SGD, 1e-3 for Adam/AdamW).
+        schedule: ``"constant"``, ``"step"``, ``"cosine"``, ``"warmup"`` or a schedule object.
+        epochs / steps: how long to train (default 100 epochs); ``steps`` counts
+            optimizer steps and ends mid-epoch if needed.
+        batch_size: minibatch size; ``None`` is full-batch gradient descent.
+        shuffle: reshuffle every epoch (seeded by ``seed`` and the epoch number).
+        validation_split: fraction of the data held out (seeded) for validation.
+        validation_data: ``(X_val, y_val)``, instead of a split.
+        early_stopping: stop when the validation loss has not improved by
+            ``min_delta`` for ``patience`` epochs, and restore the best weights.
+        l2: L2 penalty ``(l2 / 2) Σ ‖W‖²`` (weights, not biases).
+        sample_weight: `(n_samples,)` non-negative weights of the training loss.
+        callbacks: functions ``cb(epoch, logs, model)`` called after each epoch;
+            one returning ``True`` stops training.
+        train_metrics: also compute accuracy / R² on the training set each epoch.
+        verbose: 0 silent; 1 a progress bar on a terminal; 2 one line per epoch.
+        state: a :class:`TrainState` from an earlier run (``history.state``) to
+            continue it: optimizer moments, step count and epoch number carry on.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite; ``model`` keeps the
+            weights of the last epoch whose losses were all finite.
+    """
+    loss_fn = get_loss(loss) if loss is not None else infer_loss(y, model.n_outputs)
+    opt = get_optimizer(optimizer)
+    if lr is None:
+        lr = DEFAULT_LR.get(getattr(opt, "name", ""), 1e-3)
+    _check_fit_args(lr, epochs, steps, batch_size, validation_split, patience, min_delta, l2)
+    sched = get_schedule(schedule)
+    backend = model.backend
+
+    Xb = model.check_input(X)
+    Yb = loss_fn.prepare_targets(y, model.n_outputs, backend)
+    n = Xb.shape[0]
+    if Yb.shape[0] != n:
+        raise DataError(f"X has {n} rows but y has {Yb.shape[0]}; they must be equal.")
+    _check_finite(Xb, "X")
+    SW = None
+    if sample_weight is not None:
+        sw = to_numpy(sample_weight).astype(np.float64).ravel()
+        if sw.shape[0] != n or np.any(sw < 0) or not np.all(np.isfinite(sw)) or sw.sum() <= 0:
+            raise DataError(
+                f"`sample_weight` must hold {n} finite, non-negative weights with a positive sum."
+            )
+        SW = backend.asarray(sw)
+
+    # validation data: given, or a seeded split of (X, y)
+    Xv = Yv = None
+    if validation_data is not None:
+        if len(validation_data) != 2:
+            raise ConfigError("`validation_data` must be a pair (X_val, y_val).")
+        Xv = model.check_input(validation_data[0])
+        Yv = loss_fn.prepare_targets(validation_data[1], model.n_outputs, backend)
+        if Xv.shape[0] != Yv.shape[0]:
+            raise DataError(
+                f"validation X has {Xv.shape[0]} rows but y has {Yv.shape[0]}; "
+                "they must be equal."
+            )
+    elif validation_split:
+        n_val = int(round(n * validation_split))
+        if n_val < 1 or n - n_val < 1:
+            raise ConfigError(
+                f"`validation_split`={validation_split} leaves {n_val} validation and "
+                f"{n - n_val} training samples out of {n}; both must be >= 1."
+            )
+        perm = _to_index(backend, np.random.default_rng([seed, 2**31 - 1]).permutation(n))
+        val_idx, train_idx = perm[:n_val], perm[n_val:]
+        Xv, Yv = Xb[val_idx], Yb[val_idx]
+        Xb, Yb = Xb[train_idx], Yb[train_idx]
+        SW = None if SW is None else SW[train_idx]
+        n = n - n_val
+    if early_stopping and Xv is None:
+        raise ConfigError(
+            "`early_stopping=True` needs validation data: pass validation_split > 0 "
+            "or validation_data=(X_val, y_val)."
+        )
+
+    B = n if batch_size is None else min(int(batch_size), n)
+    steps_per_epoch = math.ceil(n / B)
+    if steps is not None:
+        total_epochs = math.ceil(steps / steps_per_epoch)
+        total_steps = steps
+    else:
+        total_epochs = 100 if epochs is None else epochs
+        total_steps = total_epochs * steps_per_epoch
+
+    state = state or TrainState(opt.init(model.params))
+    start_step, start_epoch = state.step, state.epoch
+    step_fn = make_step(tuple(model.activations), loss_fn, opt, float(l2))
+    metric = "r2" if loss_fn.task == "regression" else "accuracy"
+    history = History(loss=loss_fn.name, metric=metric, state=state)
+
+    # The compiled (JAX) loop can run many epochs at once when nothing has to
+    # happen between epochs; otherwise it returns to Python after each.
+    progress = _Progress(total_epochs, verbose)
+    per_epoch_work = Xv is not None or callbacks or train_metrics or verbose >= 2 or progress.bar
+    chunk = 1 if per_epoch_work else total_epochs
+
+    params, opt_state = model.params, state.opt_state
+    best = (math.inf, None, None)  # (val loss, epoch, params)
+    last_finite = None
+    done_steps, epoch = 0, 0
+    try:
+        while epoch < total_epochs:
+            epochs_now = range(epoch, min(epoch + chunk, total_epochs))
+            batches, sizes = [], []
+            for e in epochs_now:
+                order = _epoch_order(n, B, shuffle, seed, start_epoch + e)
+                for k in range(0, n, B):
+                    if done_steps + len(sizes) >= total_steps:
+                        break
+                    batches.append(None if order is None else order[k : k + B])
+                    sizes.append(min(B, n - k))
+            first = start_step + done_steps
+            plan = StepPlan(
+                None if all(b is None for b in batches) else batches,
+                learning_rates(lr, sched, first, len(sizes), start_step + total_steps),
+                np.arange(first + 1, first + len(sizes) + 1),
+            )
+            good_params, good_state = params, opt_state
+            params, opt_state, losses = run_steps(
+                backend, step_fn, params, opt_state, (Xb, Yb, SW), plan
+            )
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if bad.size:
+                model.params = good_params
+                history.state = TrainState(good_state, first, start_epoch + epoch)
+                ok = losses[: bad[0]]
+                last_finite = float(ok[-1]) if ok.size else last_finite
+                step_no = first + int(bad[0]) + 1
+                raise TrainingDiverged(
+                    f"training diverged: the loss became {losses[bad[0]]} at step {step_no} "
+                    f"(epoch {start_epoch + epoch + 1}); last finite loss: {last_finite}. "
+                    f"The model keeps its weights from before that epoch. Try a smaller "
+                    f"learning rate, e.g. lr={lr / 10:g} (was {lr:g}).",
+                    step=step_no,
+                    last_finite_loss=last_finite,
+                )
+            last_finite = float(losses[-1])
+            # per-epoch train loss: mean of its step losses, weighted by batch size
+            sizes_arr, offset = np.asarray(sizes, dtype=np.float64), 0
+            for e in epochs_now:
+                k = min(steps_per_epoch, len(sizes) - offset)
+                if k <= 0:
+                    break
+                sl = slice(offset, offset + k)
+                history.epoch.append(start_epoch + e + 1)
+                history.train_loss.append(
+                    float(np.sum(losses[sl] * sizes_arr[sl]) / np.sum(sizes_arr[sl]))
+                )
+                offset += k
+            done_steps += len(sizes)
+            epoch = epochs_now[-1] + 1
+            model.params = params
+            history.n_steps = done_steps
+            history.state = TrainState(opt_state, start_step + done_steps, start_epoch + epoch)
+
+            logs = {"epoch": start_epoch + epoch, "train_loss": history.train_loss[-1]}
+            if train_metrics:
+                history.train_metric.append(_metric(model, Xb, Yb, loss_fn))
+                logs[f"train_{metric}"] = history.train_metric[-1]
+            if Xv is not None:
+                val_loss = float(loss_fn.value_and_grad(forward(params, model.activations, Xv), Yv)[0])
+                history.val_loss.append(val_loss)
+                history.val_metric.append(_metric(model, Xv, Yv, loss_fn))
+                logs["val_loss"] = val_loss
+                logs[f"val_{metric}"] = history.val_metric[-1]
+                if val_loss < best[0] - min_delta:
+                    best = (val_loss, start_epoch + epoch, params)
+            progress.update(logs)
+            stop = any(cb(start_epoch + epoch, dict(logs), model) is True for cb in callbacks)
+            if early_stopping and start_epoch + epoch - best[1] >= patience:
+                history.stopped_early = True
+                stop = True
+            if stop:
+                break
+    finally:
+        progress.close()
+    if Xv is not None:
+        history.best_epoch = best[1]
+        if early_stopping and best[2] is not None:
+            model.params = best[2]
+    model.history = history
+    return history
+
+
+def _check_fit_args(lr, epochs, steps, batch_size, validation_split, patience, min_delta, l2):
+    check_number("lr", lr, gt=0, hint="Pass a positive learning rate such as lr=0.01.")
+    if epochs is not None and steps is not None:
+        raise ConfigError("give `epochs` or `steps`, not both.")
+    if epochs is not None:
+        check_number("epochs", epochs, ge=1, integer=True)
+    if steps is not None:
+        check_number("steps", steps, ge=1, integer=True)
+    if batch_size is not None:
+        check_number("batch_size", batch_size, ge=1, integer=True)
+    check_number("validation_split", validation_split, ge=0, lt=1)
+    check_number("patience", patience, ge=1, integer=True)
+    check_number("min_delta", min_delta, ge=0)
+    check_number("l2", l2, ge=0)
+
+
+def _check_finite(X, name):
+    arr = to_numpy(X)
+    if not np.all(np.isfinite(arr)):
+        rows = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))[:5].tolist()
+        raise DataError(
+            f"{name} contains NaN or infinite values (rows {rows}); remove or fill them first."
+        )
+
+
+def _epoch_order(n: int, B: int, shuffle: bool, seed: int, epoch: int):
+    """The sample order of one epoch, ``None`` for full-batch (order does not matter).
+
+    Seeded by ``(seed, epoch)``: the same on every backend, and a resumed run
+    continues with the order the uninterrupted run would have used.
+    """
+    if B >= n:
+        return None
+    if not shuffle:
+        return np.arange(n)
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def _to_index(backend, idx):
+    if backend.name == "torch":
+        import torch
+
+        return torch.as_tensor(idx, device=backend.torch_device)
+    if backend.name == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(idx)
+    return idx
+
+
+def _metric(model: MLP, X, Y, loss_fn) -> float:
+    out = to_numpy(forward(model.params, model.activations, X))
+    target = to_numpy(Y)
+    if loss_fn.task == "regression":
+        return r2_score(target, out)
+    if loss_fn.task == "binary":
+        return accuracy(target[:, 0] > 0.5, out[:, 0] > 0)
+    return accuracy(np.argmax(target, axis=1), np.argmax(out, axis=1))
+
+
+class _Progress:
+    """A rich progress bar on a terminal (verbose=1), lines per epoch (verbose=2), or nothing."""
+
+    def __init__(self, total: int, verbose: int):
+        self.verbose = verbose
+        self.bar = None
+        if verbose == 1 and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("epoch"),
+                MofNCompleteColumn(),
+                BarColumn(),
+                TextColumn("{task.fields[info]}"),
+                transient=False,
+            )
+            self.task = self.bar.add_task("train", total=total, info="")
+            self.bar.start()
+
+    def update(self, logs: dict):
+        info = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "epoch")
+        if self.bar is not None:
+            self.bar.update(self.task, completed=logs["epoch"], info=info)
+        elif self.verbose >= 2:
+            print(f"epoch {logs['epoch']}: {info}", file=sys.stderr)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.stop()
+
+
+__all__ = ["History", "TrainState", "fit", "make_step", "tree_map"]
