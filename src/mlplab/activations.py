@@ -131,12 +131,9 @@ def heaviside(surrogate: str | None = None, slope: float = 10.0) -> Activation:
         return Activation("heaviside", _heaviside, derivative, params)
     if surrogate == "straight-through":
         params = (("surrogate", "straight-through"),)
-        return Activation(
-            "heaviside", _heaviside, lambda z, a: namespace(z).ones_like(z), params
-        )
+        return Activation("heaviside", _heaviside, lambda z, a: namespace(z).ones_like(z), params)
     raise ConfigError(
-        "`surrogate` must be None, 'sigmoid' or 'straight-through'; "
-        f"got {surrogate!r}."
+        f"`surrogate` must be None, 'sigmoid' or 'straight-through'; got {surrogate!r}."
     )
 
 

@@ -153,7 +153,7 @@ class MLP:
             if len(hidden_acts) != len(hidden_sizes):
                 raise ConfigError(
                     f"`activation` lists {len(hidden_acts)} activations for "
-                    f"{len(hidden_sizes)} hidden layers; give one per hidden layer or a single name."
+                    f"{len(hidden_sizes)} hidden layers; give one per hidden layer or one name."
                 )
         self.sizes = [int(n_inputs), *hidden_sizes, int(n_outputs)]
         self.activations = [get_activation(a) for a in hidden_acts] + [

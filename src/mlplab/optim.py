@@ -19,7 +19,10 @@ from .errors import ConfigError, check_number
 
 def tree_map(fn, *trees):
     """Apply ``fn`` leaf by leaf to ``[(b, W)]``-shaped lists."""
-    return [tuple(fn(*leaves) for leaves in zip(*layers, strict=True)) for layers in zip(*trees, strict=True)]
+    return [
+        tuple(fn(*leaves) for leaves in zip(*layers, strict=True))
+        for layers in zip(*trees, strict=True)
+    ]
 
 
 def _zeros_like(params):

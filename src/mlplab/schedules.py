@@ -41,7 +41,10 @@ class Step:
 
 @dataclass(frozen=True)
 class Cosine:
-    """``lr_t = lr · (m + (1 − m) · ½(1 + cos(π t / T)))``, T the run's total steps, m ``min_factor``."""
+    """``lr_t = lr · (m + (1 − m) · ½(1 + cos(π t / T)))``.
+
+    T is the run's total number of steps, m is ``min_factor``.
+    """
 
     min_factor: float = 0.0
 

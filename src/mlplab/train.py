@@ -187,8 +187,7 @@ def fit(
         Yv = loss_fn.prepare_targets(validation_data[1], model.n_outputs, backend)
         if Xv.shape[0] != Yv.shape[0]:
             raise DataError(
-                f"validation X has {Xv.shape[0]} rows but y has {Yv.shape[0]}; "
-                "they must be equal."
+                f"validation X has {Xv.shape[0]} rows but y has {Yv.shape[0]}; they must be equal."
             )
     elif validation_split:
         n_val = int(round(n * validation_split))
@@ -294,7 +293,9 @@ def fit(
                 history.train_metric.append(_metric(model, Xb, Yb, loss_fn))
                 logs[f"train_{metric}"] = history.train_metric[-1]
             if Xv is not None:
-                val_loss = float(loss_fn.value_and_grad(forward(params, model.activations, Xv), Yv)[0])
+                val_loss = float(
+                    loss_fn.value_and_grad(forward(params, model.activations, Xv), Yv)[0]
+                )
                 history.val_loss.append(val_loss)
                 history.val_metric.append(_metric(model, Xv, Yv, loss_fn))
                 logs["val_loss"] = val_loss

@@ -1,0 +1,82 @@
+"""Entry point: builds the parser from the command modules, runs one, reports errors.
+
+Errors exit non-zero with one line ``mlplab: error: …`` (no traceback unless
+``--debug``). Ctrl-C exits with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that contribute subcommands, in the order `--help` lists them.
+COMMAND_MODULES = (
+    "mlplab.cli.lecture_cmds",
+    "mlplab.cli.train_cmds",
+    "mlplab.cli.interop_cmds",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's usage errors: one line, exit 2
+        self.print_usage(sys.stderr)
+        print(f"mlplab: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mlplab import __version__
+
+    parser = _Parser(
+        prog="mlplab",
+        description="Multi-layer perceptrons as the lecture teaches them: "
+        "reproduce its claims (mlplab tour), train, explain and predict.",
+        epilog="Example: mlplab tour --quick --out tour-out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mlplab {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name == name:  # that group is not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from mlplab.errors import MLPLabError
+
+    try:
+        return int(args.func(args) or 0)
+    except MLPLabError as err:
+        if args.debug:
+            raise
+        print(f"mlplab: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mlplab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # an mlplab bug, not a user error: say so in one line
+        if args.debug:
+            raise
+        print(
+            f"mlplab: internal error: {type(err).__name__}: {err} (run with --debug for the "
+            "traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
