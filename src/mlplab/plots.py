@@ -1,0 +1,337 @@
+"""Matplotlib figures for training runs and the lecture tour.
+
+Every figure has a title, labelled axes (with units where they exist) and a
+legend or colour bar. Figures are drawn with the non-interactive Agg backend
+(matplotlib is imported only when a figure is drawn) and written atomically:
+to a temporary file next to ``path`` that is renamed into place, so a failed
+plot never leaves a half-written PNG. Each function returns the path written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path) -> Path:
+    """Write ``fig`` as a PNG to ``path`` atomically and close it."""
+    plt = _pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _history_dict(history) -> dict:
+    if isinstance(history, dict):
+        return history
+    if hasattr(history, "as_dict"):
+        return history.as_dict()
+    raise DataError(f"`history` must be a History or a dict; got {type(history).__name__}.")
+
+
+# --- training ----------------------------------------------------------------
+
+
+def plot_loss_curve(history, path, title: str | None = None) -> Path:
+    """Training (and validation) loss per epoch.
+
+    Args:
+        history: a :class:`~mlplab.train.History` or its ``as_dict()``.
+        path: the PNG to write.
+        title: figure title (default "Loss curve (<loss>)").
+    """
+    h = _history_dict(history)
+    train = np.asarray(h.get("train_loss", []), dtype=np.float64)
+    if train.size == 0:
+        raise DataError("`history` has no training losses to plot; train for at least one epoch.")
+    epochs = np.asarray(h.get("epoch") or np.arange(1, train.size + 1))
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, train, label="training loss")
+    val = np.asarray(h.get("val_loss", []), dtype=np.float64)
+    if val.size:
+        ax.plot(epochs[: val.size], val, label="validation loss")
+    if h.get("best_epoch"):
+        ax.axvline(h["best_epoch"], color="grey", linestyle=":", label="best epoch")
+    if np.all(train > 0) and (val.size == 0 or np.all(val > 0)):
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"loss ({h.get('loss', 'loss')})")
+    ax.set_title(title or f"Loss curve ({h.get('loss', 'loss')})")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_decision_boundary(
+    model,
+    X,
+    y,
+    path,
+    title: str | None = None,
+    *,
+    transform: Callable | None = None,
+    resolution: int = 200,
+) -> Path:
+    """Predicted class over the plane, with the training points coloured by class.
+
+    Args:
+        model: a classifier with ``predict_class`` (an :class:`~mlplab.mlp.MLP`).
+        X: `(n, 2)` raw 2-D inputs.
+        y: `(n,)` integer class labels.
+        path: the PNG to write.
+        title: figure title.
+        transform: applied to the `(m, 2)` grid points before the model (e.g.
+            the standardisation the model was trained with); ``None``: none.
+        resolution: grid points per axis.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).ravel()
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise DataError(f"a decision boundary needs 2-D inputs (n, 2); got shape {tuple(X.shape)}.")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-9)
+    g0 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    g1 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    G0, G1 = np.meshgrid(g0, g1)
+    grid = np.column_stack([G0.ravel(), G1.ravel()])  # (resolution², 2)
+    inputs = transform(grid) if transform is not None else grid
+    Z = np.asarray(model.predict_class(inputs)).reshape(G0.shape)
+    classes = np.unique(np.concatenate([np.unique(y), np.unique(Z)]))
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    levels = np.arange(classes.max() + 2) - 0.5
+    ax.contourf(G0, G1, Z, levels=levels, cmap=cmap, vmin=-0.5, vmax=9.5, alpha=0.25)
+    for c in np.unique(y):
+        m = y == c
+        ax.scatter(
+            X[m, 0],
+            X[m, 1],
+            s=18,
+            color=cmap(int(c) % 10),
+            edgecolor="k",
+            lw=0.4,
+            label=f"class {c}",
+        )
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_title(title or "Decision boundary")
+    ax.legend(loc="best", fontsize="small")
+    return _save(fig, path)
+
+
+def plot_confusion_matrix(
+    C, path, class_names: Sequence[str] | None = None, title: str | None = None
+) -> Path:
+    """A confusion matrix ``C[i, j]`` = samples of true class i predicted as j, with counts."""
+    C = np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise DataError(f"`C` must be a square matrix; got shape {tuple(C.shape)}.")
+    k = C.shape[0]
+    names = [str(c) for c in (class_names if class_names is not None else range(k))]
+    if len(names) != k:
+        raise DataError(f"`class_names` has {len(names)} names for {k} classes.")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
+    im = ax.imshow(C, cmap="Blues")
+    fig.colorbar(im, ax=ax, label="number of samples")
+    for i in range(k):
+        for j in range(k):
+            color = "white" if C[i, j] > C.max() / 2 else "black"
+            ax.text(j, i, str(C[i, j]), ha="center", va="center", color=color, fontsize=8)
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    acc = np.trace(C) / max(C.sum(), 1)
+    ax.set_title(title or f"Confusion matrix (accuracy {acc:.1%})")
+    return _save(fig, path)
+
+
+# --- the tour ------------------------------------------------------------------
+
+
+def plot_curves(
+    x,
+    curves: dict,
+    path,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    points: tuple | None = None,
+    ylim: tuple | None = None,
+    shade: tuple | None = None,
+) -> Path:
+    """Several named curves over the same ``x`` (e.g. fits evaluated on a wide interval).
+
+    Args:
+        x: `(m,)` abscissae.
+        curves: ``{label: (m,) values}``, drawn in order.
+        points: optional ``(x_samples, y_samples, label)`` drawn as markers.
+        ylim: y-axis limits (curves beyond them are clipped by the axes).
+        shade: optional ``(lo, hi, label)`` x-interval to shade (e.g. the training support).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, values in curves.items():
+        style = "k--" if label.startswith("target") else "-"
+        ax.plot(x, np.asarray(values, dtype=np.float64), style, label=label, lw=1.6)
+    if points is not None:
+        ax.plot(points[0], points[1], "o", color="black", ms=5, label=points[2])
+    if shade is not None:
+        ax.axvspan(shade[0], shade[1], color="gold", alpha=0.25, label=shade[2])
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="best")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_error_vs_width(
+    series: dict, path, *, title: str, xlabel: str = "N (hidden neurons)", reference: bool = True
+) -> Path:
+    """max |g − f| against network width on log-log axes, one line per method.
+
+    Args:
+        series: ``{label: (widths, errors)}``.
+        reference: also draw the slope ``C / N`` through the first series' first point.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    first = None
+    for label, (widths, errors) in series.items():
+        widths, errors = np.asarray(widths, float), np.asarray(errors, float)
+        ax.loglog(widths, errors, "o-", label=label, ms=4)
+        first = first or (widths, errors)
+    if reference and first is not None:
+        w, e = first
+        ax.loglog(w, e[0] * w[0] / w, "k:", label="∝ 1/N (reference)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("max |g(x) − f(x)| on a dense grid")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3, which="both")
+    return _save(fig, path)
+
+
+def plot_separability(points, labels, theta, path, *, title: str) -> Path:
+    """The four truth-table inputs coloured by output, with a separating line if one exists.
+
+    Args:
+        points: `(4, 2)` inputs; labels: `(4,)` 0/1 targets.
+        theta: `(3,)` separating ``[θ₀, θ₁, θ₂]`` or ``None`` (no line exists).
+    """
+    points = np.asarray(points, float)
+    labels = np.asarray(labels).ravel()
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4, 4))
+    for v, marker, color in ((0, "o", "tab:blue"), (1, "s", "tab:red")):
+        m = labels == v
+        ax.scatter(
+            points[m, 0],
+            points[m, 1],
+            s=120,
+            marker=marker,
+            color=color,
+            edgecolor="k",
+            label=f"output {v}",
+            zorder=3,
+        )
+    xs = np.linspace(-0.5, 1.5, 50)
+    if theta is not None:
+        t0, t1, t2 = (float(t) for t in theta)
+        if abs(t2) > 1e-12:
+            ax.plot(xs, -(t0 + t1 * xs) / t2, "k-", label="θ₀ + θ₁x₁ + θ₂x₂ = 0")
+        else:
+            ax.axvline(-t0 / t1, color="k", label="θ₀ + θ₁x₁ = 0")
+    else:
+        ax.plot([], [], " ", label="no separating line (LP infeasible)")
+    ax.set_xlim(-0.5, 1.5)
+    ax.set_ylim(-0.5, 1.5)
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="upper left")
+    return _save(fig, path)
+
+
+def plot_bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    path,
+    *,
+    title: str,
+    ylabel: str,
+    threshold: float | None = None,
+    threshold_label: str = "threshold",
+) -> Path:
+    """A bar chart (e.g. test accuracy per model) with an optional horizontal threshold."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bars = ax.bar(list(labels), list(values), color="tab:blue", label=ylabel)
+    for bar, v in zip(bars, values, strict=True):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.3g}", ha="center", va="bottom")
+    if threshold is not None:
+        ax.axhline(threshold, color="tab:red", linestyle="--", label=threshold_label)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="lower right")
+    return _save(fig, path)
+
+
+def plot_blame(deltas: Sequence, path, *, title: str) -> Path:
+    """Per-layer deltas (blame per neuron and example) as heat maps, one panel per layer."""
+    plt = _pyplot()
+    n = len(deltas)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.2), squeeze=False)
+    for i, (ax, d) in enumerate(zip(axes[0], deltas, strict=True)):
+        d = np.asarray(d, float)
+        lim = max(np.abs(d).max(), 1e-12)
+        im = ax.imshow(d, cmap="coolwarm", vmin=-lim, vmax=lim, aspect="auto")
+        fig.colorbar(im, ax=ax, label="∂L/∂z")
+        ax.set_title(f"layer {i + 1} delta")
+        ax.set_xlabel("neuron")
+        ax.set_ylabel("example")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+__all__ = [
+    "plot_bars",
+    "plot_blame",
+    "plot_confusion_matrix",
+    "plot_curves",
+    "plot_decision_boundary",
+    "plot_error_vs_width",
+    "plot_loss_curve",
+    "plot_separability",
+]
