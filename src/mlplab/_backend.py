@@ -169,7 +169,7 @@ def from_numpy_like(values: np.ndarray, like):
 # --- the training loop: how steps are iterated on each backend -------------
 
 
-def run_steps(backend: Backend, step_fn, params, opt_state, data, plan):
+def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_stop=None):
     """Run the optimizer steps of ``plan``; return ``(params, opt_state, losses)``.
 
     ``step_fn(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``
@@ -180,6 +180,10 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan):
     NumPy and PyTorch run a Python loop. JAX runs all steps of the plan as one
     ``lax.scan`` inside one ``jax.jit``, compiled once per step function and
     shape: the loop never returns to Python between steps.
+
+    ``should_stop()`` (e.g. "Ctrl-C was pressed") is asked after every step on
+    NumPy and PyTorch; when it says yes the run ends there and ``losses`` is
+    shorter than the plan. JAX finishes the compiled plan first.
     """
     if backend.name == "jax":
         return _run_steps_jax(backend, step_fn, params, opt_state, data, plan)
@@ -197,6 +201,10 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan):
             params, opt_state, xb, yb, wb, float(plan.lrs[k]), int(plan.t[k])
         )
         losses.append(loss)
+        if should_stop is not None and should_stop():
+            break
+    if not losses:
+        return params, opt_state, np.zeros(0)
     if backend.name == "torch":
         import torch
 

@@ -60,8 +60,9 @@ class TrainState:
     """Where a run stands: optimizer state, steps and epochs done (to continue a run)."""
 
     opt_state: object
-    step: int = 0
-    epoch: int = 0
+    step: int = 0  # optimizer steps done in all
+    epoch: int = 0  # epochs completed
+    batch_in_epoch: int = 0  # batches of the next epoch already done (after an interrupt)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class History:
     train_metric: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    interrupted: bool = False
     n_steps: int = 0
     state: TrainState | None = field(default=None, repr=False)
 
@@ -92,6 +94,7 @@ class History:
             f"train_{self.metric}": self.train_metric,
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "interrupted": self.interrupted,
             "n_steps": self.n_steps,
         }
 
@@ -121,6 +124,7 @@ def fit(
     train_metrics: bool = False,
     verbose: int = 1,
     state: TrainState | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> History:
     """Train ``model`` in place by minibatch gradient descent; return its :class:`History`.
 
@@ -149,7 +153,13 @@ def fit(
         train_metrics: also compute accuracy / R² on the training set each epoch.
         verbose: 0 silent; 1 a progress bar on a terminal; 2 one line per epoch.
         state: a :class:`TrainState` from an earlier run (``history.state``) to
-            continue it: optimizer moments, step count and epoch number carry on.
+            continue it: optimizer moments, step count, epoch and position in
+            the epoch carry on, so an interrupted run resumed with the same
+            settings (``epochs`` = the epochs still to go, counting a partly
+            done one) ends with the same weights as an uninterrupted one.
+        should_stop: asked after every step (NumPy, PyTorch) or compiled chunk
+            (JAX); when it returns True training stops there, with
+            ``history.interrupted`` set and ``history.state`` ready to resume.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite; ``model`` keeps the
@@ -210,15 +220,16 @@ def fit(
 
     B = n if batch_size is None else min(int(batch_size), n)
     steps_per_epoch = math.ceil(n / B)
-    if steps is not None:
-        total_epochs = math.ceil(steps / steps_per_epoch)
-        total_steps = steps
-    else:
-        total_epochs = 100 if epochs is None else epochs
-        total_steps = total_epochs * steps_per_epoch
-
     state = state or TrainState(opt.init(model.params))
     start_step, start_epoch = state.step, state.epoch
+    skip = state.batch_in_epoch if state.batch_in_epoch < steps_per_epoch else 0
+    if steps is not None:
+        total_steps = steps
+        total_epochs = math.ceil((steps + skip) / steps_per_epoch)
+    else:
+        total_epochs = 100 if epochs is None else epochs
+        total_steps = total_epochs * steps_per_epoch - skip
+
     step_fn = make_step(tuple(model.activations), loss_fn, opt, float(l2))
     metric = "r2" if loss_fn.task == "regression" else "accuracy"
     history = History(loss=loss_fn.name, metric=metric, state=state)
@@ -226,38 +237,45 @@ def fit(
     # The compiled (JAX) loop can run many epochs at once when nothing has to
     # happen between epochs; otherwise it returns to Python after each.
     progress = _Progress(total_epochs, verbose)
-    per_epoch_work = Xv is not None or callbacks or train_metrics or verbose >= 2 or progress.bar
+    per_epoch_work = (
+        Xv is not None or callbacks or train_metrics or verbose >= 2 or progress.bar or should_stop
+    )
     chunk = 1 if per_epoch_work else total_epochs
 
     params, opt_state = model.params, state.opt_state
     best = (math.inf, None, None)  # (val loss, epoch, params)
     last_finite = None
-    done_steps, epoch = 0, 0
+    done_steps, epoch = 0, 0  # steps and (relative) epochs started in this call
+    in_epoch = skip  # batches of the current epoch already done
     try:
-        while epoch < total_epochs:
-            epochs_now = range(epoch, min(epoch + chunk, total_epochs))
-            batches, sizes = [], []
-            for e in epochs_now:
+        while epoch < total_epochs and done_steps < total_steps:
+            # 0. plan: the batches of the next `chunk` epochs, seeded per epoch
+            batches, sizes, ends_epoch = [], [], []
+            for e in range(epoch, min(epoch + chunk, total_epochs)):
                 order = _epoch_order(n, B, shuffle, seed, start_epoch + e)
-                for k in range(0, n, B):
+                first_batch = in_epoch if e == epoch else 0
+                for j in range(first_batch, steps_per_epoch):
                     if done_steps + len(sizes) >= total_steps:
                         break
+                    k = j * B
                     batches.append(None if order is None else order[k : k + B])
                     sizes.append(min(B, n - k))
+                    ends_epoch.append(j == steps_per_epoch - 1)
             first = start_step + done_steps
             plan = StepPlan(
                 None if all(b is None for b in batches) else batches,
                 learning_rates(lr, sched, first, len(sizes), start_step + total_steps),
                 np.arange(first + 1, first + len(sizes) + 1),
             )
-            good_params, good_state = params, opt_state
+            # 1-5. the steps themselves (forward, loss, backward, penalty, update)
+            good = (params, opt_state, start_epoch + epoch, in_epoch)
             params, opt_state, losses = run_steps(
-                backend, step_fn, params, opt_state, (Xb, Yb, SW), plan
+                backend, step_fn, params, opt_state, (Xb, Yb, SW), plan, should_stop
             )
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:
-                model.params = good_params
-                history.state = TrainState(good_state, first, start_epoch + epoch)
+                model.params = good[0]
+                history.state = TrainState(good[1], first, good[2], good[3])
                 ok = losses[: bad[0]]
                 last_finite = float(ok[-1]) if ok.size else last_finite
                 step_no = first + int(bad[0]) + 1
@@ -269,33 +287,44 @@ def fit(
                     step=step_no,
                     last_finite_loss=last_finite,
                 )
-            last_finite = float(losses[-1])
-            # per-epoch train loss: mean of its step losses, weighted by batch size
-            sizes_arr, offset = np.asarray(sizes, dtype=np.float64), 0
-            for e in epochs_now:
-                k = min(steps_per_epoch, len(sizes) - offset)
-                if k <= 0:
-                    break
-                sl = slice(offset, offset + k)
-                history.epoch.append(start_epoch + e + 1)
-                history.train_loss.append(
-                    float(np.sum(losses[sl] * sizes_arr[sl]) / np.sum(sizes_arr[sl]))
-                )
-                offset += k
-            done_steps += len(sizes)
-            epoch = epochs_now[-1] + 1
+            if losses.size:
+                last_finite = float(losses[-1])
             model.params = params
+            # per-epoch train loss: mean of its step losses, weighted by batch size
+            finished = []
+            run_loss, run_n = 0.0, 0.0
+            for i in range(losses.size):
+                run_loss += losses[i] * sizes[i]
+                run_n += sizes[i]
+                in_epoch += 1
+                if ends_epoch[i]:
+                    finished.append(run_loss / run_n)
+                    run_loss, run_n, in_epoch = 0.0, 0.0, 0
+                    epoch += 1
+            done_steps += losses.size
             history.n_steps = done_steps
-            history.state = TrainState(opt_state, start_step + done_steps, start_epoch + epoch)
+            history.state = TrainState(
+                opt_state, start_step + done_steps, start_epoch + epoch, in_epoch
+            )
+            interrupted = losses.size < len(sizes) or (
+                should_stop is not None and losses.size and should_stop()
+            )
+            for i, train_loss in enumerate(finished):
+                history.epoch.append(start_epoch + epoch - len(finished) + i + 1)
+                history.train_loss.append(float(train_loss))
+            if interrupted and not finished:
+                history.interrupted = True
+                break
+            if not finished:  # `steps` ended mid-epoch
+                break
 
             logs = {"epoch": start_epoch + epoch, "train_loss": history.train_loss[-1]}
             if train_metrics:
                 history.train_metric.append(_metric(model, Xb, Yb, loss_fn))
                 logs[f"train_{metric}"] = history.train_metric[-1]
             if Xv is not None:
-                val_loss = float(
-                    loss_fn.value_and_grad(forward(params, model.activations, Xv), Yv)[0]
-                )
+                out_v = forward(params, model.activations, Xv)
+                val_loss = float(loss_fn.value_and_grad(out_v, Yv)[0])
                 history.val_loss.append(val_loss)
                 history.val_metric.append(_metric(model, Xv, Yv, loss_fn))
                 logs["val_loss"] = val_loss
@@ -307,7 +336,9 @@ def fit(
             if early_stopping and start_epoch + epoch - best[1] >= patience:
                 history.stopped_early = True
                 stop = True
-            if stop:
+            if interrupted:
+                history.interrupted = True
+            if stop or interrupted:
                 break
     finally:
         progress.close()
