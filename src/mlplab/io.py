@@ -1,0 +1,697 @@
+"""Model files and checkpoints: safetensors + JSON metadata, written atomically.
+
+A model file is a `.safetensors` file: an 8-byte little-endian header length
+``n``, ``n`` bytes of JSON header, then the raw tensor bytes. It holds the
+tensors ``layers.{i}.b`` `(d_out,)` and ``layers.{i}.W`` `(d_out, d_in)` and one
+metadata entry ``"mlplab"``: a JSON document with the architecture
+(``sizes``, ``activations``), the ``dtype`` and the caller's ``extra`` dict
+(task, classes, preprocessing, training config, metrics). A checkpoint adds the
+optimizer state (``opt.{name}.{i}.b`` / ``opt.{name}.{i}.W``), every
+:class:`~mlplab.train.TrainState` field and the training config. The format is
+described in ``docs/model-format.md``.
+
+Loading never executes code: only the header JSON is parsed (with the
+standard ``json`` module) and the tensor bytes are read by ``safetensors``;
+there is no pickle and no ``eval``. Everything is validated against the schema
+(format and version, shapes implied by the architecture, known activations,
+finite numbers) and every failure is a :class:`~mlplab.errors.ModelFileError`
+with a clear message.
+
+Writes are atomic: the bytes go to a temporary file in the same folder, are
+flushed and ``fsync``-ed, and the temporary file is renamed over the target
+(``os.replace``), after which the folder itself is ``fsync``-ed. A crash or
+``kill -9`` at any moment leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import re
+import secrets
+import stat
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ._backend import DTYPES, to_numpy
+from .activations import get_activation
+from .errors import ConfigError, DataError, MLPLabError, ModelFileError
+from .mlp import MLP
+
+MODEL_FORMAT = "mlplab-model"
+CHECKPOINT_FORMAT = "mlplab-checkpoint"
+FORMAT_VERSION = 1
+METADATA_KEY = "mlplab"
+#: Largest safetensors header accepted (the ``safetensors`` library's own limit).
+MAX_HEADER_BYTES = 100_000_000
+_ST_DTYPES = {"float32": "F32", "float64": "F64"}
+_OPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class FileWriteError(MLPLabError, OSError):
+    """A file could not be written (missing folder, no permission, disk full, …)."""
+
+
+# --- atomic writes -----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """Write ``path`` atomically through a binary file object.
+
+    ``with atomic_writer("fig.png") as f: fig.savefig(f, format="png")``.
+    The data goes to a temporary file next to ``path``; when the block ends
+    without an exception the file is flushed, ``fsync``-ed and renamed over
+    ``path`` (``os.replace``), and the folder is ``fsync``-ed. On any error
+    the temporary file is removed and an existing ``path`` is left untouched.
+    A new file gets the usual permissions (``0o666`` less the umask); a
+    replaced file keeps its permissions.
+
+    Raises:
+        FileWriteError: the folder is missing or not writable, ``path`` is a
+            folder, or the disk is full.
+    """
+    target = _as_path(path, FileWriteError)
+    folder = target.parent
+    if target.is_dir():
+        raise FileWriteError(f"cannot write {str(target)!r}: it is a directory; give a file name.")
+    if not folder.is_dir():
+        raise FileWriteError(
+            f"cannot write {str(target)!r}: the folder {str(folder)!r} does not exist; "
+            "create it first."
+        )
+    tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for open(path, "wb")
+    except OSError as err:
+        raise FileWriteError(f"cannot write {str(target)!r}: {_os_reason(err)}.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(err, OSError) and not isinstance(err, MLPLabError):
+            raise FileWriteError(f"cannot write {str(target)!r}: {_os_reason(err)}.") from None
+        raise
+    _fsync_dir(folder)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path) as f:
+        f.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically, encoded as ``encoding`` (UTF-8)."""
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable. Not possible on every platform (Windows).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _os_reason(err: OSError) -> str:
+    return err.strerror or str(err) or type(err).__name__
+
+
+def _as_path(path, error: type[MLPLabError]) -> Path:
+    try:
+        return Path(os.fspath(path))
+    except TypeError:
+        raise error(f"`path` must be a file path (str or os.PathLike); got {path!r}.") from None
+
+
+# --- saving ------------------------------------------------------------------
+
+
+def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = None) -> None:
+    """Save ``model`` to ``path`` as safetensors with JSON metadata, atomically.
+
+    Args:
+        path: the file to write, by convention ``*.safetensors``.
+        model: the :class:`~mlplab.mlp.MLP`; its weights are stored in its dtype.
+        metadata: any JSON-able dict (str keys; finite numbers; NumPy scalars and
+            arrays are converted to numbers and lists) stored under ``"extra"``
+            and returned by :func:`load_model`: task, classes, preprocessing, …
+
+    Raises:
+        ConfigError: ``metadata`` is not a JSON-able dict.
+        DataError: a weight is NaN or infinite.
+        FileWriteError: the file cannot be written.
+    """
+    header = _architecture(model, MODEL_FORMAT)
+    header["extra"] = _check_json_dict("metadata", metadata)
+    atomic_write_bytes(path, _serialize(_layer_tensors(model), header))
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: MLP,
+    state,
+    *,
+    config: dict,
+    extra: dict | None = None,
+) -> None:
+    """Save a training checkpoint: weights, optimizer state, progress and config.
+
+    Args:
+        path: the file to write.
+        model: the model being trained.
+        state: its :class:`~mlplab.train.TrainState` (``history.state``). The
+            optimizer state must be a dict ``name -> [(b, W)]`` shaped like the
+            parameters (SGD with momentum, Adam, AdamW) or an empty dict (SGD);
+            every other field (``step``, ``epoch``, …) must be JSON-able.
+        config: the training configuration (JSON-able dict).
+        extra: anything else to keep (JSON-able dict), e.g. preprocessing.
+
+    Rebuilt exactly (bitwise, in the model's dtype) by :func:`load_checkpoint`.
+    """
+    from .train import TrainState
+
+    if not isinstance(state, TrainState):
+        raise ConfigError(f"`state` must be a TrainState; got {type(state).__name__}.")
+    header = _architecture(model, CHECKPOINT_FORMAT)
+    tensors = _layer_tensors(model)
+    opt_state = state.opt_state
+    if not isinstance(opt_state, dict):
+        raise ConfigError(
+            "checkpoints hold optimizer states that are dicts of [(b, W)] lists; "
+            f"got {type(opt_state).__name__}."
+        )
+    for name, layers in opt_state.items():
+        if not isinstance(name, str) or not _OPT_NAME.match(name):
+            raise ConfigError(
+                f"optimizer state name {name!r} must be an identifier (letters, digits, _)."
+            )
+        if not isinstance(layers, list | tuple) or len(layers) != model.depth:
+            raise ConfigError(
+                f"optimizer state {name!r} must list one (b, W) pair per layer "
+                f"({model.depth}); got {type(layers).__name__}."
+            )
+        for i, pair in enumerate(layers):
+            b, W = (to_numpy(a) for a in pair)
+            if (b.shape, W.shape) != model.shapes[i]:
+                raise ConfigError(
+                    f"optimizer state {name!r} layer {i} has shapes {b.shape}, {W.shape}; "
+                    f"expected the parameter shapes {model.shapes[i]}."
+                )
+            tensors[f"opt.{name}.{i}.b"] = _contiguous(b, model.backend.dtype, f"opt.{name}.{i}.b")
+            tensors[f"opt.{name}.{i}.W"] = _contiguous(W, model.backend.dtype, f"opt.{name}.{i}.W")
+    fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+    fields.pop("opt_state")
+    header["optimizer_state"] = list(opt_state)
+    header["train_state"] = _check_json_dict("state", fields)
+    header["config"] = _check_json_dict("config", config)
+    header["extra"] = _check_json_dict("extra", extra)
+    atomic_write_bytes(path, _serialize(tensors, header))
+
+
+def _architecture(model: MLP, fmt: str) -> dict:
+    from . import __version__
+
+    if not isinstance(model, MLP):
+        raise ConfigError(f"`model` must be an mlplab MLP; got {type(model).__name__}.")
+    return {
+        "format": fmt,
+        "format_version": FORMAT_VERSION,
+        "mlplab_version": __version__,
+        "sizes": [int(s) for s in model.sizes],
+        "activations": [a.spec() for a in model.activations],
+        "dtype": model.backend.dtype,
+    }
+
+
+def _layer_tensors(model: MLP) -> dict[str, np.ndarray]:
+    tensors = {}
+    for i, (b, W) in enumerate(model.numpy_params()):
+        tensors[f"layers.{i}.b"] = _contiguous(b, model.backend.dtype, f"layers.{i}.b")
+        tensors[f"layers.{i}.W"] = _contiguous(W, model.backend.dtype, f"layers.{i}.W")
+    return tensors
+
+
+def _contiguous(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(arr)):
+        raise DataError(
+            f"cannot save: tensor {name!r} holds NaN or infinite values; "
+            "a model file stores finite numbers only."
+        )
+    return arr
+
+
+def _serialize(tensors: dict[str, np.ndarray], header: dict) -> bytes:
+    from safetensors.numpy import save
+
+    text = json.dumps(header, allow_nan=False, separators=(",", ":"))
+    return save(tensors, metadata={METADATA_KEY: text})
+
+
+def _check_json_dict(name: str, value) -> dict:
+    """``value`` as a plain JSON dict (NumPy numbers and arrays converted), or ConfigError."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"`{name}` must be a dict; got {type(value).__name__}.")
+
+    def plain(x, where):
+        if isinstance(x, np.ndarray | np.generic):
+            x = x.tolist()
+        if isinstance(x, dict):
+            out = {}
+            for k, v in x.items():
+                if not isinstance(k, str):
+                    raise ConfigError(
+                        f"`{name}` must have string keys to be saved as JSON; "
+                        f"got key {k!r} at {where}."
+                    )
+                out[k] = plain(v, f"{where}[{k!r}]")
+            return out
+        if isinstance(x, list | tuple):
+            return [plain(v, f"{where}[{i}]") for i, v in enumerate(x)]
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ConfigError(
+                f"`{name}` holds the non-finite number {x} at {where}; "
+                "JSON metadata holds finite numbers only."
+            )
+        if x is None or isinstance(x, bool | int | float | str):
+            return x
+        raise ConfigError(
+            f"`{name}` holds a {type(x).__name__} at {where}, which JSON cannot store; "
+            "use str, int, float, bool, None, lists and dicts."
+        )
+
+    return plain(value, name)
+
+
+# --- loading -----------------------------------------------------------------
+
+
+def load_model(
+    path: str | os.PathLike, *, backend: str = "numpy", dtype: str | None = None, device=None
+) -> tuple[MLP, dict]:
+    """Load a model saved by :func:`save_model` (or the model of a checkpoint).
+
+    Args:
+        path: the `.safetensors` file.
+        backend: ``"numpy"``, ``"torch"`` or ``"jax"``.
+        dtype: ``"float32"`` / ``"float64"``; ``None`` keeps the file's dtype
+            (then the weights are bit-for-bit those saved).
+        device: framework device, as for :class:`~mlplab.mlp.MLP`.
+
+    Returns:
+        ``(model, extra)``: the :class:`~mlplab.mlp.MLP` and the ``metadata``
+        dict given to :func:`save_model`.
+
+    Raises:
+        ModelFileError: missing, empty, truncated, corrupted, foreign or
+            too-new file; the message says which.
+    """
+    name, meta, tensors = _read(path, (MODEL_FORMAT, CHECKPOINT_FORMAT))
+    params = _layer_params(meta, tensors)
+    model = _build(name, params, meta, backend, dtype, device)
+    return model, meta["extra"]
+
+
+def load_checkpoint(
+    path: str | os.PathLike, *, backend: str = "numpy", dtype: str | None = None, device=None
+):
+    """Load a checkpoint saved by :func:`save_checkpoint`.
+
+    Returns:
+        ``(model, state, config, extra)``: the :class:`~mlplab.mlp.MLP`, its
+        :class:`~mlplab.train.TrainState` (optimizer state as backend arrays,
+        exactly as saved), the training config and the ``extra`` dict.
+        Pass ``state`` to :func:`~mlplab.train.fit` to continue the run.
+
+    Raises:
+        ModelFileError: as :func:`load_model`; also for a model file (which
+            has no optimizer state).
+    """
+    name, meta, tensors = _read(path, (CHECKPOINT_FORMAT,))
+    params = _layer_params(meta, tensors)
+    model = _build(name, params, meta, backend, dtype, device)
+    opt_state = {
+        opt: [
+            (
+                model.backend.asarray(tensors[f"opt.{opt}.{i}.b"]),
+                model.backend.asarray(tensors[f"opt.{opt}.{i}.W"]),
+            )
+            for i in range(len(params))
+        ]
+        for opt in meta["optimizer_state"]
+    }
+    state = _train_state(name, opt_state, meta["train_state"])
+    return model, state, meta["config"], meta["extra"]
+
+
+def _build(name, params, meta, backend, dtype, device) -> MLP:
+    activations = []
+    for i, spec in enumerate(meta["activations"]):
+        try:
+            activations.append(get_activation(spec))
+        except ConfigError as err:
+            raise ModelFileError(f"{name}: layer {i} has a bad activation: {err}") from None
+    return MLP.from_params(
+        params, activations, backend=backend, dtype=dtype or meta["dtype"], device=device
+    )
+
+
+def _train_state(name: str, opt_state: dict, fields: dict):
+    from .train import TrainState
+
+    values: dict[str, Any] = {"opt_state": opt_state}
+    known = {f.name: f for f in dataclasses.fields(TrainState) if f.name != "opt_state"}
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise ModelFileError(
+            f"{name}: the training state has fields {unknown} this mlplab does not know; "
+            "the checkpoint was written by a newer mlplab. Upgrade mlplab to resume it."
+        )
+    for key, field in known.items():
+        if key not in fields:
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
+                raise ModelFileError(f"{name}: the training state lacks the field {key!r}.")
+            continue
+        value = fields[key]
+        if isinstance(field.default, int) or field.type in ("int", int):
+            if not _is_int(value) or value < 0:
+                raise ModelFileError(
+                    f"{name}: training state field {key!r} must be an integer >= 0; got {value!r}."
+                )
+        values[key] = value
+    return TrainState(**values)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
+    """Read and validate a file: ``(display name, metadata, tensors)``, or ModelFileError."""
+    target = _as_path(path, ModelFileError)
+    name = repr(str(target))
+    data = _read_bytes(target, name)
+    header = _parse_header(data, name)
+    meta = _parse_metadata(header, name, formats)
+    expected = _expected_tensors(meta)
+    _check_tensor_entries(header, expected, meta["dtype"], name)
+    try:
+        from safetensors.numpy import load
+
+        tensors = {k: np.array(v) for k, v in load(data).items()}  # writable copies
+    except Exception as err:  # SafetensorError and anything else the parser raises
+        raise ModelFileError(
+            f"{name} is corrupted: safetensors could not read it ({err})."
+        ) from None
+    for key, arr in tensors.items():
+        if arr.dtype != np.dtype(meta["dtype"]) or arr.shape != expected[key]:
+            raise ModelFileError(f"{name} is corrupted: tensor {key!r} does not match its header.")
+        if not np.all(np.isfinite(arr)):
+            raise ModelFileError(
+                f"{name} is corrupted: tensor {key!r} holds NaN or infinite values."
+            )
+    return name, meta, tensors
+
+
+def _read_bytes(target: Path, name: str) -> bytes:
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        raise ModelFileError(f"model file {name} does not exist.") from None
+    except OSError as err:
+        raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ModelFileError(f"model file {name} is a directory; give the .safetensors file.")
+    if info.st_size == 0:
+        raise ModelFileError(f"model file {name} is empty (0 bytes).")
+    try:
+        with open(target, "rb") as f:
+            head = f.read(8)
+            kind = _sniff(head)
+            if kind:
+                raise ModelFileError(
+                    f"{name} is not a safetensors file: it looks like {kind}. "
+                    "mlplab only loads .safetensors files written by mlplab (never pickle)."
+                )
+            if len(head) < 8:
+                raise ModelFileError(
+                    f"{name} is truncated or not a safetensors file: it has only {len(head)} "
+                    "bytes (a safetensors file starts with an 8-byte header length)."
+                )
+            n = struct.unpack("<Q", head)[0]
+            rest = info.st_size - 8
+            if n > MAX_HEADER_BYTES:
+                raise ModelFileError(
+                    f"{name} is corrupted or not a safetensors file: its header claims {n} bytes, "
+                    f"more than the {MAX_HEADER_BYTES}-byte limit."
+                )
+            if n > rest:
+                raise ModelFileError(
+                    f"{name} is truncated or not a safetensors file: its header claims {n} bytes "
+                    f"but only {rest} follow."
+                )
+            return head + f.read()
+    except OSError as err:
+        raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+
+
+def _sniff(head: bytes) -> str | None:
+    """A guess at a well-known foreign file type from its first bytes."""
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle (e.g. torch.save with the legacy format or joblib)"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive (e.g. a torch.save checkpoint, which holds a pickle)"
+    if head.startswith(b"\x93NUMPY"):
+        return "a NumPy .npy file"
+    if head.startswith(b"\x89HDF"):
+        return "an HDF5 file (e.g. Keras .h5)"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip archive"
+    return None
+
+
+def _parse_header(data: bytes, name: str) -> dict:
+    n = struct.unpack("<Q", data[:8])[0]
+    raw = data[8 : 8 + n]
+    if not raw.startswith(b"{"):
+        raise ModelFileError(f"{name} is not a safetensors file: its header is not a JSON object.")
+    header = _loads(raw, f"{name} is corrupted: its safetensors header is not valid JSON")
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{name} is corrupted: its safetensors header is not a JSON object.")
+    # The tensor bytes must end where the header says: a shorter file was cut off.
+    ends = []
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(_is_int(o) for o in offsets)
+        ):
+            raise ModelFileError(f"{name} is corrupted: tensor {key!r} has no valid data_offsets.")
+        ends.append(offsets[1])
+    have = len(data) - 8 - n
+    need = max(ends, default=0)
+    if need > have:
+        raise ModelFileError(
+            f"{name} is truncated: its header describes {need} bytes of tensor data "
+            f"but the file holds {have}."
+        )
+    return header
+
+
+def _loads(raw: bytes | str, message: str):
+    """``json.loads`` that refuses NaN/Infinity and duplicate keys; ModelFileError on failure."""
+
+    def no_constant(token):
+        raise ValueError(f"non-finite number {token}")
+
+    def no_duplicates(pairs):
+        out = {}
+        for k, v in pairs:
+            if k in out:
+                raise ValueError(f"duplicate key {k!r}")
+            out[k] = v
+        return out
+
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_constant=no_constant, object_pairs_hook=no_duplicates)
+    except Exception as err:  # UnicodeDecodeError, JSONDecodeError, RecursionError, ValueError
+        raise ModelFileError(f"{message} ({type(err).__name__}: {_short(err)}).") from None
+
+
+def _short(err: Exception, limit: int = 120) -> str:
+    text = str(err)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _parse_metadata(header: dict, name: str, formats: tuple[str, ...]) -> dict:
+    tensor_names = sorted(k for k in header if k != "__metadata__")
+    extra = header.get("__metadata__")
+    if extra is not None and (
+        not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values())
+    ):
+        raise ModelFileError(f"{name} is corrupted: its __metadata__ is not a str -> str map.")
+    if not extra or METADATA_KEY not in extra:
+        listed = ", ".join(tensor_names[:5]) + (", …" if len(tensor_names) > 5 else "")
+        raise ModelFileError(
+            f"{name} is a safetensors file but not an mlplab model: it has no "
+            f"{METADATA_KEY!r} metadata (tensors: {listed or 'none'}). "
+            "Load it with the library that wrote it, or save an mlplab model with save_model."
+        )
+    meta = _loads(
+        extra[METADATA_KEY], f"{name} is corrupted: its mlplab metadata is not valid JSON"
+    )
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{name} is corrupted: its mlplab metadata is not a JSON object.")
+    return _check_schema(meta, name, formats)
+
+
+def _check_schema(meta: dict, name: str, formats: tuple[str, ...]) -> dict:
+    def bad(what: str):
+        return ModelFileError(f"{name} has invalid mlplab metadata: {what}.")
+
+    fmt = meta.get("format")
+    if fmt not in (MODEL_FORMAT, CHECKPOINT_FORMAT):
+        raise bad(f"`format` must be {MODEL_FORMAT!r} or {CHECKPOINT_FORMAT!r}; got {fmt!r}")
+    if fmt not in formats:
+        raise ModelFileError(
+            f"{name} is an mlplab model file, not a checkpoint: it has no optimizer state. "
+            "Load it with load_model, or train from it without resuming."
+        )
+    version = meta.get("format_version")
+    if not _is_int(version) or version < 1:
+        raise bad(f"`format_version` must be an integer >= 1; got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{name} was written by a newer mlplab (file format version {version}; this mlplab "
+            f"reads version {FORMAT_VERSION}). Upgrade mlplab: pip install --upgrade mlplab."
+        )
+    if not isinstance(meta.get("mlplab_version", ""), str):
+        raise bad(f"`mlplab_version` must be a string; got {meta['mlplab_version']!r}")
+    sizes = meta.get("sizes")
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(_is_int(s) and s >= 1 for s in sizes)
+    ):
+        raise bad(f"`sizes` must list at least 2 integers >= 1; got {_short_repr(sizes)}")
+    acts = meta.get("activations")
+    if not isinstance(acts, list) or len(acts) != len(sizes) - 1:
+        raise bad(f"`activations` must list {len(sizes) - 1} activations; got {_short_repr(acts)}")
+    for i, spec in enumerate(acts):
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise bad(f"activation {i} must be a dict with a 'name'; got {_short_repr(spec)}")
+    if meta.get("dtype") not in DTYPES:
+        raise bad(
+            f"`dtype` must be one of {', '.join(DTYPES)}; got {_short_repr(meta.get('dtype'))}"
+        )
+    keys = ["extra"]
+    if fmt == CHECKPOINT_FORMAT:
+        keys += ["config", "train_state"]
+        names = meta.get("optimizer_state")
+        if (
+            not isinstance(names, list)
+            or not all(isinstance(n, str) and _OPT_NAME.match(n) for n in names)
+            or len(set(names)) != len(names)
+        ):
+            raise bad(f"`optimizer_state` must list distinct names; got {_short_repr(names)}")
+    for key in keys:
+        if not isinstance(meta.get(key, {}), dict):
+            raise bad(f"`{key}` must be a JSON object; got {_short_repr(meta[key])}")
+        meta.setdefault(key, {})
+    return meta
+
+
+def _short_repr(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
+def _expected_tensors(meta: dict) -> dict[str, tuple[int, ...]]:
+    """Every tensor the architecture implies, with its shape."""
+    sizes = meta["sizes"]
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        shapes[f"layers.{i}.b"] = (d_out,)
+        shapes[f"layers.{i}.W"] = (d_out, d_in)
+    for opt in meta.get("optimizer_state", []) if meta["format"] == CHECKPOINT_FORMAT else []:
+        for i in range(len(sizes) - 1):
+            shapes[f"opt.{opt}.{i}.b"] = shapes[f"layers.{i}.b"]
+            shapes[f"opt.{opt}.{i}.W"] = shapes[f"layers.{i}.W"]
+    return shapes
+
+
+def _check_tensor_entries(header: dict, expected: dict, dtype: str, name: str) -> None:
+    """The header's tensors are exactly the expected names, shapes and dtype."""
+    present = {k: v for k, v in header.items() if k != "__metadata__"}
+    missing = sorted(set(expected) - set(present))
+    if missing:
+        raise ModelFileError(f"{name} is missing tensors its architecture needs: {missing[:5]}.")
+    extra = sorted(set(present) - set(expected))
+    if extra:
+        raise ModelFileError(f"{name} has tensors its architecture does not use: {extra[:5]}.")
+    for key, shape in expected.items():
+        entry = present[key]
+        if entry.get("dtype") != _ST_DTYPES[dtype]:
+            raise ModelFileError(
+                f"{name}: tensor {key!r} has dtype {entry.get('dtype')!r}; "
+                f"the metadata says {dtype} ({_ST_DTYPES[dtype]})."
+            )
+        if entry.get("shape") != list(shape):
+            raise ModelFileError(
+                f"{name}: tensor {key!r} has shape {entry.get('shape')!r}; "
+                f"the architecture implies {list(shape)}."
+            )
+
+
+def _layer_params(meta: dict, tensors: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [
+        (tensors[f"layers.{i}.b"], tensors[f"layers.{i}.W"]) for i in range(len(meta["sizes"]) - 1)
+    ]
+
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "FORMAT_VERSION",
+    "MAX_HEADER_BYTES",
+    "MODEL_FORMAT",
+    "FileWriteError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_writer",
+    "load_checkpoint",
+    "load_model",
+    "save_checkpoint",
+    "save_model",
+]
