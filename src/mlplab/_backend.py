@@ -260,7 +260,9 @@ def _run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
 
     X, Y, SW = data
     lrs = jnp.asarray(plan.lrs, dtype=backend.dtype)
-    ts = jnp.asarray(plan.t, dtype=jnp.int32)
+    # t in the float dtype: Adam's β**t with an int32 t would promote to float64
+    # once jax_enable_x64 is on (any float64 model turns it on), breaking float32 runs.
+    ts = jnp.asarray(plan.t, dtype=backend.dtype)
     if plan.batches is None:
         run = _jax_full_batch_runner(step_fn)
         params, opt_state, losses = run(params, opt_state, X, Y, SW, lrs, ts)
