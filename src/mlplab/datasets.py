@@ -796,13 +796,13 @@ def _text_features_message(path, table, text_features) -> str:
         decimal_comma |= _looks_like_decimal_comma(example)
         parts.append(f"{c!r} (e.g. {example!r})")
     more = f", … ({len(text_features) - 10} more)" if len(text_features) > 10 else ""
-    word = "column" if len(text_features) == 1 else "columns"
+    word, pron = ("column", "it") if len(text_features) == 1 else ("columns", "them")
     hint = (
         " Values like '1,5' look like decimal commas: write them as 1.5." if decimal_comma else ""
     )
     return (
         f"'{path}' has non-numeric feature {word}: {', '.join(parts)}{more}. "
-        f"Pass --one-hot (one_hot=True) to encode them as 0/1 columns, or remove them.{hint}"
+        f"Pass --one-hot (one_hot=True) to encode {pron} as 0/1 columns, or remove {pron}.{hint}"
     )
 
 
@@ -991,10 +991,10 @@ def _numeric_from_object(arr: np.ndarray, name: str) -> np.ndarray:
             return arr.astype(np.float64)
         except (ValueError, TypeError):
             pass
-    flat = arr.ravel()
+    flat = arr.ravel().tolist()
     example = next(
         (v for v in flat if not isinstance(v, int | float | np.number) or isinstance(v, bool)),
-        flat[0] if flat.size else None,
+        flat[0] if flat else None,
     )
     kind = "strings" if arr.dtype.kind in "US" else "Python objects"
     raise DataError(
