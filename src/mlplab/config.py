@@ -29,8 +29,8 @@ OPTIMIZER_NAMES = tuple(OPTIMIZERS)
 SCHEDULE_NAMES = tuple(SCHEDULES)
 BACKEND_NAMES = BACKENDS
 DTYPE_NAMES = DTYPES
-TASK_NAMES = ("classification", "regression")
-IMPUTE_NAMES = ("mean", "median")
+TASK_NAMES = ("classification", "binary", "multiclass", "regression")
+IMPUTE_NAMES = ("mean",)
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,12 @@ class TrainConfig:
     Data:
         data: a built-in data set name (``xor``, ``moons``, ``digits``, …) or a CSV path.
         target: the CSV's target column (required for a CSV, unused for built-ins).
-        task: ``"classification"`` or ``"regression"``; ``None`` infers it from the target.
+        task: ``"classification"`` (or ``"binary"`` / ``"multiclass"``) or ``"regression"``;
+            ``None`` infers it from the target.
         one_hot: one-hot encode text (categorical) feature columns instead of rejecting them.
         delimiter: the CSV's field separator; ``None`` detects ``,`` ``;`` or tab.
         drop_missing: drop CSV rows with missing / NaN / inf values.
-        impute: fill missing values with the column ``"mean"`` or ``"median"`` instead.
+        impute: fill missing feature values with the column ``"mean"`` instead.
         n_samples, noise: size and noise of a generated data set (moons, circles, …).
         test_split: fraction held out as a test set (0: none, or the data set's own test set).
 

@@ -1,0 +1,464 @@
+"""The work behind the data commands, kept apart from argument parsing.
+
+:class:`TrainingData` turns a :class:`~mlplab.config.TrainConfig` into the
+arrays ``mlplab train`` fits (splits, standardisation, label encoding) and
+computes the metrics, metadata and plots of a run. :class:`SavedModel` is a
+model file with its preprocessing, for ``predict``, ``evaluate`` and
+``explain``. :func:`explain_lines` writes out a forward pass neuron by neuron.
+
+Everything here is plain library calls: a Python user reproduces a CLI
+prediction with ``model, meta = load_model(path)``,
+``prep = Preprocessor.from_dict(meta["preprocessor"])`` and
+``model.predict_proba(prep.transform(X_raw))``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io as _io
+from pathlib import Path
+
+import numpy as np
+
+from mlplab.config import TrainConfig
+from mlplab.errors import ConfigError, DataError, ModelFileError
+
+
+def _is_builtin(name: str) -> bool:
+    from mlplab.datasets import DATASETS
+
+    return name.lower() in DATASETS
+
+
+def _looks_like_path(name: str) -> bool:
+    p = Path(name)
+    return p.exists() or bool(p.suffix) or "/" in name or "\\" in name
+
+
+def load_training_dataset(cfg: TrainConfig):
+    """The :class:`~mlplab.datasets.Dataset` named by ``cfg.data`` (built-in or CSV)."""
+    from mlplab import datasets
+
+    if _is_builtin(cfg.data) and not Path(cfg.data).is_file():
+        csv_only = [
+            name
+            for name in ("target", "one_hot", "delimiter", "drop_missing", "impute", "task")
+            if getattr(cfg, name) not in (None, False)
+        ]
+        if csv_only:
+            flags = ", ".join("--" + n.replace("_", "-") for n in csv_only)
+            raise ConfigError(
+                f"{flags} apply to CSV files; {cfg.data!r} is a built-in data set. Drop them."
+            )
+        return datasets.load_dataset(
+            cfg.data, seed=cfg.seed, n_samples=cfg.n_samples, noise=cfg.noise
+        )
+    if not _looks_like_path(cfg.data):  # a mistyped built-in name
+        return datasets.load_dataset(cfg.data)  # raises, listing the names
+    if cfg.n_samples is not None or cfg.noise is not None:
+        raise ConfigError("--n-samples and --noise apply to generated data sets, not CSV files.")
+    target = cfg.target
+    if target is None:
+        try:  # a column nobody has: the error lists the real ones
+            datasets.load_csv(cfg.data, target="\x00", delimiter=cfg.delimiter)
+        except DataError as err:
+            text = str(err)
+            if "The columns are: " not in text:
+                raise
+            columns = text.split("The columns are: ", 1)[1].split(". Pass one", 1)[0]
+            raise ConfigError(
+                f"a CSV needs its target column: pass --target COLUMN. "
+                f"The columns of '{cfg.data}' are: {columns}."
+            ) from None
+    return datasets.load_csv(
+        cfg.data,
+        target,
+        one_hot=cfg.one_hot,
+        task=cfg.task,
+        delimiter=cfg.delimiter,
+        drop_missing=cfg.drop_missing,
+        impute=cfg.impute,
+    )
+
+
+class TrainingData:
+    """The arrays of one ``mlplab train`` run, split, encoded and standardised.
+
+    Attributes:
+        dataset: the loaded :class:`~mlplab.datasets.Dataset`.
+        preprocessor: fitted on the training rows only.
+        X_train, y_train: `(n, d)` standardised inputs and the targets ``fit`` sees
+            (class indices, or standardised regression targets).
+        validation: ``(X_val, y_val)`` or ``None``. ``test``: the same, or ``None``.
+        raw: ``{"train"|"validation"|"test": (X_raw, y_raw)}`` before standardisation.
+        loss: the loss name; ``n_inputs``, ``n_outputs``: the model's widths.
+        fingerprint: SHA-256 of the training arrays (a resumed run checks it).
+    """
+
+    def __init__(self, cfg: TrainConfig):
+        from mlplab.datasets import Preprocessor, train_test_split
+
+        ds = load_training_dataset(cfg)
+        self.cfg, self.dataset = cfg, ds
+        classify = ds.task != "regression"
+        strat = (lambda y: y) if classify else (lambda y: None)
+        X, y = ds.X, ds.y
+        raw = {}
+        if ds.X_test is not None:
+            if cfg.test_split:
+                raise ConfigError(
+                    f"{ds.name!r} has its own test set ({len(ds.X_test)} rows); drop --test-split."
+                )
+            raw["test"] = (ds.X_test, ds.y_test)
+        elif cfg.test_split:
+            X, X_t, y, y_t = train_test_split(
+                X, y, test_size=cfg.test_split, seed=cfg.seed, stratify=strat(y)
+            )
+            raw["test"] = (X_t, y_t)
+        if cfg.val_split:
+            share = cfg.val_split / (1 - cfg.test_split)  # of what the test split left
+            X, X_v, y, y_v = train_test_split(
+                X, y, test_size=share, seed=cfg.seed + 1, stratify=strat(y)
+            )
+            raw["validation"] = (X_v, y_v)
+        raw["train"] = (X, y)
+        self.raw = raw
+        train_part = dataclasses.replace(ds, X=X, y=y, X_test=None, y_test=None)
+        self.preprocessor = Preprocessor().fit(train_part)
+        prep = self.preprocessor
+
+        def encoded(part):
+            Xr, yr = raw[part]
+            return prep.transform(Xr), (yr if classify else prep.transform_target(yr))
+
+        self.X_train, self.y_train = encoded("train")
+        self.validation = encoded("validation") if "validation" in raw else None
+        self.test = encoded("test") if "test" in raw else None
+
+        self.n_inputs = ds.n_features
+        self.loss = _pick_loss(cfg.loss, ds)
+        self.n_outputs = (
+            2 if self.loss == "softmax_cross_entropy" and ds.task == "binary" else (ds.n_outputs)
+        )
+        h = hashlib.sha256()
+        for arr in (self.X_train, self.y_train):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        self.fingerprint = h.hexdigest()
+
+    def describe(self) -> str:
+        ds = self.dataset
+        kind = ds.task
+        if ds.classes is not None:
+            shown = ", ".join(str(c) for c in ds.classes[:10])
+            kind += f", {len(ds.classes)} classes: {shown}" + (" …" if len(ds.classes) > 10 else "")
+        sizes = " / ".join(f"{part} {len(self.raw[part][0])}" for part in self.raw)
+        return (
+            f"data: {ds.name} ({ds.n_features} features, {kind}; target {ds.target_name!r}); "
+            f"{sizes}"
+        )
+
+    # --- evaluation ---
+
+    def metrics(self, model) -> dict:
+        """``{split: {metric: value, "n": rows}}`` for train, validation and test."""
+        out = {}
+        for part, name in (("train", "train"), ("validation", "validation"), ("test", "test")):
+            if part not in self.raw:
+                continue
+            X, y = self.raw[part]
+            out[name] = evaluate_model(
+                model, self.preprocessor, self.preprocessor.transform(X), y, self.loss
+            )
+        return out
+
+    def metadata(self, cfg: TrainConfig, metrics: dict) -> dict:
+        """The model file's metadata: everything ``predict`` needs, and the run's record."""
+        ds = self.dataset
+        return {
+            "task": ds.task,
+            "loss": self.loss,
+            "classes": ds.classes,
+            "target_name": ds.target_name,
+            "feature_names": list(ds.feature_names),
+            "data": ds.name,
+            "preprocessor": self.preprocessor.to_dict(),
+            "config": cfg.to_dict(),
+            "metrics": metrics,
+        }
+
+    def plots(self, model, history: dict, outputs) -> list[Path]:
+        """The loss curve, and the decision boundary for 2-D classification."""
+        from mlplab.plots import plot_decision_boundary, plot_loss_curve
+
+        written = []
+        if history.get("train_loss"):
+            written.append(
+                plot_loss_curve(history, outputs.loss_png, title=f"{self.dataset.name}: loss")
+            )
+        ds = self.dataset
+        if ds.n_features == 2 and ds.task != "regression" and not ds.categories:
+            X, y = self.raw["train"]
+            written.append(
+                plot_decision_boundary(
+                    model,
+                    X,
+                    y,
+                    outputs.boundary_png,
+                    title=f"{ds.name}: decision boundary ({'-'.join(map(str, model.sizes))})",
+                    transform=self.preprocessor.transform,
+                )
+            )
+        return written
+
+
+def _pick_loss(loss: str | None, ds) -> str:
+    fits = {
+        "binary": ("bce", "softmax_cross_entropy"),
+        "multiclass": ("softmax_cross_entropy",),
+        "regression": ("mse",),
+    }[ds.task]
+    if loss is None:
+        return fits[0]
+    if loss not in fits:
+        raise ConfigError(
+            f"`--loss` {loss!r} does not fit a {ds.task} target ({ds.name!r}); "
+            f"use {' or '.join(fits)}."
+        )
+    return loss
+
+
+def _outputs_np(model, X) -> np.ndarray:
+    from mlplab import to_numpy
+
+    return to_numpy(model(X)).astype(np.float64)
+
+
+def evaluate_model(model, prep, X, y, loss: str) -> dict:
+    """Metrics of ``model`` on standardised inputs ``X`` and targets ``y``.
+
+    ``y`` holds class indices (classification) or values in target units
+    (regression). Classification: ``loss``, ``accuracy``; regression: ``mse``,
+    ``mae`` (target units) and ``r2``. Always ``n``, the number of rows.
+    """
+    from mlplab._backend import get_backend
+    from mlplab.losses import get_loss
+    from mlplab.metrics import accuracy, r2_score
+
+    out = _outputs_np(model, X)
+    result: dict = {"n": int(len(X))}
+    if prep is None or prep.task != "regression":
+        loss_fn = get_loss(loss)
+        target = loss_fn.prepare_targets(
+            np.asarray(y, dtype=np.int64), model.n_outputs, get_backend("numpy", "float64")
+        )
+        result["loss"] = float(loss_fn.value_and_grad(out, target)[0])
+        result["accuracy"] = accuracy(y, model.predict_class(X))
+        return result
+    pred = prep.inverse_transform_target(out).reshape(np.shape(y))
+    err = pred - np.asarray(y, dtype=np.float64)
+    result["mse"] = float(np.mean(err**2))
+    result["mae"] = float(np.mean(np.abs(err)))
+    result["r2"] = r2_score(y, pred)
+    return result
+
+
+# --- saved models -------------------------------------------------------------
+
+
+class SavedModel:
+    """A model file with its preprocessing, ready to predict, evaluate and explain."""
+
+    def __init__(self, path: str, backend: str = "numpy", dtype: str | None = None):
+        from mlplab import io
+        from mlplab.datasets import Preprocessor
+
+        self.path = path
+        self.model, self.meta = io.load_model(path, backend=backend, dtype=dtype)
+        self.preprocessor = None
+        if "preprocessor" in self.meta:
+            self.preprocessor = Preprocessor.from_dict(self.meta["preprocessor"])
+            if self.preprocessor.n_features != self.model.n_inputs:
+                raise ModelFileError(
+                    f"'{path}' is inconsistent: its preprocessing makes "
+                    f"{self.preprocessor.n_features} inputs but the network takes "
+                    f"{self.model.n_inputs}."
+                )
+        self.loss = self.meta.get("loss") or (
+            "bce" if self.model.n_outputs == 1 else "softmax_cross_entropy"
+        )
+
+    @property
+    def classes(self) -> list:
+        if self.preprocessor is not None and self.preprocessor.classes is not None:
+            return self.preprocessor.classes
+        return list(range(max(2, self.model.n_outputs)))
+
+    @property
+    def is_regression(self) -> bool:
+        return self.preprocessor is not None and self.preprocessor.task == "regression"
+
+    @property
+    def n_raw_inputs(self) -> int:
+        return self.model.n_inputs
+
+    def _need_preprocessor(self):
+        if self.preprocessor is None:
+            raise ModelFileError(
+                f"'{self.path}' has no preprocessing metadata (it was not written by "
+                "`mlplab train`); predict from Python with load_model(...) and model.predict(X)."
+            )
+        return self.preprocessor
+
+    def load_data(self, data: str, *, delimiter=None, with_target: bool):
+        """``(X, y)``: standardised inputs and targets (indices / target units) or ``None``."""
+        from mlplab import datasets
+
+        prep = self._need_preprocessor()
+        if _is_builtin(data) and not Path(data).is_file():
+            ds = datasets.load_dataset(data)
+            if ds.n_features != prep.n_features:
+                raise DataError(
+                    f"data set {ds.name!r} has {ds.n_features} features but the model expects "
+                    f"{prep.n_features} ({', '.join(prep.feature_names[:10])})."
+                )
+            X = prep.transform(ds.X)
+            if not with_target:
+                return X, None
+            if prep.task == "regression" or ds.task == "regression":
+                if prep.task != ds.task:
+                    raise DataError(
+                        f"data set {ds.name!r} is {ds.task} but the model is {prep.task}."
+                    )
+                return X, ds.y
+            labels = [ds.classes[i] for i in ds.y]
+            return X, datasets.check_labels_known(labels, prep.classes)
+        if not _looks_like_path(data):
+            datasets.load_dataset(data)  # raises: unknown name, lists the names
+        target = prep.target_name if with_target else None
+        X, y = datasets.load_csv_for_prediction(
+            data, prep, target=target, delimiter=delimiter, ignore_extra=not with_target
+        )
+        return X, y
+
+    def predictions_csv(self, X) -> str:
+        """CSV text: ``prediction`` (a class label or a value) and, for classes, ``p_<class>``.
+
+        Numbers are written with ``repr``, so they read back bit-for-bit.
+        """
+        buf = _io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        prep = self.preprocessor
+        if self.is_regression:
+            y = prep.inverse_transform_target(_outputs_np(self.model, X))  # (n, t)
+            names = prep.target_name.split(",")
+            header = ["prediction"] if len(names) == 1 else [f"prediction_{n}" for n in names]
+            writer.writerow(header)
+            writer.writerows([repr(float(v)) for v in row] for row in y)
+            return buf.getvalue()
+        proba = self.model.predict_proba(X)  # (n, k)
+        labels = [self.classes[i] for i in np.argmax(proba, axis=1)]
+        writer.writerow(["prediction", *(f"p_{c}" for c in self.classes)])
+        for label, row in zip(labels, proba, strict=True):
+            writer.writerow([label, *(repr(float(p)) for p in row)])
+        return buf.getvalue()
+
+    def evaluate(self, X, y) -> dict:
+        """Metrics (see :func:`evaluate_model`) plus the confusion matrix for classes."""
+        from mlplab.metrics import confusion_matrix
+
+        result = evaluate_model(self.model, self.preprocessor, X, y, self.loss)
+        if not self.is_regression:
+            C = confusion_matrix(y, self.model.predict_class(X), n_classes=len(self.classes))
+            result["confusion_matrix"] = C.tolist()
+        return result
+
+
+# --- explain --------------------------------------------------------------------
+
+_SYMBOL = {"heaviside": "H", "identity": ""}
+
+
+def _num(v: float) -> str:
+    text = f"{v:.4g}"
+    return "0" if text == "-0" else text
+
+
+def _sum_text(b: float, w: np.ndarray, x: np.ndarray, max_terms: int) -> str:
+    if len(w) > max_terms:
+        return f"{_num(b)} + w·x ({len(w)} terms)"
+    text = _num(b)
+    for wi, xi in zip(w, x, strict=True):
+        sign = "-" if wi < 0 else "+"
+        xs = _num(xi) if xi >= 0 else f"({_num(xi)})"
+        text += f" {sign} {_num(abs(wi))}·{xs}"
+    return text
+
+
+def explain_lines(model, x, *, saved: SavedModel | None = None, max_terms: int = 12) -> list[str]:
+    """The forward pass of one input ``x`` `(d,)`, one line per neuron.
+
+    Each neuron j of layer ℓ: ``σ(b_j + Σ_i W_ji · a_i) = σ(z_j) = a_j``, with
+    the actual numbers (``H(-0.5 + 1·1 + 1·0) = H(0.5) = 1`` for the XOR net).
+    With ``saved`` the raw input is standardised first, and the output is read
+    as a class (with its probability) or a value in target units.
+    """
+    from mlplab.mlp import forward_cache
+
+    lines = []
+    x = np.asarray(x, dtype=np.float64)
+    prep = saved.preprocessor if saved is not None else None
+    names = prep.feature_names if prep is not None else [f"x{i + 1}" for i in range(len(x))]
+    lines.append("input: " + ", ".join(f"{n} = {_num(v)}" for n, v in zip(names, x, strict=True)))
+    if prep is not None:
+        x = prep.transform(x[None, :])[0]
+        lines.append("standardised (x - mean) / scale: [" + ", ".join(_num(v) for v in x) + "]")
+    params = model.numpy_params()
+    activations = model.activations
+    _, caches = forward_cache(
+        [(np.asarray(b, np.float64), np.asarray(W, np.float64)) for b, W in params],
+        activations,
+        x[None, :],
+    )
+    a_prev = x
+    for layer, ((b, W), sigma, cache) in enumerate(
+        zip(params, activations, caches, strict=True), start=1
+    ):
+        last = layer == len(params)
+        kind = "output" if last else "hidden"
+        count = f"{len(b)} neuron" + ("s" if len(b) > 1 else "")
+        lines.append(f"layer {layer} ({kind}, {sigma.name}, {count}): a = σ(b + W·x)")
+        sym = _SYMBOL.get(sigma.name, sigma.name)
+        z, a = cache.z[0], cache.a[0]
+        for j in range(len(b)):
+            label = f"y{j + 1}" if last else f"h{layer}.{j + 1}"
+            inner = _sum_text(float(b[j]), W[j], a_prev, max_terms)
+            if sym:
+                lines.append(f"  {label} = {sym}({inner}) = {sym}({_num(z[j])}) = {_num(a[j])}")
+            else:
+                lines.append(f"  {label} = {inner} = {_num(a[j])}")
+        a_prev = a
+    lines.append(_read_output(model, a_prev, saved))
+    return lines
+
+
+def _read_output(model, out: np.ndarray, saved: SavedModel | None) -> str:
+    prep = saved.preprocessor if saved is not None else None
+    if prep is not None and prep.task == "regression":
+        value = prep.inverse_transform_target(out[None, :])[0]
+        return "output (target units): " + ", ".join(_num(v) for v in value)
+    if saved is None:
+        return "output: " + ", ".join(_num(v) for v in out)
+    classes = saved.classes
+    if model.n_outputs == 1:
+        last = model.activations[-1].name
+        p = out[0] if last in ("sigmoid", "heaviside") else 1 / (1 + np.exp(-out[0]))
+        k = int(p > 0.5)
+        how = "" if last in ("sigmoid", "heaviside") else f" = sigmoid({_num(out[0])})"
+        return f"output: P(class {classes[1]!r}){how} = {_num(p)} -> predicted class {classes[k]!r}"
+    e = np.exp(out - out.max())
+    p = e / e.sum()
+    k = int(np.argmax(p))
+    shown = ", ".join(f"{c!r}: {_num(v)}" for c, v in zip(classes, p, strict=True))
+    return f"output: softmax probabilities {{{shown}}} -> predicted class {classes[k]!r}"

@@ -1,0 +1,685 @@
+"""Data commands: ``train``, ``predict``, ``evaluate``, ``explain`` and ``info``.
+
+``mlplab train`` is a thin layer over the library: flags -> :class:`TrainConfig`
+-> data (:mod:`mlplab.datasets`) -> :class:`~mlplab.mlp.MLP` ->
+:func:`~mlplab.train.fit` -> :func:`~mlplab.io.save_model` + metrics JSON +
+plots. Every file is written atomically. Ctrl-C during training stops after the
+current step and saves a checkpoint that ``mlplab train --resume`` continues to
+the same final weights; a diverging run saves its last good weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mlplab.config import TrainConfig
+from mlplab.errors import ConfigError, DataError, ModelFileError, TrainingDiverged
+
+_D = TrainConfig()  # the defaults shown in --help
+
+# CLI flag of each TrainConfig field whose name differs from "--" + field.
+_FLAGS = {f: "--" + f.replace("_", "-") for f in TrainConfig.__dataclass_fields__}
+_FLAGS["hidden"] = "--hidden"
+
+
+# --- argument types ----------------------------------------------------------
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    text = text.strip()
+    if text.lower() in ("", "none", "0", "()"):
+        return ()
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated widths such as 64,64; got {text!r}"
+        ) from None
+
+
+def _batch(text: str) -> int | None:
+    if text.lower() in ("full", "none"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'full'; got {text!r}") from None
+
+
+def _epilog(text: str) -> str:
+    return text
+
+
+def _parser(sub, name: str, help: str, example: str):
+    return sub.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=example,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+# --- registration ------------------------------------------------------------
+
+
+def register(sub) -> None:
+    """Add the ``train``, ``predict``, ``evaluate``, ``explain`` and ``info`` subcommands."""
+    S = argparse.SUPPRESS
+    p = _parser(
+        sub,
+        "train",
+        "train an MLP on a built-in data set or a CSV file",
+        "Examples:\n"
+        "  mlplab train moons --hidden 16,16 --epochs 200 --out-dir runs/moons\n"
+        "  mlplab train data.csv --target label --one-hot --val-split 0.2\n"
+        "  mlplab train --resume model.ckpt.safetensors   # after Ctrl-C\n\n"
+        "Built-in data sets: xor, and, or, moons, circles, spirals, blobs, sine, cubic,\n"
+        "digits, mnist1d, iris, wine, breast-cancer, diabetes.\n"
+        "Ctrl-C stops after the current step and saves a checkpoint to resume from.",
+    )
+    p.add_argument("data", nargs="?", default=S, help="a built-in data set name or a CSV path")
+    g = p.add_argument_group("data")
+    g.add_argument("--target", default=S, metavar="COLUMN", help="the CSV's target column")
+    g.add_argument(
+        "--task", default=S, help="classification or regression (default: from the target)"
+    )
+    g.add_argument("--one-hot", action="store_true", default=S, help="one-hot encode text columns")
+    g.add_argument("--delimiter", default=S, help="CSV field separator (default: detected)")
+    g.add_argument(
+        "--drop-missing", action="store_true", default=S, help="drop rows with missing values"
+    )
+    g.add_argument(
+        "--impute",
+        default=S,
+        help="fill missing feature values with the column mean: --impute mean",
+    )
+    g.add_argument("--n-samples", type=int, default=S, help="size of a generated data set")
+    g.add_argument("--noise", type=float, default=S, help="noise of a generated data set")
+    g.add_argument(
+        "--test-split",
+        type=float,
+        default=S,
+        help=f"fraction held out for testing (default {_D.test_split})",
+    )
+    g = p.add_argument_group("model and training")
+    g.add_argument(
+        "--hidden",
+        type=_hidden,
+        default=S,
+        help=f"hidden widths, e.g. 64,64 (default {','.join(map(str, _D.hidden))})",
+    )
+    g.add_argument("--activation", default=S, help=f"hidden activation (default {_D.activation})")
+    g.add_argument(
+        "--loss", default=S, help="mse, bce or softmax_cross_entropy (default: from the task)"
+    )
+    g.add_argument("--optimizer", default=S, help=f"sgd, adam or adamw (default {_D.optimizer})")
+    g.add_argument(
+        "--lr", type=float, default=S, help="learning rate (default 0.1 for sgd, 1e-3 for adam)"
+    )
+    g.add_argument("--momentum", type=float, default=S, help="SGD momentum (default 0)")
+    g.add_argument(
+        "--schedule", default=S, help=f"constant, step, cosine, warmup (default {_D.schedule})"
+    )
+    g.add_argument("--epochs", type=int, default=S, help=f"epochs (default {_D.epochs})")
+    g.add_argument(
+        "--batch-size",
+        type=_batch,
+        default=S,
+        help=f"minibatch size or 'full' (default {_D.batch_size})",
+    )
+    g.add_argument("--l2", type=float, default=S, help="L2 penalty on the weights (default 0)")
+    g.add_argument(
+        "--val-split",
+        type=float,
+        default=S,
+        help=f"fraction held out for validation (default {_D.val_split})",
+    )
+    g.add_argument(
+        "--early-stopping",
+        action="store_true",
+        default=S,
+        help="stop when the validation loss stops improving",
+    )
+    g.add_argument(
+        "--patience", type=int, default=S, help=f"early-stopping patience (default {_D.patience})"
+    )
+    g.add_argument("--seed", type=int, default=S, help="seed of weights, splits, batches (0)")
+    g.add_argument("--backend", default=S, help="numpy, torch or jax (default numpy)")
+    g.add_argument("--dtype", default=S, help="float32 or float64 (default float32)")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", default=None, help="the model file (default OUT_DIR/model.safetensors)")
+    g.add_argument("--out-dir", default=None, help="folder for metrics and plots (default .)")
+    g.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PATH",
+        help="where Ctrl-C saves the checkpoint (default OUT_DIR/<model>.ckpt.safetensors)",
+    )
+    g.add_argument(
+        "--resume", default=None, metavar="CHECKPOINT", help="continue an interrupted run"
+    )
+    g.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    g.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="0 quiet, 1 progress bar on a terminal, 2 one line per epoch",
+    )
+    p.set_defaults(func=run_train)
+
+    p = _parser(
+        sub,
+        "predict",
+        "predict with a saved model",
+        "Examples:\n  mlplab predict model.safetensors new.csv --out preds.csv\n"
+        "  mlplab predict model.safetensors moons",
+    )
+    p.add_argument("model", help="a model file written by mlplab train")
+    p.add_argument("data", help="a CSV with the model's feature columns, or a built-in name")
+    p.add_argument("--out", default=None, help="write the predictions to this CSV (else stdout)")
+    p.add_argument("--backend", default="numpy", help="numpy, torch or jax (default numpy)")
+    p.add_argument("--delimiter", default=None, help="CSV field separator (default: detected)")
+    p.set_defaults(func=run_predict)
+
+    p = _parser(
+        sub,
+        "evaluate",
+        "evaluate a saved model on labelled data",
+        "Example:\n  mlplab evaluate model.safetensors test.csv",
+    )
+    p.add_argument("model", help="a model file written by mlplab train")
+    p.add_argument("data", help="a CSV with the feature columns and the target, or a built-in")
+    p.add_argument("--out", default=None, help="also write the metrics to this JSON file")
+    p.add_argument("--backend", default="numpy", help="numpy, torch or jax (default numpy)")
+    p.add_argument("--delimiter", default=None, help="CSV field separator (default: detected)")
+    p.set_defaults(func=run_evaluate)
+
+    p = _parser(
+        sub,
+        "explain",
+        "show every neuron's σ(b + w·x) with the actual numbers, layer by layer",
+        "Examples:\n  mlplab explain --gate xor --input 1,0\n"
+        "  mlplab explain model.safetensors --input 0.5,-1.2",
+    )
+    p.add_argument("model", nargs="?", default=None, help="a model file written by mlplab train")
+    p.add_argument(
+        "--gate",
+        default=None,
+        help="explain a hand-set lecture network instead: and, or, nand, nor, xor",
+    )
+    p.add_argument(
+        "--input",
+        default=None,
+        help="comma-separated input values (with --gate: default all four truth-table rows)",
+    )
+    p.add_argument(
+        "--terms",
+        type=int,
+        default=12,
+        help="write out the products w·x of neurons with at most this many inputs (default 12)",
+    )
+    p.set_defaults(func=run_explain)
+
+    p = _parser(
+        sub,
+        "info",
+        "show the version, the backends installed and the devices seen",
+        "Example:\n  mlplab info",
+    )
+    p.set_defaults(func=run_info)
+
+
+# --- train -------------------------------------------------------------------
+
+
+def _config_from_args(args) -> TrainConfig:
+    values = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if hasattr(args, f)}
+    if "data" not in values:
+        raise ConfigError(
+            "give the training data: a built-in data set name (e.g. `mlplab train moons`) "
+            "or a CSV path with --target COLUMN; or --resume CHECKPOINT."
+        )
+    return _with_flag_names(TrainConfig.from_dict, values)
+
+
+def _with_flag_names(fn, *a):
+    """Call ``fn``; rewrite a ConfigError's `field` to the CLI's `--flag`."""
+    try:
+        return fn(*a)
+    except ConfigError as err:
+        text = str(err)
+        for field, flag in _FLAGS.items():
+            text = text.replace(f"`{field}`", f"`{flag}`")
+        raise ConfigError(text) from None
+
+
+class _Outputs:
+    """Where a training run writes its files."""
+
+    def __init__(self, out: str | None, out_dir: str | None, checkpoint: str | None):
+        if out is None:
+            folder = Path(out_dir or ".")
+            model = folder / "model.safetensors"
+        else:
+            model = Path(out)
+            folder = Path(out_dir) if out_dir else model.parent
+        stem = model.name.removesuffix(".safetensors")
+        self.model = model
+        self.folder = folder
+        self.metrics = folder / f"{stem}_metrics.json"
+        self.loss_png = folder / f"{stem}_loss.png"
+        self.boundary_png = folder / f"{stem}_boundary.png"
+        self.checkpoint = Path(checkpoint) if checkpoint else folder / f"{stem}.ckpt.safetensors"
+
+    def check(self) -> None:
+        """Fail before training, not after, when a folder is missing."""
+        for path in (self.model, self.metrics, self.checkpoint):
+            if path.is_dir():
+                raise ConfigError(f"output {str(path)!r} is a folder; give a file name.")
+        if not self.folder.exists():
+            self.folder.mkdir(parents=True)
+        for path in (self.model, self.checkpoint):
+            if not path.parent.is_dir():
+                raise ConfigError(
+                    f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist."
+                )
+
+    def as_dict(self) -> dict:
+        return {
+            "out": str(self.model),
+            "out_dir": str(self.folder),
+            "checkpoint": str(self.checkpoint),
+        }
+
+
+def run_train(args) -> int:
+    """``mlplab train``: data -> model -> fit -> files."""
+    from mlplab import io
+
+    resume = None
+    if args.resume:
+        resume = _load_resume(args)
+        cfg, outputs = resume["config"], resume["outputs"]
+    else:
+        cfg = _config_from_args(args)
+        outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
+    outputs.check()
+    run = _prepare(cfg)
+    if resume is not None:
+        if resume["fingerprint"] != run.fingerprint:
+            raise DataError(
+                f"the training data changed since checkpoint {args.resume!r} was saved "
+                f"(data {cfg.data!r}); resume with the same data, or start a new run."
+            )
+        model, state = resume["model"], resume["state"]
+        previous = resume["history"]
+        epochs_left = cfg.epochs - state.epoch
+    else:
+        model = _new_model(cfg, run)
+        state, previous, epochs_left = None, None, cfg.epochs
+    print(run.describe(), flush=True)
+    print(f"model: {_describe_model(model, run)}", flush=True)
+    what = "resuming" if resume else "training"
+    where = (
+        f" from step {state.step} (epoch {state.epoch}, batch {state.batch_in_epoch})"
+        if resume
+        else ""
+    )
+    print(
+        f"{what}{where}: {cfg.epochs} epochs, batch size {cfg.batch_size or 'full'}, "
+        f"{cfg.optimizer} lr {_lr(cfg):g}, seed {cfg.seed}",
+        flush=True,
+    )
+    history = _fit_interruptibly(model, run, cfg, state, epochs_left, args.verbose, outputs)
+    merged = _merge_history(previous, history.as_dict())
+    state = history.state
+    if history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch):
+        extra = {
+            "history": merged,
+            "outputs": outputs.as_dict(),
+            "fingerprint": run.fingerprint,
+            "split_seed": cfg.seed,
+        }
+        io.save_checkpoint(outputs.checkpoint, model, state, config=cfg.to_dict(), extra=extra)
+        print(
+            f"\ninterrupted after step {state.step} (epoch {state.epoch + 1} of {cfg.epochs}); "
+            f"checkpoint saved to {outputs.checkpoint}.\n"
+            f"Resume with: mlplab train --resume {outputs.checkpoint}",
+            flush=True,
+        )
+        return 130
+    metrics = run.metrics(model)
+    _print_metrics(metrics)
+    metadata = run.metadata(cfg, metrics)
+    metadata["history"] = merged
+    io.save_model(outputs.model, model, metadata=metadata)
+    written = [outputs.model]
+    report = {"config": cfg.to_dict(), "metrics": metrics, "history": merged}
+    io.atomic_write_text(outputs.metrics, _json(report))
+    written.append(outputs.metrics)
+    if not args.no_plots:
+        written += run.plots(model, merged, outputs)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
+    """``fit`` with Ctrl-C turned into ``should_stop``, and divergence saved."""
+    import signal
+    import threading
+
+    import numpy as np
+
+    from mlplab import fit, io
+
+    pressed = {"n": 0}
+
+    def on_sigint(signum, frame):
+        pressed["n"] += 1
+        if pressed["n"] > 1:  # a second Ctrl-C aborts at once
+            raise KeyboardInterrupt
+        print(
+            "\nmlplab: Ctrl-C: stopping after the current step (press again to abort)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    in_main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return fit(
+                model,
+                run.X_train,
+                run.y_train,
+                loss=run.loss,
+                optimizer=_optimizer(cfg),
+                lr=_lr(cfg),
+                schedule=cfg.schedule,
+                epochs=epochs,
+                batch_size=cfg.batch_size,
+                seed=cfg.seed,
+                validation_data=run.validation,
+                early_stopping=cfg.early_stopping,
+                patience=cfg.patience,
+                l2=cfg.l2,
+                verbose=verbose,
+                state=state,
+                should_stop=lambda: pressed["n"] > 0,
+            )
+    except TrainingDiverged as err:
+        metadata = run.metadata(cfg, {})
+        metadata["diverged"] = {"step": err.step, "last_finite_loss": err.last_finite_loss}
+        io.save_model(outputs.model, model, metadata=metadata)
+        last = "none" if err.last_finite_loss is None else f"{err.last_finite_loss:.6g}"
+        raise TrainingDiverged(
+            f"training diverged at step {err.step}: the loss became NaN or infinite "
+            f"(last finite loss {last}). The last good weights were saved to "
+            f"{outputs.model} (marked 'diverged'). Try a smaller learning rate, "
+            f"e.g. --lr {_lr(cfg) / 10:g}.",
+            step=err.step,
+            last_finite_loss=err.last_finite_loss,
+        ) from None
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, old)
+
+
+def _load_resume(args) -> dict:
+    from mlplab import io
+
+    given = sorted(
+        _FLAGS[f] for f in TrainConfig.__dataclass_fields__ if f != "data" and hasattr(args, f)
+    )
+    if given:
+        raise ConfigError(
+            f"--resume continues a run with the settings saved in the checkpoint; drop "
+            f"{', '.join(given)} (or start a new run without --resume)."
+        )
+    _, _, config, extra = io.load_checkpoint(args.resume)
+    try:
+        cfg = TrainConfig.from_dict(config)
+    except ConfigError as err:
+        raise ModelFileError(
+            f"checkpoint {args.resume!r} holds an invalid training config: {err}"
+        ) from None
+    if hasattr(args, "data") and args.data != cfg.data:
+        raise ConfigError(
+            f"checkpoint {args.resume!r} was trained on {cfg.data!r}, not {args.data!r}; "
+            "drop DATA to resume on the same data."
+        )
+    for key in ("history", "outputs", "fingerprint"):
+        if key not in extra:
+            raise ModelFileError(
+                f"{args.resume!r} is an mlplab checkpoint but not one written by "
+                f"`mlplab train` (no {key!r}); resume it from Python with fit(..., state=...)."
+            )
+    model, state, _, _ = io.load_checkpoint(args.resume, backend=cfg.backend)
+    saved = extra["outputs"]
+    outputs = _Outputs(
+        args.out or saved.get("out"),
+        args.out_dir or (None if args.out else saved.get("out_dir")),
+        args.checkpoint or saved.get("checkpoint"),
+    )
+    return {
+        "config": cfg,
+        "model": model,
+        "state": state,
+        "history": extra["history"],
+        "fingerprint": extra["fingerprint"],
+        "outputs": outputs,
+    }
+
+
+def _merge_history(previous: dict | None, new: dict) -> dict:
+    if not previous:
+        return new
+    merged = dict(new)
+    for key, value in new.items():
+        if isinstance(value, list) and isinstance(previous.get(key), list):
+            merged[key] = previous[key] + value
+    merged["n_steps"] = previous.get("n_steps", 0) + new.get("n_steps", 0)
+    if merged.get("best_epoch") is None:
+        merged["best_epoch"] = previous.get("best_epoch")
+    return merged
+
+
+def _lr(cfg: TrainConfig) -> float:
+    from mlplab.train import DEFAULT_LR
+
+    return cfg.lr if cfg.lr is not None else DEFAULT_LR[cfg.optimizer]
+
+
+def _optimizer(cfg: TrainConfig):
+    from mlplab.optim import get_optimizer
+
+    if cfg.optimizer == "sgd":
+        return get_optimizer("sgd", momentum=cfg.momentum)
+    return get_optimizer(cfg.optimizer)
+
+
+def _new_model(cfg: TrainConfig, run):
+    from mlplab import MLP
+
+    return MLP(
+        run.n_inputs,
+        cfg.hidden,
+        run.n_outputs,
+        activation=cfg.activation,
+        seed=cfg.seed,
+        backend=cfg.backend,
+        dtype=cfg.dtype,
+    )
+
+
+def _describe_model(model, run) -> str:
+    sizes = "-".join(map(str, model.sizes))
+    acts = model.activations[0].name if model.depth > 1 else "none"
+    return (
+        f"MLP {sizes} ({acts} hidden, {run.loss} loss), {model.n_params:,} parameters, "
+        f"on {model.backend.describe()}"
+    )
+
+
+def _print_metrics(metrics: dict) -> None:
+    for split in ("train", "validation", "test"):
+        if split in metrics:
+            values = "  ".join(f"{k} {v:.4f}" for k, v in metrics[split].items() if k != "n")
+            print(f"{split:>10}: {values}  (n={metrics[split]['n']})")
+
+
+def _json(obj) -> str:
+    import json
+
+    return json.dumps(obj, indent=2, allow_nan=False) + "\n"
+
+
+def _prepare(cfg: TrainConfig):
+    from mlplab.cli._run import TrainingData
+
+    return TrainingData(cfg)
+
+
+# --- predict / evaluate ------------------------------------------------------
+
+
+def run_predict(args) -> int:
+    """``mlplab predict MODEL DATA``: predictions as CSV (stdout or --out)."""
+    from mlplab import io
+    from mlplab.cli._run import SavedModel
+
+    saved = SavedModel(args.model, args.backend)
+    X, _ = saved.load_data(args.data, delimiter=args.delimiter, with_target=False)
+    text = saved.predictions_csv(X)
+    if args.out:
+        io.atomic_write_text(args.out, text)
+        print(f"wrote {X.shape[0]} predictions to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def run_evaluate(args) -> int:
+    """``mlplab evaluate MODEL DATA``: loss and accuracy / R² on labelled data."""
+    from mlplab import io
+    from mlplab.cli._run import SavedModel
+
+    saved = SavedModel(args.model, args.backend)
+    X, y = saved.load_data(args.data, delimiter=args.delimiter, with_target=True)
+    metrics = saved.evaluate(X, y)
+    for key, value in metrics.items():
+        if key == "confusion_matrix":
+            print("confusion matrix (rows: true class, columns: predicted):")
+            names = [str(c) for c in saved.classes]
+            width = max(6, *(len(n) for n in names))
+            print(" " * width + "".join(f"{n:>{width}}" for n in names))
+            for name, row in zip(names, value, strict=True):
+                print(f"{name:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+        elif isinstance(value, float):
+            print(f"{key}: {value:.4f}")
+        else:
+            print(f"{key}: {value}")
+    if args.out:
+        io.atomic_write_text(args.out, _json(metrics))
+        print(f"wrote {args.out}")
+    return 0
+
+
+# --- explain -----------------------------------------------------------------
+
+
+def run_explain(args) -> int:
+    """``mlplab explain``: the forward pass written out neuron by neuron."""
+    import numpy as np
+
+    from mlplab.cli._run import SavedModel, explain_lines
+    from mlplab.gates import TRUTH_INPUTS, gate
+
+    if (args.model is None) == (args.gate is None):
+        raise ConfigError(
+            "give a model file or --gate NAME (not both), e.g. `mlplab explain --gate xor "
+            "--input 1,0`."
+        )
+    saved = None
+    if args.gate is not None:
+        model = _with_flag_names(gate, args.gate.lower())
+        n_inputs = model.n_inputs
+    else:
+        saved = SavedModel(args.model, "numpy", dtype="float64")
+        model = saved.model
+        n_inputs = model.n_inputs if saved.preprocessor is None else saved.n_raw_inputs
+    if args.input is None:
+        if args.gate is None:
+            raise ConfigError(
+                f"give the input to explain with --input, e.g. --input "
+                f"{','.join(['0'] * n_inputs)} ({n_inputs} values)."
+            )
+        inputs = TRUTH_INPUTS
+    else:
+        inputs = np.array([_parse_input(args.input, n_inputs)])
+    for x in inputs:
+        for line in explain_lines(model, x, saved=saved, max_terms=args.terms):
+            print(line)
+        print()
+    return 0
+
+
+def _parse_input(text: str, n_inputs: int):
+    import math
+
+    parts = [t for t in text.replace(" ", ",").split(",") if t]
+    try:
+        values = [float(t) for t in parts]
+    except ValueError:
+        raise DataError(
+            f"--input must be comma-separated numbers such as 1,0; got {text!r}."
+        ) from None
+    if len(values) != n_inputs:
+        raise DataError(
+            f"--input has {len(values)} values but the model expects {n_inputs} inputs."
+        )
+    if not all(math.isfinite(v) for v in values):
+        raise DataError(f"--input must hold finite numbers; got {text!r}.")
+    return values
+
+
+# --- info --------------------------------------------------------------------
+
+
+def run_info(args) -> int:
+    """``mlplab info``: version, Python, backends with versions, devices."""
+    import platform
+
+    import numpy as np
+
+    import mlplab
+    from mlplab._backend import is_available
+
+    print(f"mlplab {mlplab.__version__}")
+    print(f"python {platform.python_version()} ({platform.system()} {platform.machine()})")
+    print("backends:")
+    print(f"  numpy {np.__version__}: devices cpu")
+    if is_available("torch"):
+        import torch
+
+        devices = ["cpu"]
+        if torch.cuda.is_available():
+            devices += [
+                f"cuda:{i} ({torch.cuda.get_device_name(i)})"
+                for i in range(torch.cuda.device_count())
+            ]
+        print(f"  torch {torch.__version__}: devices {', '.join(devices)}")
+    else:
+        print("  torch: not installed (pip install 'mlplab[torch]')")
+    if is_available("jax"):
+        import jax
+
+        devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
+        print(f"  jax {jax.__version__}: devices {devices}")
+    else:
+        print("  jax: not installed (pip install 'mlplab[jax]')")
+    return 0
