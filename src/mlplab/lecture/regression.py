@@ -1,0 +1,237 @@
+"""L1–L3: linear regression, the polynomial blow-up, and extrapolation.
+
+* L1 fits a multivariate linear model by the normal equations and compares it
+  with independent references (SciPy's least squares, scikit-learn).
+* L2 counts the columns of polynomial design matrices exactly and shows the
+  refusal to build one that cannot fit in memory.
+* L3 fits polynomials and a tanh MLP to the lecture's cubic on [0, 1.75] and
+  evaluates them on [−5, 5].
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..linear import (
+    eval_polynomial,
+    fit_linear,
+    fit_polynomial,
+    poly_cost,
+    poly_feature_count,
+    polynomial_features,
+)
+
+
+def cubic(x):
+    """The lecture's ``f(x) = x³ − 2x² − x + 2``."""
+    x = np.asarray(x, dtype=np.float64)
+    return x**3 - 2 * x**2 - x + 2
+
+
+# --- L1 -----------------------------------------------------------------------------
+
+
+@dataclass
+class LinearRegressionResult:
+    """L1: normal equations vs references on a multivariate problem."""
+
+    n_samples: int
+    n_inputs: int
+    theta_true: np.ndarray  # (d + 1,) [θ₀, θ₁, …] used to generate y
+    theta_solve: np.ndarray  # normal equations, np.linalg.solve
+    theta_lstsq: np.ndarray  # np.linalg.lstsq on [1, X]
+    theta_reference: np.ndarray  # scipy.linalg.lstsq
+    theta_sklearn: np.ndarray  # sklearn LinearRegression [intercept, coef]
+    max_diff_reference: float  # max |θ_solve − θ_reference|
+    max_diff_sklearn: float
+    rss: float
+    noise: float
+
+
+def linear_regression(
+    n_samples: int = 200, n_inputs: int = 3, noise: float = 0.1, seed: int = 0
+) -> LinearRegressionResult:
+    """Generate ``y = θ₀ + X θ + noise`` and recover θ by the normal equations (float64)."""
+    import scipy.linalg
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(seed)
+    theta_true = np.concatenate([[3.0], rng.uniform(-2, 2, size=n_inputs)])
+    X = rng.standard_normal((n_samples, n_inputs))
+    y = theta_true[0] + X @ theta_true[1:] + noise * rng.standard_normal(n_samples)  # (n, d) @ (d,)
+    solve = fit_linear(X, y, method="solve")
+    lstsq = fit_linear(X, y, method="lstsq")
+    A = np.hstack([np.ones((n_samples, 1)), X])
+    reference = scipy.linalg.lstsq(A, y)[0]
+    sk = LinearRegression().fit(X, y)
+    theta_sk = np.concatenate([[sk.intercept_], sk.coef_])
+    return LinearRegressionResult(
+        n_samples,
+        n_inputs,
+        theta_true,
+        solve.theta,
+        lstsq.theta,
+        reference,
+        theta_sk,
+        float(np.max(np.abs(solve.theta - reference))),
+        float(np.max(np.abs(solve.theta - theta_sk))),
+        solve.residual_sum_of_squares,
+        noise,
+    )
+
+
+# --- L2 -----------------------------------------------------------------------------
+
+LECTURE_D, LECTURE_M = 65_536, 3  # a 256×256 image at degree 3
+
+
+@dataclass
+class PolyBlowupResult:
+    """L2: exact column counts, memory and cost; the refusal to build the impossible."""
+
+    rows: list[dict]  # one per (d, m): columns, bytes per row, XᵀX bytes, solve flops
+    n_samples: int
+    lecture_columns: int  # C(65539, 3) = 46,916,791,205,889
+    small_columns: int  # d = 2, m = 3: 10
+    small_shape: tuple[int, int]  # shape of polynomial_features on (5, 2) at degree 3
+    small_matches_sklearn: bool
+    refused: bool
+    refusal_message: str
+    refusal_peak_bytes: int  # memory traced while refusing (no big allocation happened)
+
+
+def polynomial_blowup(
+    ds=(1, 2, 10, 100, 784, LECTURE_D), ms=(1, 2, 3, 4), n_samples: int = 1000
+) -> PolyBlowupResult:
+    """Count columns C(d+m, m) for each (d, m); build a small case; refuse the lecture's image."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    rows = []
+    for d in ds:
+        for m in ms:
+            c = poly_cost(d, m, n_samples)
+            rows.append(
+                {
+                    "d": d,
+                    "m": m,
+                    "columns": c.columns,
+                    "design_bytes": c.design_bytes,
+                    "gram_bytes": c.gram_bytes,
+                    "solve_flops": c.solve_flops,
+                }
+            )
+    X_small = np.random.default_rng(0).standard_normal((5, 2))
+    F = polynomial_features(X_small, 3)
+    ref = PolynomialFeatures(3).fit_transform(X_small)
+    image = np.zeros((1, LECTURE_D))  # one 256×256 image, flattened
+    tracemalloc.start()
+    try:
+        polynomial_features(image, LECTURE_M)
+        refused, message = False, ""
+    except ConfigError as err:
+        refused, message = True, str(err)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return PolyBlowupResult(
+        rows,
+        n_samples,
+        poly_feature_count(LECTURE_D, LECTURE_M),
+        poly_feature_count(2, 3),
+        tuple(F.shape),
+        bool(F.shape == ref.shape and np.allclose(F, ref)),
+        refused,
+        message,
+        int(peak),
+    )
+
+
+# --- L3 -----------------------------------------------------------------------------
+
+
+@dataclass
+class ExtrapolationResult:
+    """L3: fits on [0, 1.75] evaluated on a wide interval."""
+
+    x_train: np.ndarray  # (8,) 0, 0.25, …, 1.75
+    y_train: np.ndarray
+    x: np.ndarray = field(repr=False)  # (m,) evaluation grid on [lo, hi]
+    predictions: dict = field(repr=False, default_factory=dict)  # name -> (m,)
+    train_rmse: dict = field(default_factory=dict)  # name -> RMSE on the 8 samples
+    max_abs: dict = field(default_factory=dict)  # name -> max |f| on the grid
+    at_ends: dict = field(default_factory=dict)  # name -> (f(lo), f(hi))
+    mlp_bound: float = 0.0  # |b₂| + Σ|W₂|: |f(x)| ≤ this for EVERY x (tanh hidden layer)
+    mlp_hidden: int = 0
+    interval: tuple[float, float] = (-5.0, 5.0)
+
+
+def extrapolation(
+    degrees=(1, 2, 3, 5, 7),
+    *,
+    hidden: int = 16,
+    epochs: int = 3000,
+    interval: tuple[float, float] = (-5.0, 5.0),
+    seed: int = 0,
+    backend: str = "numpy",
+) -> ExtrapolationResult:
+    """Fit polynomials of each degree and a 1-``hidden``-1 tanh MLP to the cubic's 8 samples."""
+    from ..mlp import MLP
+    from ..train import fit
+
+    x_train = np.arange(8) * 0.25  # 0, 0.25, …, 1.75
+    y_train = cubic(x_train)
+    lo, hi = interval
+    x = np.linspace(lo, hi, 401)
+    res = ExtrapolationResult(x_train, y_train, x, interval=(lo, hi), mlp_hidden=hidden)
+    res.predictions["target x³ − 2x² − x + 2"] = cubic(x)
+    for deg in degrees:
+        coef, _ = fit_polynomial(x_train, y_train, deg)
+        name = f"polynomial degree {deg}"
+        res.predictions[name] = eval_polynomial(coef, x)
+        res.train_rmse[name] = float(
+            np.sqrt(np.mean((eval_polynomial(coef, x_train) - y_train) ** 2))
+        )
+    # the same degree-7 interpolation with the samples disturbed by 1% noise: the
+    # extra freedom turns into wild swings outside the data
+    noisy = y_train + 0.01 * np.random.default_rng(seed).standard_normal(len(y_train))
+    coef, _ = fit_polynomial(x_train, noisy, 7)
+    name = "polynomial degree 7, samples + 1% noise"
+    res.predictions[name] = eval_polynomial(coef, x)
+    res.train_rmse[name] = float(np.sqrt(np.mean((eval_polynomial(coef, x_train) - noisy) ** 2)))
+    net = MLP(1, [hidden], 1, activation="tanh", seed=seed, backend=backend, dtype="float64")
+    fit(
+        net,
+        x_train[:, None],
+        y_train[:, None],
+        loss="mse",
+        lr=0.01,
+        epochs=epochs,
+        seed=seed,
+        verbose=0,
+    )
+    name = f"tanh MLP 1-{hidden}-1"
+    res.predictions[name] = np.asarray(net.predict(x[:, None]), float)[:, 0]
+    res.train_rmse[name] = float(
+        np.sqrt(np.mean((np.asarray(net.predict(x_train[:, None]))[:, 0] - y_train) ** 2))
+    )
+    (b1, W1), (b2, W2) = net.numpy_params()
+    res.mlp_bound = float(np.abs(b2).sum() + np.abs(W2).sum())
+    for key, values in res.predictions.items():
+        res.max_abs[key] = float(np.max(np.abs(values)))
+        res.at_ends[key] = (float(values[0]), float(values[-1]))
+    return res
+
+
+__all__ = [
+    "ExtrapolationResult",
+    "LinearRegressionResult",
+    "PolyBlowupResult",
+    "cubic",
+    "extrapolation",
+    "linear_regression",
+    "polynomial_blowup",
+]
