@@ -485,7 +485,7 @@ def _detect_delimiter(path: str) -> str:
     best, best_fields = None, 1
     consistent = []
     for d in _DELIMITERS:
-        counts = [len(r) for r in csv.reader(lines, delimiter=d)]
+        counts = [len(r) for r in csv.reader(lines, delimiter=d, skipinitialspace=True)]
         if counts[0] > 1 and all(c == counts[0] for c in counts):
             consistent.append((counts[0], d))
         if counts[0] > best_fields:
@@ -512,7 +512,7 @@ def _decode_error(path: str, e: UnicodeDecodeError) -> DataError:
 def _rows(path: str, delimiter: str):
     """Yield ``(line_number, fields)`` of non-blank rows, fields stripped."""
     with _open_text(path) as f:
-        reader = csv.reader(f, delimiter=delimiter)
+        reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
         try:
             for fields in reader:
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
