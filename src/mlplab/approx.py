@@ -168,9 +168,20 @@ def constructive(
     lipschitz = float(np.max(np.abs(np.diff(gx)) / np.diff(x)))
     x_plot = np.linspace(target.a, target.b, 801)
     res = ConstructiveResult(
-        target.name, target.expression, (target.a, target.b), steps, [], [], [], [], [],
-        lipschitz, grid_points, x_plot, target(x_plot),
-    )  # fmt: skip
+        target.name,
+        target.expression,
+        (target.a, target.b),
+        steps,
+        [],
+        [],
+        [],
+        [],
+        [],
+        lipschitz,
+        grid_points,
+        x_plot,
+        target(x_plot),
+    )
     for n in steps:
         hmax, hmean = max_error(heaviside_network(target, n), target, x)
         smax, smean = max_error(sigmoid_network(target, n, slope=slope), target, x)
@@ -230,17 +241,31 @@ def trained(
     xs = grid(target, 4001)
     gx = target(xs)
     res = TrainedResult(
-        target.name, [int(w) for w in widths], list(activations), {}, {}, {}, epochs, n_train,
-        xs, gx,
-    )  # fmt: skip
+        target.name,
+        [int(w) for w in widths],
+        list(activations),
+        {},
+        {},
+        {},
+        epochs,
+        n_train,
+        xs,
+        gx,
+    )
     for act in activations:
         res.max_error[act], res.mean_error[act], res.final_loss[act] = [], [], []
         for w in widths:
             net = MLP(1, [int(w)], 1, activation=act, seed=seed, backend=backend)
             hist = fit(
-                net, ((x_train - mid) / half)[:, None], ((y_train - mu) / sd)[:, None],
-                loss="mse", lr=lr, epochs=epochs, seed=seed, verbose=0,
-            )  # fmt: skip
+                net,
+                ((x_train - mid) / half)[:, None],
+                ((y_train - mu) / sd)[:, None],
+                loss="mse",
+                lr=lr,
+                epochs=epochs,
+                seed=seed,
+                verbose=0,
+            )
             f = np.asarray(net.predict(((xs - mid) / half)[:, None]), float)[:, 0] * sd + mu
             err = np.abs(gx - f)
             res.max_error[act].append(float(err.max()))

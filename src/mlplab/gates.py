@@ -16,8 +16,8 @@ from .mlp import MLP
 
 AND_THETA = [-1.0, 1.0, 1.0]
 OR_THETA = [0.0, 1.0, 1.0]
-NAND_THETA = [1.0, -1.0, -1.0]
-NOR_THETA = [0.0, -1.0, -1.0]
+NAND_THETA = [1.5, -1.0, -1.0]  # H(0) = 0, so the bias must exceed 1
+NOR_THETA = [0.5, -1.0, -1.0]  # and NOR needs a positive bias
 XOR_THETA = [[-0.5, 1.0, 1.0], [-1.5, 1.0, 1.0], [-0.5, 1.0, -2.0]]
 
 TRUTH_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)  # (4, 2)
