@@ -251,16 +251,20 @@ def fit(
         while epoch < total_epochs and done_steps < total_steps:
             # 0. plan: the batches of the next `chunk` epochs, seeded per epoch
             batches, sizes, ends_epoch = [], [], []
-            for e in range(epoch, min(epoch + chunk, total_epochs)):
-                order = _epoch_order(n, B, shuffle, seed, start_epoch + e)
-                first_batch = in_epoch if e == epoch else 0
-                for j in range(first_batch, steps_per_epoch):
-                    if done_steps + len(sizes) >= total_steps:
-                        break
-                    k = j * B
-                    batches.append(None if order is None else order[k : k + B])
-                    sizes.append(min(B, n - k))
-                    ends_epoch.append(j == steps_per_epoch - 1)
+            if steps_per_epoch == 1:  # full batch: one step per epoch, no order to draw
+                k = min(chunk, total_epochs - epoch, total_steps - done_steps)
+                batches, sizes, ends_epoch = [None] * k, [n] * k, [True] * k
+            else:
+                for e in range(epoch, min(epoch + chunk, total_epochs)):
+                    order = _epoch_order(n, B, shuffle, seed, start_epoch + e)
+                    first_batch = in_epoch if e == epoch else 0
+                    for j in range(first_batch, steps_per_epoch):
+                        if done_steps + len(sizes) >= total_steps:
+                            break
+                        k = j * B
+                        batches.append(None if order is None else order[k : k + B])
+                        sizes.append(min(B, n - k))
+                        ends_epoch.append(j == steps_per_epoch - 1)
             first = start_step + done_steps
             plan = StepPlan(
                 None if all(b is None for b in batches) else batches,
@@ -293,14 +297,18 @@ def fit(
             # per-epoch train loss: mean of its step losses, weighted by batch size
             finished = []
             run_loss, run_n = 0.0, 0.0
-            for i in range(losses.size):
-                run_loss += losses[i] * sizes[i]
-                run_n += sizes[i]
-                in_epoch += 1
-                if ends_epoch[i]:
-                    finished.append(run_loss / run_n)
-                    run_loss, run_n, in_epoch = 0.0, 0.0, 0
-                    epoch += 1
+            if steps_per_epoch == 1:  # every step is an epoch (same arithmetic, vectorized)
+                finished = ((losses * float(n)) / float(n)).tolist()
+                epoch += losses.size
+            else:
+                for i in range(losses.size):
+                    run_loss += losses[i] * sizes[i]
+                    run_n += sizes[i]
+                    in_epoch += 1
+                    if ends_epoch[i]:
+                        finished.append(run_loss / run_n)
+                        run_loss, run_n, in_epoch = 0.0, 0.0, 0
+                        epoch += 1
             done_steps += losses.size
             history.n_steps = done_steps
             history.state = TrainState(
@@ -309,9 +317,10 @@ def fit(
             interrupted = losses.size < len(sizes) or (
                 should_stop is not None and losses.size and should_stop()
             )
-            for i, train_loss in enumerate(finished):
-                history.epoch.append(start_epoch + epoch - len(finished) + i + 1)
-                history.train_loss.append(float(train_loss))
+            history.epoch.extend(
+                range(start_epoch + epoch - len(finished) + 1, start_epoch + epoch + 1)
+            )
+            history.train_loss.extend(float(value) for value in finished)
             if interrupted and not finished:
                 history.interrupted = True
                 break
