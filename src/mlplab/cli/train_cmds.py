@@ -11,6 +11,7 @@ the same final weights; a diverging run saves its last good weights.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -29,7 +30,7 @@ _FLAGS["hidden"] = "--hidden"
 
 def _hidden(text: str) -> tuple[int, ...]:
     text = text.strip()
-    if text.lower() in ("", "none", "0", "()"):
+    if text.lower() in ("", "none"):
         return ()
     try:
         return tuple(int(t) for t in text.split(","))
@@ -109,7 +110,8 @@ def register(sub) -> None:
         "--hidden",
         type=_hidden,
         default=S,
-        help=f"hidden widths, e.g. 64,64 (default {','.join(map(str, _D.hidden))})",
+        help=f"hidden widths, e.g. 64,64; 'none' for no hidden layer "
+        f"(default {','.join(map(str, _D.hidden))})",
     )
     g.add_argument("--activation", default=S, help=f"hidden activation (default {_D.activation})")
     g.add_argument(
@@ -254,6 +256,7 @@ def _with_flag_names(fn, *a):
         text = str(err)
         for field, flag in _FLAGS.items():
             text = text.replace(f"`{field}`", f"`{flag}`")
+        text = re.sub(r"`hidden\[(\d+)\]`", lambda m: f"`--hidden` width #{int(m[1]) + 1}", text)
         raise ConfigError(text) from None
 
 
@@ -330,7 +333,8 @@ def run_train(args) -> int:
         else ""
     )
     print(
-        f"{what}{where}: {cfg.epochs} epochs, batch size {cfg.batch_size or 'full'}, "
+        f"{what}{where}: {cfg.epochs} epoch{'s' if cfg.epochs > 1 else ''}, "
+        f"batch size {cfg.batch_size or 'full'}, "
         f"{cfg.optimizer} lr {_lr(cfg):g}, seed {cfg.seed}",
         flush=True,
     )
@@ -340,7 +344,7 @@ def run_train(args) -> int:
     if history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch):
         extra = {
             "history": merged,
-            "outputs": outputs.as_dict(),
+            "outputs": {**outputs.as_dict(), "plots": not args.no_plots},
             "fingerprint": run.fingerprint,
             "split_seed": cfg.seed,
         }
@@ -382,8 +386,9 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
         pressed["n"] += 1
         if pressed["n"] > 1:  # a second Ctrl-C aborts at once
             raise KeyboardInterrupt
+        unit = "epoch" if cfg.backend == "jax" else "step"  # JAX runs compiled epochs
         print(
-            "\nmlplab: Ctrl-C: stopping after the current step (press again to abort)",
+            f"\nmlplab: Ctrl-C: stopping after the current {unit} (press again to abort)",
             file=sys.stderr,
             flush=True,
         )
@@ -418,8 +423,8 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
         last = "none" if err.last_finite_loss is None else f"{err.last_finite_loss:.6g}"
         raise TrainingDiverged(
             f"training diverged at step {err.step}: the loss became NaN or infinite "
-            f"(last finite loss {last}). The last good weights were saved to "
-            f"{outputs.model} (marked 'diverged'). Try a smaller learning rate, "
+            f"(last finite loss {last}). The last good weights (from before that epoch) "
+            f"were saved to {outputs.model}, marked 'diverged'. Try a smaller learning rate, "
             f"e.g. --lr {_lr(cfg) / 10:g}.",
             step=err.step,
             last_finite_loss=err.last_finite_loss,
@@ -460,6 +465,8 @@ def _load_resume(args) -> dict:
             )
     model, state, _, _ = io.load_checkpoint(args.resume, backend=cfg.backend)
     saved = extra["outputs"]
+    if saved.get("plots") is False:
+        args.no_plots = True
     outputs = _Outputs(
         args.out or saved.get("out"),
         args.out_dir or (None if args.out else saved.get("out_dir")),
