@@ -455,13 +455,8 @@ def _read_bytes(target: Path, name: str) -> bytes:
     try:
         with open(target, "rb") as f:
             head = f.read(8)
-            kind = _sniff(head)
-            if kind:
-                raise ModelFileError(
-                    f"{name} is not a safetensors file: it looks like {kind}. "
-                    "mlplab only loads .safetensors files written by mlplab (never pickle)."
-                )
             if len(head) < 8:
+                _refuse_foreign(name, head)
                 raise ModelFileError(
                     f"{name} is truncated or not a safetensors file: it has only {len(head)} "
                     "bytes (a safetensors file starts with an 8-byte header length)."
@@ -469,11 +464,13 @@ def _read_bytes(target: Path, name: str) -> bytes:
             n = struct.unpack("<Q", head)[0]
             rest = info.st_size - 8
             if n > MAX_HEADER_BYTES:
+                _refuse_foreign(name, head)
                 raise ModelFileError(
                     f"{name} is corrupted or not a safetensors file: its header claims {n} bytes, "
                     f"more than the {MAX_HEADER_BYTES}-byte limit."
                 )
             if n > rest:
+                _refuse_foreign(name, head)
                 raise ModelFileError(
                     f"{name} is truncated or not a safetensors file: its header claims {n} bytes "
                     f"but only {rest} follow."
@@ -481,6 +478,20 @@ def _read_bytes(target: Path, name: str) -> bytes:
             return head + f.read()
     except OSError as err:
         raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+
+
+def _refuse_foreign(name: str, head: bytes) -> None:
+    """Raise a ModelFileError naming a well-known foreign file type, if ``head`` shows one.
+
+    Only called once the bytes are known not to be a safetensors header: a valid
+    header length can start with the same bytes as a pickle (``0x80 0x02`` = 640).
+    """
+    kind = _sniff(head)
+    if kind:
+        raise ModelFileError(
+            f"{name} is not a safetensors file: it looks like {kind}. "
+            "mlplab only loads .safetensors files written by mlplab (never pickle)."
+        )
 
 
 def _sniff(head: bytes) -> str | None:
@@ -502,6 +513,7 @@ def _parse_header(data: bytes, name: str) -> dict:
     n = struct.unpack("<Q", data[:8])[0]
     raw = data[8 : 8 + n]
     if not raw.startswith(b"{"):
+        _refuse_foreign(name, data[:8])
         raise ModelFileError(f"{name} is not a safetensors file: its header is not a JSON object.")
     header = _loads(raw, f"{name} is corrupted: its safetensors header is not valid JSON")
     if not isinstance(header, dict):
