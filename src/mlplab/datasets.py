@@ -451,6 +451,13 @@ def _check_file(path, max_bytes) -> tuple[str, int]:
         )
     if size == 0:
         raise DataError(f"CSV file '{p}' is empty (0 bytes); it needs a header row and data rows.")
+    with open(p, "rb") as f:
+        head = f.read(8192)
+    if b"\x00" in head:
+        raise DataError(
+            f"'{p}' is a binary file (it contains NUL bytes), not CSV text; did you pass a model "
+            "or another file by mistake? Pass a UTF-8 CSV file."
+        )
     return str(p), size
 
 
@@ -494,6 +501,10 @@ def _detect_delimiter(path: str) -> str:
         return max(consistent)[1]
     if best is not None:
         return best  # inconsistent rows: the ragged-row check will name the line
+    if not any(d in line for d in _DELIMITERS for line in lines) and all(
+        ch.isalnum() or ch in "_-." for ch in lines[0].strip().strip('"')
+    ):
+        return ","  # one column and no delimiter anywhere: nothing to split
     names = ", ".join(_DELIMITER_NAMES.values())
     raise DataError(
         f"could not detect the delimiter of '{path}': its header line {lines[0][:80]!r} contains "
@@ -514,10 +525,13 @@ def _rows(path: str, delimiter: str):
     with _open_text(path) as f:
         reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
         try:
+            start = 1
             for fields in reader:
+                # A quoted field may span lines: report the line where the record starts.
+                line, start = start, reader.line_num + 1
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue
-                yield reader.line_num, [s.strip() for s in fields]
+                yield line, [s.strip() for s in fields]
         except UnicodeDecodeError as e:
             raise _decode_error(path, e) from None
         except csv.Error as e:
@@ -554,7 +568,8 @@ def _read_table(path, delimiter, max_bytes) -> _Table:
             raise DataError(
                 f"'{path}' line {line} has {len(fields)} fields but the header has {width} "
                 f"columns ({_join(header, 6)}). Fix that row (a missing or extra "
-                f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}?)."
+                f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}"
+                f"{', or an unclosed quote' if any(chr(10) in f for f in fields) else ''}?)."
             )
         n_rows += 1
         for j, s in enumerate(fields):
