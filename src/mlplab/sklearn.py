@@ -136,6 +136,8 @@ class _BaseMLP(BaseEstimator):
         if isinstance(sizes, Integral) and not isinstance(sizes, bool):
             sizes = [sizes]
         try:
+            if isinstance(sizes, str | bytes | dict):
+                raise TypeError
             sizes = list(sizes)
         except TypeError:
             raise ConfigError(
