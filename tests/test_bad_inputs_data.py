@@ -76,6 +76,14 @@ CSV_CASES = [
         r"target column 'label' is not in .*Did you mean 'Label'\?",
     ),
     (
+        "no header, with text in the first row",
+        b"5.1,3.5,setosa\n4.9,3.0,setosa\n",
+        {"target": "species"},
+        DataError,
+        r"target column 'species' is not in .*Its first line looks like data: the file needs a "
+        r"header row",
+    ),
+    (
         "non-numeric feature columns",
         b"age,city,job,label\n30,Paris,nurse,x\n40,Rome,cook,y\n",
         {},
@@ -321,7 +329,9 @@ def test_2gb_file_is_refused_with_its_size_before_reading(tmp_path, monkeypatch)
         raise AssertionError("the huge file was opened")
 
     monkeypatch.setattr("mlplab.datasets._open_text", no_open)
-    with pytest.raises(DataError, match=r"is 2\.0 GiB, more than the 512\.0 MiB limit; it was not"):
+    with pytest.raises(
+        DataError, match=r"is 2\.0 GiB, more than the [\d.]+ [KMG]iB limit; it was not read"
+    ):
         load_csv(path, "label")
 
 

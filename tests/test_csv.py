@@ -115,7 +115,8 @@ def test_impute_leaves_missing_category_as_all_zero(tmp_path):
     ("values", "task", "classes", "labels"),
     [
         (["0", "1", "0", "1"], "binary", [0, 1], [0, 1, 0, 1]),
-        (["3", "1", "2", "2"], "multiclass", [1, 2, 3], [3, 1, 2, 2]),
+        (["3", "1", "2", "2", "1", "3"], "multiclass", [1, 2, 3], [3, 1, 2, 2, 1, 3]),
+        (["3", "1", "2", "5"], "regression", None, None),  # all distinct: not labels
         (["1.0", "0.0", "1.0", "0.0"], "binary", [0, 1], [1, 0, 1, 0]),
         (
             ["true", "false", "true", "true"],
@@ -191,3 +192,13 @@ def test_prediction_csv_for_regression_returns_target_units(tmp_path):
     X, y = load_csv_for_prediction(path, p)
     assert y.tolist() == [1.125, 0.0]
     np.testing.assert_allclose(X, p.transform([[0.5], [2.0]]))
+
+
+def test_numeric_looking_categories_stay_text_at_prediction(tmp_path):
+    train = "size,grade,label\n1,1,a\n2,2,b\n3,A,a\n"
+    ds = load_csv(write(tmp_path, train), "label", one_hot=True)
+    assert ds.categories == {"grade": ["1", "2", "A"]}
+    p = Preprocessor.from_dict(Preprocessor().fit(ds).to_dict())
+    # the new file's 'grade' holds only numbers, but it is still the categorical column
+    X, _ = load_csv_for_prediction(write(tmp_path, "size,grade\n1,2\n2,1\n", "p.csv"), p)
+    assert X[:, 1:].tolist() == [[0, 1, 0], [1, 0, 0]]

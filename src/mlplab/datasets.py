@@ -52,12 +52,14 @@ DATASETS = (
     "breast-cancer",
     "diabetes",
 )
-#: Default refusal threshold of :func:`load_csv` (bytes on disk).
+#: Largest CSV file :func:`load_csv` reads by default (bytes on disk); the default
+#: limit is the smaller of this and 1/8 of the available memory.
 MAX_CSV_BYTES = 512 * 2**20
 #: Field values read as "missing" (compared case-insensitively, after stripping).
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
-#: Integer-valued numeric targets with at most this many distinct values are
-#: inferred to be class labels; anything else numeric is a regression target.
+#: Integer-valued numeric targets with at most this many distinct values (and at
+#: most half as many as rows, unless there are only 2) are inferred to be class
+#: labels; anything else numeric is a regression target.
 MAX_INFERRED_CLASSES = 20
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
@@ -442,12 +444,12 @@ def _check_file(path, max_bytes) -> tuple[str, int]:
     if not p.is_file():
         raise DataError(f"'{p}' is not a file (it is a directory or a device); pass a CSV file.")
     size = p.stat().st_size
-    limit = MAX_CSV_BYTES if max_bytes is None else max_bytes
+    limit = default_max_bytes() if max_bytes is None else max_bytes
     if size > limit:
         raise DataError(
             f"CSV file '{p}' is {_human_bytes(size)}, more than the {_human_bytes(limit)} limit; "
             "it was not read, to keep memory safe. Use a sample of the rows, or raise the limit "
-            "(max_bytes=...) if the machine has the memory (about 10× the file size)."
+            "(max_bytes=...) if the machine has the memory (up to 8× the file size)."
         )
     if size == 0:
         raise DataError(f"CSV file '{p}' is empty (0 bytes); it needs a header row and data rows.")
@@ -459,6 +461,22 @@ def _check_file(path, max_bytes) -> tuple[str, int]:
             "or another file by mistake? Pass a UTF-8 CSV file."
         )
     return str(p), size
+
+
+def default_max_bytes() -> int:
+    """The default CSV size limit: ``min(MAX_CSV_BYTES, available memory / 8)``.
+
+    Parsed numbers take 8 bytes per field (about 1–4× the text) and a text
+    column keeps one Python string per field, so 1/8 leaves room for both.
+    """
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return max(2**20, min(MAX_CSV_BYTES, int(line.split()[1]) * 1024 // 8))
+    except (OSError, ValueError, IndexError):
+        pass
+    return MAX_CSV_BYTES
 
 
 def _human_bytes(n: int) -> str:
@@ -541,8 +559,11 @@ def _rows(path: str, delimiter: str):
             ) from None
 
 
-def _read_table(path, delimiter, max_bytes) -> _Table:
-    """Parse a CSV in two streaming passes (types, then values) to bound memory."""
+def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
+    """Parse a CSV in two streaming passes (types, then values) to bound memory.
+
+    Columns named in ``text_columns`` are kept as text even if every value is a number.
+    """
     path, _ = _check_file(path, max_bytes)
     if delimiter is None:
         delimiter = _detect_delimiter(path)
@@ -561,7 +582,7 @@ def _read_table(path, delimiter, max_bytes) -> _Table:
     width = len(header)
 
     # Pass 1: shape and types. A column is numeric when every non-missing field parses.
-    numeric = [True] * width
+    numeric = [name not in text_columns for name in header]
     n_rows = 0
     for line, fields in rows:
         if len(fields) != width:
@@ -659,13 +680,13 @@ def load_csv(
             (named ``"column=category"``); without it such columns are an error.
         task: ``"classification"`` (or ``"binary"``/``"multiclass"``), ``"regression"``,
             or ``None`` to infer: text, or integer values with at most
-            :data:`MAX_INFERRED_CLASSES` distinct values, mean classification;
-            other numbers mean regression.
+            :data:`MAX_INFERRED_CLASSES` distinct values (each seen about twice),
+            mean classification; other numbers mean regression.
         delimiter: the field separator; ``None`` detects ``,`` ``;`` tab or ``|``.
         drop_missing: drop rows with a missing, NaN or infinite value.
         impute: ``"mean"`` fills missing/non-finite numeric features with the
             column mean (and missing categories with all-zero one-hot columns).
-        max_bytes: refuse larger files before reading (default :data:`MAX_CSV_BYTES`).
+        max_bytes: refuse larger files before reading (default :func:`default_max_bytes`).
 
     Raises:
         DataError: with a message naming the file, the problem, the values and the fix.
@@ -775,7 +796,7 @@ def load_csv(
         name=Path(path).stem,
         columns=features,
         categories=categories,
-        impute=impute if bad else None,
+        impute=impute,
         source=path,
     )
 
@@ -797,6 +818,8 @@ def _target_list(target) -> list[str]:
 def _missing_target_message(path, name, header) -> str:
     lower = {h.lower(): h for h in header}
     hint = f" Did you mean {lower[name.lower()]!r}?" if name.lower() in lower else ""
+    if sum(_parse_float(h) is not None for h in header) >= len(header) / 2:
+        hint += " Its first line looks like data: the file needs a header row naming the columns."
     return (
         f"target column {name!r} is not in '{path}'.{hint} The columns are: {_join(header, 30)}. "
         "Pass one of them with --target."
@@ -862,7 +885,9 @@ def _encode_target(path, table, targets, keep, lines, task):
         values = col[keep]
         uniq = np.unique(values)
         integral = bool(np.all(uniq == np.round(uniq)))
-        if task is None and not (integral and len(uniq) <= MAX_INFERRED_CLASSES):
+        # Few distinct integers, each seen about twice or more, look like class labels.
+        few = len(uniq) <= 2 or len(uniq) <= min(MAX_INFERRED_CLASSES, len(values) // 2)
+        if task is None and not (integral and few):
             return values.astype(np.float64), "regression", None
         labels = [int(u) if integral else float(u) for u in uniq]
         y = np.searchsorted(uniq, values).astype(np.int64)
@@ -1322,7 +1347,11 @@ class Preprocessor:
         row: list[float] = []
         for c, v in zip(self.columns, values, strict=True):
             s = v.strip() if isinstance(v, str) else v
-            missing = s is None or (isinstance(s, str) and _is_missing(s))
+            missing = (
+                s is None
+                or (isinstance(s, str) and _is_missing(s))
+                or (isinstance(s, float) and math.isnan(s))
+            )
             if c in self.categories:
                 cats = self.categories[c]
                 if missing:
@@ -1351,7 +1380,7 @@ class Preprocessor:
         """Model inputs from either a numeric `(n, d)` array or raw rows (see :meth:`encode`)."""
         arr = rows_or_X
         if not isinstance(arr, np.ndarray):
-            if rows_or_X and isinstance(rows_or_X[0], dict):
+            if len(rows_or_X) and isinstance(rows_or_X[0], dict):
                 return self.transform(self.encode(rows_or_X))
             try:
                 arr = np.asarray(rows_or_X, dtype=np.float64)
@@ -1510,7 +1539,7 @@ def load_csv_for_prediction(
             unseen categories or labels, non-numeric or missing values.
     """
     preprocessor._fitted()
-    table = _read_table(path, delimiter, max_bytes)
+    table = _read_table(path, delimiter, max_bytes, text_columns=set(preprocessor.categories))
     path = table.path
     targets = preprocessor.target_name.split(",")
     if target is not None:
@@ -1534,14 +1563,12 @@ def load_csv_for_prediction(
             f" (and the target {preprocessor.target_name!r})."
         )
     n = table.n_rows
-    cols = []
-    for c in preprocessor.columns:
-        col = table.columns[c]
-        if table.is_numeric(c):
-            cols.append([None if math.isnan(v) else repr(float(v)) for v in col])
-        else:
-            cols.append(col)
-    rows = [[cols[j][i] for j in range(len(cols))] for i in range(n)]
+    # Numbers stay floats (NaN = missing); categorical columns keep their text.
+    cols = [
+        table.columns[c].tolist() if table.is_numeric(c) else table.columns[c]
+        for c in preprocessor.columns
+    ]
+    rows = [[col[i] for col in cols] for i in range(n)]
     X_raw = preprocessor.encode(rows, lines=table.lines.tolist())
     if preprocessor.impute is None and not np.all(np.isfinite(X_raw)):
         bad = {}
