@@ -403,6 +403,13 @@ def test_prediction_missing_value_without_imputation(tmp_path, fitted):
 def test_prediction_requested_target_missing(tmp_path, fitted):
     with pytest.raises(DataError, match=r"target column 'y' is not in"):
         _predict(tmp_path, fitted, "size,color\n1,red\n", target="y")
+    with pytest.raises(DataError, match=r"target column 'label' is not in .*The columns are"):
+        _predict(tmp_path, fitted, "size,color\n1,red\n", with_target=True)
+
+
+def test_prediction_without_target_ignores_a_bad_label_column(tmp_path, fitted):
+    X, y = _predict(tmp_path, fitted, "size,color,label\n1,red,zzz\n", with_target=False)
+    assert y is None and X.shape == (1, 3)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,13 @@ import json
 import numpy as np
 import pytest
 
-from mlplab.datasets import Preprocessor, load_csv, load_csv_for_prediction, load_dataset
+from mlplab.datasets import (
+    Preprocessor,
+    csv_columns,
+    load_csv,
+    load_csv_for_prediction,
+    load_dataset,
+)
 
 
 def write(tmp_path, text: str, name: str = "data.csv", *, bom: bool = False, newline="\n"):
@@ -202,3 +208,8 @@ def test_numeric_looking_categories_stay_text_at_prediction(tmp_path):
     # the new file's 'grade' holds only numbers, but it is still the categorical column
     X, _ = load_csv_for_prediction(write(tmp_path, "size,grade\n1,2\n2,1\n", "p.csv"), p)
     assert X[:, 1:].tolist() == [[0, 1, 0], [1, 0, 0]]
+
+
+def test_csv_columns_reads_only_the_header(tmp_path):
+    path = write(tmp_path, "a;b c;label\n1;2;x\n", bom=True)
+    assert csv_columns(path) == ["a", "b c", "label"]

@@ -621,6 +621,20 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
     return _Table(path, header, np.frombuffer(lines, dtype=np.int64).copy(), columns)
 
 
+def csv_columns(path, *, delimiter: str | None = None, max_bytes: int | None = None) -> list[str]:
+    """The column names in a CSV file's header row (validated as :func:`load_csv` does)."""
+    path, _ = _check_file(path, max_bytes)
+    if delimiter is None:
+        delimiter = _detect_delimiter(path)
+    first = next(_rows(path, delimiter), None)
+    if first is None:
+        raise DataError(
+            f"CSV file '{path}' is empty (only blank lines); it needs a header row and data rows."
+        )
+    _check_header(path, first[1])
+    return first[1]
+
+
 def _check_header(path: str, header: list[str]) -> None:
     if all(not _is_missing(s) and _parse_float(s) is not None for s in header):
         raise DataError(
@@ -1521,14 +1535,16 @@ def load_csv_for_prediction(
     *,
     delimiter: str | None = None,
     ignore_extra: bool = False,
+    with_target: bool | None = None,
     max_bytes: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a CSV for a fitted model: ``(X, y)`` with ``X`` ready for the model.
 
     Columns are matched by name (any order). The target column is ``target``,
-    or the model's own target name when the file has it; ``y`` is ``None`` when
-    there is none. ``y`` holds class indices (classification) or values in
-    target units (regression).
+    or the model's own target name. ``with_target``: ``True`` requires it,
+    ``False`` ignores it (``y`` is ``None``; use this to predict), ``None``
+    reads it when the file has it. ``y`` holds class indices (classification)
+    or values in target units (regression).
 
     Returns:
         ``X``: `(n, d)` model inputs (encoded, imputed, standardised);
@@ -1541,13 +1557,13 @@ def load_csv_for_prediction(
     preprocessor._fitted()
     table = _read_table(path, delimiter, max_bytes, text_columns=set(preprocessor.categories))
     path = table.path
-    targets = preprocessor.target_name.split(",")
-    if target is not None:
-        targets = _target_list(target)
+    targets = preprocessor.target_name.split(",") if target is None else _target_list(target)
+    if with_target or (with_target is None and target is not None):
         absent = [t for t in targets if t not in table.columns]
         if absent:
             raise DataError(_missing_target_message(path, absent[0], table.header))
-    elif not all(t in table.columns for t in targets):
+    present = [t for t in targets if t in table.columns]
+    if with_target is False or len(present) < len(targets):
         targets = []
     absent = [c for c in preprocessor.columns if c not in table.columns]
     if absent:
@@ -1555,7 +1571,7 @@ def load_csv_for_prediction(
             f"'{path}' lacks the column(s) {_join(absent)} that the model was trained on; "
             f"it needs {_join(preprocessor.columns, 30)}."
         )
-    extra = [c for c in table.header if c not in preprocessor.columns and c not in targets]
+    extra = [c for c in table.header if c not in preprocessor.columns and c not in present]
     if extra and not ignore_extra:
         raise DataError(
             f"'{path}' has column(s) the model was not trained on: {_join(extra)}. Remove "
