@@ -118,7 +118,8 @@ CSV_CASES = [
         b"a,label\n1,x\n2,\n3,y\n",
         {},
         DataError,
-        r"1 missing, NaN or infinite value: column 'label' at line 3",
+        r"1 missing, NaN or infinite value: column 'label' at line 3\. Pass --drop-missing "
+        r"\(drop_missing=True\) to drop those rows\.$",
     ),
     (
         "drop-missing leaves no rows",
@@ -384,7 +385,11 @@ def test_prediction_unseen_category(tmp_path, fitted):
 
 
 def test_prediction_unseen_label(tmp_path, fitted):
-    with pytest.raises(DataError, match=r"1 label\(s\) unseen at fit time: 'c'\. The model knows"):
+    with pytest.raises(
+        DataError,
+        match=r"target column 'label' in .*new\.csv': `y` has 1 label\(s\) unseen at fit time: "
+        r"'c'\. The model knows",
+    ):
         _predict(tmp_path, fitted, "size,color,label\n1,red,a\n2,blue,c\n")
 
 
@@ -463,7 +468,7 @@ def test_unfitted_preprocessor_and_standardizer():
             {},
             r"holds Python objects \(dtype object, e\.g\. 'x'",
         ),
-        ([[1.0, 2.0], [3.0]], {}, r"`X` is not a rectangular array"),
+        ([[1.0, 2.0], [3.0]], {}, r"`X` is not a rectangular array: its rows have different"),
         (np.ones((2, 2), dtype=complex), {}, r"`X` has complex dtype complex128"),
         (np.zeros((0, 3)), {}, r"`X` is empty: shape \(0, 3\) has 0 samples"),
         (np.zeros((3, 0)), {}, r"`X` has 0 features \(shape \(3, 0\)\)"),

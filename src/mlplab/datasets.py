@@ -773,7 +773,7 @@ def load_csv(
                     "Pass --drop-missing (drop_missing=True) to drop those rows."
                 )
         else:
-            raise DataError(_missing_values_message(path, table, bad))
+            raise DataError(_missing_values_message(path, table, bad, targets))
 
     lines = table.lines[keep]
     X_parts, names = [], []
@@ -863,16 +863,15 @@ def _looks_like_decimal_comma(s: str) -> bool:
     return head.isdigit() and tail.isdigit()
 
 
-def _missing_values_message(path, table, bad) -> str:
+def _missing_values_message(path, table, bad, targets=()) -> str:
     total = sum(int(m.sum()) for m in bad.values())
     parts = [f"column {c!r} at {_lines_text(table.lines[m])}" for c, m in list(bad.items())[:5]]
     more = f"; … ({len(bad) - 5} more columns)" if len(bad) > 5 else ""
     word = "value" if total == 1 else "values"
-    return (
-        f"'{path}' has {total} missing, NaN or infinite {word}: {'; '.join(parts)}{more}. "
-        "Pass --drop-missing (drop_missing=True) to drop those rows, or --impute mean "
-        "(impute='mean') to fill feature gaps with the column mean."
-    )
+    fix = "Pass --drop-missing (drop_missing=True) to drop those rows"
+    if any(c not in targets for c in bad):  # only feature gaps can be imputed
+        fix += ", or --impute mean (impute='mean') to fill feature gaps with the column mean"
+    return f"'{path}' has {total} missing, NaN or infinite {word}: {'; '.join(parts)}{more}. {fix}."
 
 
 def _encode_target(path, table, targets, keep, lines, task):
@@ -998,7 +997,8 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
         arr = np.asarray(arr)
     except (ValueError, TypeError) as e:  # ragged nested lists
         raise DataError(
-            f"`{name}` is not a rectangular array ({e}); every row needs the same length."
+            f"`{name}` is not a rectangular array: its rows have different lengths "
+            f"({type(e).__name__}). Every row needs the same number of values."
         ) from None
     if arr.dtype.kind in "OUSV" or arr.dtype.kind == "c":
         arr = _numeric_from_object(arr, name)
@@ -1074,7 +1074,9 @@ def check_X_y(X, y, *, n_features: int | None = None, y_numeric: bool = False):
     try:
         y = np.asarray(y)
     except (ValueError, TypeError) as e:
-        raise DataError(f"`y` is not a rectangular array ({e}).") from None
+        raise DataError(
+            f"`y` is not a rectangular array ({type(e).__name__}); give every row the same length."
+        ) from None
     if y.ndim == 0 or y.ndim > 2:
         raise DataError(
             f"`y` must be 1-D (n,) or 2-D (n, t); got {y.ndim}-D with shape {tuple(y.shape)}."
@@ -1621,4 +1623,7 @@ def load_csv_for_prediction(
             f"target column {targets[0]!r} in '{path}' has missing labels at "
             f"{_lines_text(table.lines[missing])}; fill or remove those rows."
         )
-    return X, check_labels_known(labels, preprocessor.classes)
+    try:
+        return X, check_labels_known(labels, preprocessor.classes)
+    except DataError as e:
+        raise DataError(f"target column {targets[0]!r} in '{path}': {e}") from None
