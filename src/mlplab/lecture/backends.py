@@ -1,0 +1,77 @@
+"""L12: the same deep and wide network on NumPy, PyTorch and JAX, with matching results.
+
+One configuration (architecture, seed, data, optimizer, minibatch order) is
+trained on every installed backend in float64. Initial weights and batch order
+come from NumPy's seeded generator on every backend, so the loss curves and
+final weights agree to rounding error.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._backend import available_backends
+
+
+@dataclass
+class BackendResult:
+    """Per backend: final loss, accuracy, seconds, and its distance from the NumPy run."""
+
+    backends: list[str]
+    sizes: list[int]
+    epochs: int
+    dtype: str
+    final_loss: dict = field(default_factory=dict)
+    accuracy: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    max_loss_diff: dict = field(default_factory=dict)  # max over epochs |loss − loss_numpy|
+    max_param_diff: dict = field(default_factory=dict)  # max |θ − θ_numpy| after training
+    loss_curves: dict = field(repr=False, default_factory=dict)
+
+
+def backend_agreement(
+    backends=None,
+    *,
+    hidden=(16, 16),
+    epochs: int = 100,
+    batch_size: int = 32,
+    dtype: str = "float64",
+    seed: int = 0,
+) -> BackendResult:
+    """Train a 2-16-16-1 tanh MLP on two moons with Adam on each backend; compare."""
+    from sklearn.datasets import make_moons
+
+    from ..mlp import MLP
+    from ..train import fit
+
+    backends = list(backends or available_backends())
+    if "numpy" not in backends:
+        backends.insert(0, "numpy")
+    X, y = make_moons(n_samples=200, noise=0.2, random_state=seed)
+    res = BackendResult(backends, [2, *hidden, 1], epochs, dtype)
+    reference = None
+    for name in backends:
+        net = MLP(2, list(hidden), 1, activation="tanh", seed=seed, backend=name, dtype=dtype)
+        start = time.perf_counter()
+        hist = fit(net, X, y, lr=0.01, epochs=epochs, batch_size=batch_size, seed=seed, verbose=0)
+        res.seconds[name] = time.perf_counter() - start
+        curve = np.asarray(hist.train_loss)
+        params = net.numpy_params()
+        res.loss_curves[name] = curve
+        res.final_loss[name] = float(curve[-1])
+        res.accuracy[name] = float(net.score(X, y))
+        if reference is None:
+            reference = (curve, params)
+        res.max_loss_diff[name] = float(np.max(np.abs(curve - reference[0])))
+        res.max_param_diff[name] = max(
+            float(np.max(np.abs(a - b)))
+            for (pb, pW), (rb, rW) in zip(params, reference[1], strict=True)
+            for a, b in ((pb, rb), (pW, rW))
+        )
+    return res
+
+
+__all__ = ["BackendResult", "backend_agreement"]
