@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mlplab.datasets import (
     Preprocessor,
@@ -596,3 +598,38 @@ def test_train_test_split_bad_inputs(args, kwargs, error, message):
 def test_every_error_is_an_mlplab_error():
     for kind in (DataError, ConfigError, ModelFileError):
         assert issubclass(kind, MLPLabError)
+
+
+# ----------------------------------------------------------------------------- fuzz
+
+_FUZZ_BASE = b"x1,x2,color,label\n0,1,red,a\n1,0,blue,b\n1,1,red,a\n0,0,blue,b\n"
+_FUZZ_PIECES = [b",", b";", b"\t", b'"', b"\n", b"\r", b" ", b"0", b"1.5", b"-inf", b"NA", b"?"]
+_FUZZ_PIECES += [b"\xef\xbb\xbf", b"\x00", b"\xe9", "é".encode(), b"x", b"label"]
+
+
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(_FUZZ_BASE)),
+            st.integers(0, 3),
+            st.sampled_from(_FUZZ_PIECES) | st.binary(max_size=3),
+        ),
+        max_size=6,
+    ),
+    options=st.sampled_from(
+        [{}, {"one_hot": True}, {"one_hot": True, "impute": "mean"}, {"drop_missing": True}]
+    ),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_csv_gives_a_dataset_or_an_mlplab_error(tmp_path_factory, edits, options):
+    data = bytearray(_FUZZ_BASE)
+    for at, n_deleted, piece in edits:  # delete a few bytes, insert a piece
+        at = min(at, len(data))
+        data[at : at + n_deleted] = piece
+    path = tmp_path_factory.mktemp("fuzz") / "f.csv"
+    path.write_bytes(bytes(data))
+    try:
+        ds = load_csv(path, "label", **options)
+    except MLPLabError:
+        return
+    assert ds.X.dtype == np.float64 and np.all(np.isfinite(ds.X)) and len(ds.y) == len(ds.X)
