@@ -1,0 +1,57 @@
+"""Coverage-guided fuzzing of the model-file loader with atheris (optional, not run by pytest).
+
+Starts from a valid model file and a valid checkpoint and mutates them; every
+input must load or raise :class:`mlplab.errors.ModelFileError`. Anything else
+is reported by atheris as a crash, with the input saved to ``crash-*``.
+
+    .venv/bin/pip install atheris
+    .venv/bin/python tests/fuzz/fuzz_load.py -atheris_runs=50000
+    .venv/bin/python tests/fuzz/fuzz_load.py -max_total_time=60 CORPUS_DIR
+
+Without a corpus folder, a temporary one is seeded with the two valid files.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    import mlplab.io as mio
+    from mlplab import MLP, ModelFileError, TrainState
+    from mlplab.optim import Adam
+
+SCRATCH = Path(tempfile.mkdtemp(prefix="mlplab-fuzz-")) / "input.safetensors"
+
+
+def seed_corpus(folder: Path) -> None:
+    model = MLP(3, [4, 2], 2, activation=["tanh", {"name": "leaky_relu", "negative_slope": 0.1}])
+    mio.save_model(folder / "model.safetensors", model, metadata={"classes": ["a", "b"]})
+    state = TrainState(Adam().init(model.params), step=7, epoch=2)
+    mio.save_checkpoint(folder / "checkpoint.safetensors", model, state, config={"lr": 0.01})
+
+
+def one_input(data: bytes) -> None:
+    SCRATCH.write_bytes(data)
+    for load in (mio.load_model, mio.load_checkpoint):
+        try:
+            load(SCRATCH)
+        except ModelFileError:
+            pass
+
+
+def main() -> None:
+    args = list(sys.argv)
+    if not any(not a.startswith("-") for a in args[1:]):
+        corpus = Path(tempfile.mkdtemp(prefix="mlplab-fuzz-corpus-"))
+        seed_corpus(corpus)
+        args.append(str(corpus))
+    atheris.Setup(args, one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
