@@ -22,12 +22,15 @@ from mlplab.cli.main import build_parser, main
 from mlplab.datasets import Preprocessor
 from mlplab.io import load_model
 
+# `python -m mlplab.cli.main` warns (runpy); this is what the `mlplab` script runs
+MLPLAB = [sys.executable, "-c", "import sys; from mlplab.cli.main import main; sys.exit(main())"]
+
 TINY = ["--hidden", "8", "--epochs", "15", "--batch-size", "16", "--verbose", "0"]
 
 
 def mlplab(*args, cwd):
     return subprocess.run(
-        [sys.executable, "-m", "mlplab.cli.main", *map(str, args)],
+        [*MLPLAB, *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -198,9 +201,7 @@ def test_info_lists_version_backends_and_devices(tmp_path):
     import mlplab
     from mlplab._backend import available_backends
 
-    res = subprocess.run(
-        [sys.executable, "-m", "mlplab.cli.main", "info"], capture_output=True, text=True
-    )
+    res = subprocess.run([*MLPLAB, "info"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == f"mlplab {mlplab.__version__}"
     for backend in available_backends():

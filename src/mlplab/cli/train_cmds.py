@@ -490,8 +490,9 @@ def _merge_history(previous: dict | None, new: dict) -> dict:
         if isinstance(value, list) and isinstance(previous.get(key), list):
             merged[key] = previous[key] + value
     merged["n_steps"] = previous.get("n_steps", 0) + new.get("n_steps", 0)
-    if merged.get("best_epoch") is None:
-        merged["best_epoch"] = previous.get("best_epoch")
+    if merged.get("val_loss"):  # fit's rule: the first epoch with the lowest validation loss
+        first_best = min(range(len(merged["val_loss"])), key=merged["val_loss"].__getitem__)
+        merged["best_epoch"] = merged["epoch"][first_best]
     return merged
 
 
