@@ -331,7 +331,7 @@ def test_2gb_file_is_refused_with_its_size_before_reading(tmp_path, monkeypatch)
     def no_open(*args, **kwargs):
         raise AssertionError("the huge file was opened")
 
-    monkeypatch.setattr("mlplab.datasets._open_text", no_open)
+    monkeypatch.setattr("mlplab._csvio._open_text", no_open)
     with pytest.raises(
         DataError, match=r"is 2\.0 GiB, more than the [\d.]+ [KMG]iB limit; it was not read"
     ):

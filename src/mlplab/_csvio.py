@@ -1,0 +1,625 @@
+"""CSV files → validated :class:`~mlplab.datasets.Dataset` (and model inputs).
+
+The file is read in two streaming passes (column types, then values; numbers go
+straight into float arrays) after its size is checked, so a huge file is refused
+before it is read and a large one never holds every field as a Python string.
+Every problem is a :class:`~mlplab.errors.DataError` naming the file, the line
+or column, the value, and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._dataset import Dataset
+from .errors import ConfigError, DataError, check_choice, check_number
+from .preprocessing import Preprocessor
+from .validation import _is_missing, _join, _lines_text, _parse_float, check_labels_known
+
+#: Largest CSV file :func:`load_csv` reads by default (bytes on disk); the default
+#: limit is the smaller of this and 1/8 of the available memory.
+MAX_CSV_BYTES = 512 * 2**20
+#: Integer-valued numeric targets with at most this many distinct values (and at
+#: most half as many as rows, unless there are only 2) are inferred to be class
+#: labels; anything else numeric is a regression target.
+MAX_INFERRED_CLASSES = 20
+_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
+@dataclass
+class _Table:
+    """A parsed CSV: header, line number of each data row, and one column per name.
+
+    A numeric column is a float64 array (NaN where missing, ±inf kept); a text
+    column is a list of stripped strings (``None`` where missing).
+    """
+
+    path: str
+    header: list[str]
+    lines: np.ndarray
+    columns: dict[str, np.ndarray | list]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lines)
+
+    def is_numeric(self, name: str) -> bool:
+        return isinstance(self.columns[name], np.ndarray)
+
+
+def _check_file(path, max_bytes) -> tuple[str, int]:
+    p = Path(os.fspath(path))
+    if not p.exists():
+        raise DataError(f"CSV file '{p}' does not exist. Check the path (cwd: {os.getcwd()}).")
+    if not p.is_file():
+        raise DataError(f"'{p}' is not a file (it is a directory or a device); pass a CSV file.")
+    size = p.stat().st_size
+    limit = default_max_bytes() if max_bytes is None else max_bytes
+    if size > limit:
+        raise DataError(
+            f"CSV file '{p}' is {_human_bytes(size)}, more than the {_human_bytes(limit)} limit; "
+            "it was not read, to keep memory safe. Use a sample of the rows, or raise the limit "
+            "(max_bytes=...) if the machine has the memory (up to 8× the file size)."
+        )
+    if size == 0:
+        raise DataError(f"CSV file '{p}' is empty (0 bytes); it needs a header row and data rows.")
+    with open(p, "rb") as f:
+        head = f.read(8192)
+    if b"\x00" in head:
+        raise DataError(
+            f"'{p}' is a binary file (it contains NUL bytes), not CSV text; did you pass a model "
+            "or another file by mistake? Pass a UTF-8 CSV file."
+        )
+    return str(p), size
+
+
+def default_max_bytes() -> int:
+    """The default CSV size limit: ``min(MAX_CSV_BYTES, available memory / 8)``.
+
+    Parsed numbers take 8 bytes per field (about 1–4× the text) and a text
+    column keeps one Python string per field, so 1/8 leaves room for both.
+    """
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return max(2**20, min(MAX_CSV_BYTES, int(line.split()[1]) * 1024 // 8))
+    except (OSError, ValueError, IndexError):
+        pass
+    return MAX_CSV_BYTES
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # unreachable
+
+
+def _open_text(path: str):
+    # utf-8-sig drops a UTF-8 byte-order mark transparently; newline="" as csv requires.
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _detect_delimiter(path: str) -> str:
+    """The delimiter among ``, ; tab |`` that splits the first lines consistently."""
+    with _open_text(path) as f:
+        try:
+            sample = f.read(64 * 1024)
+        except UnicodeDecodeError as e:
+            raise _decode_error(path, e) from None
+    lines = [ln for ln in sample.splitlines() if ln.strip()]
+    if not lines:
+        raise DataError(
+            f"CSV file '{path}' is empty (only blank lines); it needs a header row and data rows."
+        )
+    if len(sample) == 64 * 1024 and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a partial read may be cut
+    lines = lines[:20]
+    best, best_fields = None, 1
+    consistent = []
+    for d in _DELIMITERS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=d, skipinitialspace=True)]
+        if counts[0] > 1 and all(c == counts[0] for c in counts):
+            consistent.append((counts[0], d))
+        if counts[0] > best_fields:
+            best, best_fields = d, counts[0]
+    if consistent:
+        return max(consistent)[1]
+    if best is not None:
+        return best  # inconsistent rows: the ragged-row check will name the line
+    if not any(d in line for d in _DELIMITERS for line in lines) and all(
+        ch.isalnum() or ch in "_-." for ch in lines[0].strip().strip('"')
+    ):
+        return ","  # one column and no delimiter anywhere: nothing to split
+    names = ", ".join(_DELIMITER_NAMES.values())
+    raise DataError(
+        f"could not detect the delimiter of '{path}': its header line {lines[0][:80]!r} contains "
+        f"none of {names}. Pass the delimiter with --delimiter (delimiter=...)."
+    )
+
+
+def _decode_error(path: str, e: UnicodeDecodeError) -> DataError:
+    bad = e.object[e.start : e.start + 1].hex()
+    return DataError(
+        f"'{path}' is not UTF-8 text (byte 0x{bad} at offset {e.start}); is it a CSV file? "
+        "Save it as UTF-8 CSV and try again."
+    )
+
+
+def _rows(path: str, delimiter: str):
+    """Yield ``(line_number, fields)`` of non-blank rows, fields stripped."""
+    with _open_text(path) as f:
+        reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
+        try:
+            start = 1
+            for fields in reader:
+                # A quoted field may span lines: report the line where the record starts.
+                line, start = start, reader.line_num + 1
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue
+                yield line, [s.strip() for s in fields]
+        except UnicodeDecodeError as e:
+            raise _decode_error(path, e) from None
+        except csv.Error as e:
+            raise DataError(
+                f"'{path}' line {reader.line_num + 1} cannot be parsed as CSV ({e}); "
+                "is it a text CSV file?"
+            ) from None
+
+
+def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
+    """Parse a CSV in two streaming passes (types, then values) to bound memory.
+
+    Columns named in ``text_columns`` are kept as text even if every value is a number.
+    """
+    path, _ = _check_file(path, max_bytes)
+    if delimiter is None:
+        delimiter = _detect_delimiter(path)
+    elif not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ConfigError(
+            f"`delimiter` must be a single character such as ',' or ';'; got {delimiter!r}."
+        )
+    rows = _rows(path, delimiter)
+    first = next(rows, None)
+    if first is None:
+        raise DataError(
+            f"CSV file '{path}' is empty (only blank lines); it needs a header row and data rows."
+        )
+    header_line, header = first
+    _check_header(path, header)
+    width = len(header)
+
+    # Pass 1: shape and types. A column is numeric when every non-missing field parses.
+    numeric = [name not in text_columns for name in header]
+    n_rows = 0
+    for line, fields in rows:
+        if len(fields) != width:
+            raise DataError(
+                f"'{path}' line {line} has {len(fields)} fields but the header has {width} "
+                f"columns ({_join(header, 6)}). Fix that row (a missing or extra "
+                f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}"
+                f"{', or an unclosed quote' if any(chr(10) in f for f in fields) else ''}?)."
+            )
+        n_rows += 1
+        for j, s in enumerate(fields):
+            if numeric[j] and not _is_missing(s) and _parse_float(s) is None:
+                numeric[j] = False
+    if n_rows == 0:
+        raise DataError(
+            f"CSV file '{path}' has a header ({_join(header, 6)}) but no data rows; "
+            "add at least one row of values."
+        )
+
+    # Pass 2: values. Numeric columns go straight into float arrays.
+    lines = array("q")
+    cols: list = [array("d") if numeric[j] else [] for j in range(width)]
+    for line, fields in _rows(path, delimiter):
+        if line == header_line:
+            continue
+        lines.append(line)
+        for j, s in enumerate(fields):
+            if numeric[j]:
+                cols[j].append(math.nan if _is_missing(s) else float(s))
+            else:
+                cols[j].append(None if _is_missing(s) else s)
+    columns = {
+        name: np.frombuffer(c, dtype=np.float64).copy() if numeric[j] else c
+        for j, (name, c) in enumerate(zip(header, cols, strict=True))
+    }
+    return _Table(path, header, np.frombuffer(lines, dtype=np.int64).copy(), columns)
+
+
+def csv_columns(path, *, delimiter: str | None = None, max_bytes: int | None = None) -> list[str]:
+    """The column names in a CSV file's header row (validated as :func:`load_csv` does)."""
+    path, _ = _check_file(path, max_bytes)
+    if delimiter is None:
+        delimiter = _detect_delimiter(path)
+    first = next(_rows(path, delimiter), None)
+    if first is None:
+        raise DataError(
+            f"CSV file '{path}' is empty (only blank lines); it needs a header row and data rows."
+        )
+    _check_header(path, first[1])
+    return first[1]
+
+
+def _check_header(path: str, header: list[str]) -> None:
+    if all(not _is_missing(s) and _parse_float(s) is not None for s in header):
+        raise DataError(
+            f"'{path}' has no header row: its first line is data ({_join(header, 6)}). "
+            "Add a first line naming the columns, e.g. 'x1,x2,label'."
+        )
+    for j, name in enumerate(header):
+        if not name:
+            raise DataError(
+                f"'{path}' header column {j + 1} has no name ({_join(header, 6)}); "
+                "name every column in the first line."
+            )
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise DataError(
+                f"'{path}' header names column {name!r} more than once; column names must be "
+                "unique."
+            )
+        seen.add(name)
+
+
+def load_csv(
+    path,
+    target: str | Sequence[str],
+    *,
+    one_hot: bool = False,
+    task: str | None = None,
+    delimiter: str | None = None,
+    drop_missing: bool = False,
+    impute: str | None = None,
+    max_bytes: int | None = None,
+) -> Dataset:
+    """Load a CSV file with a header row into a validated :class:`Dataset`.
+
+    Args:
+        path: the CSV file (UTF-8, a byte-order mark is fine).
+        target: the target column's name (or several names for multi-output regression).
+        one_hot: expand non-numeric feature columns into one 0/1 column per category
+            (named ``"column=category"``); without it such columns are an error.
+        task: ``"classification"`` (or ``"binary"``/``"multiclass"``), ``"regression"``,
+            or ``None`` to infer: text, or integer values with at most
+            :data:`MAX_INFERRED_CLASSES` distinct values (each seen about twice),
+            mean classification; other numbers mean regression.
+        delimiter: the field separator; ``None`` detects ``,`` ``;`` tab or ``|``.
+        drop_missing: drop rows with a missing, NaN or infinite value.
+        impute: ``"mean"`` fills missing/non-finite numeric features with the
+            column mean (and missing categories with all-zero one-hot columns).
+        max_bytes: refuse larger files before reading (default :func:`default_max_bytes`).
+
+    Raises:
+        DataError: with a message naming the file, the problem, the values and the fix.
+        ConfigError: an option out of range.
+    """
+    targets = _target_list(target)
+    check_choice("task", task, (None, "classification", "binary", "multiclass", "regression"))
+    check_choice("impute", impute, (None, "mean"))
+    if drop_missing and impute is not None:
+        raise ConfigError(
+            "`drop_missing` and `impute` cannot both be set; choose --drop-missing or "
+            "--impute mean."
+        )
+    if max_bytes is not None:
+        check_number("max_bytes", max_bytes, ge=1, integer=True)
+    table = _read_table(path, delimiter, max_bytes)
+    path = table.path
+
+    missing_targets = [t for t in targets if t not in table.columns]
+    if missing_targets:
+        raise DataError(_missing_target_message(path, missing_targets[0], table.header))
+    features = [c for c in table.header if c not in targets]
+    if not features:
+        raise DataError(
+            f"'{path}' has no feature columns: its only columns are the target(s) "
+            f"{_join(targets)}. Add input columns."
+        )
+    if len(targets) > 1 and task not in (None, "regression"):
+        raise DataError(
+            f"several target columns ({_join(targets)}) are only supported for regression; "
+            f"got task={task!r}. Pass one --target for classification."
+        )
+
+    text_features = [c for c in features if not table.is_numeric(c)]
+    if text_features and not one_hot:
+        raise DataError(_text_features_message(path, table, text_features))
+    categories = {c: sorted({s for s in table.columns[c] if s is not None}) for c in text_features}
+    for c, cats in categories.items():
+        if len(cats) > 100 and len(cats) > table.n_rows // 2:
+            raise DataError(
+                f"'{path}' column {c!r} has {len(cats)} distinct values in {table.n_rows} rows; "
+                f"one-hot encoding would add {len(cats)} columns. It looks like an identifier or "
+                "free text: remove it from the file."
+            )
+
+    # Missing / non-finite values, per column, as booleans over rows.
+    bad = {}
+    for c in table.header:
+        col = table.columns[c]
+        mask = ~np.isfinite(col) if table.is_numeric(c) else np.array([s is None for s in col])
+        if mask.any():
+            bad[c] = mask
+    keep = np.ones(table.n_rows, dtype=bool)
+    if bad:
+        if drop_missing:
+            for mask in bad.values():
+                keep &= ~mask
+            if not keep.any():
+                raise DataError(
+                    f"every row of '{path}' has a missing or non-finite value, so "
+                    "--drop-missing left no rows. Fill the gaps or try --impute mean."
+                )
+        elif impute == "mean":
+            bad_targets = [c for c in targets if c in bad]
+            if bad_targets:
+                c = bad_targets[0]
+                raise DataError(
+                    f"'{path}' target column {c!r} has missing or non-finite values "
+                    f"({_lines_text(table.lines[bad[c]])}); targets are never imputed. "
+                    "Pass --drop-missing (drop_missing=True) to drop those rows."
+                )
+        else:
+            raise DataError(_missing_values_message(path, table, bad, targets))
+
+    lines = table.lines[keep]
+    X_parts, names = [], []
+    for c in features:
+        col = table.columns[c]
+        if c in categories:
+            codes = {cat: i for i, cat in enumerate(categories[c])}
+            idx = np.array([codes.get(s, -1) if s is not None else -1 for s in col])[keep]
+            block = (idx[:, None] == np.arange(len(categories[c]))).astype(np.float64)
+            X_parts.append(block)  # (n, k_c); a missing category is an all-zero row
+            names.extend(f"{c}={cat}" for cat in categories[c])
+        else:
+            x = col[keep].copy()
+            if impute == "mean" and c in bad:
+                finite = np.isfinite(x)
+                if not finite.any():
+                    raise DataError(
+                        f"'{path}' column {c!r} has no finite values to take the mean of; "
+                        "remove the column or fill it."
+                    )
+                x[~finite] = x[finite].mean()
+            X_parts.append(x[:, None])
+            names.append(c)
+    X = np.concatenate(X_parts, axis=1)  # (n, d)
+
+    y, task_out, classes = _encode_target(path, table, targets, keep, lines, task)
+    return Dataset(
+        X=X,
+        y=y,
+        task=task_out,
+        feature_names=names,
+        target_name=",".join(targets),
+        classes=classes,
+        name=Path(path).stem,
+        columns=features,
+        categories=categories,
+        impute=impute,
+        source=path,
+    )
+
+
+def _target_list(target) -> list[str]:
+    if isinstance(target, str):
+        targets = [target]
+    elif isinstance(target, Sequence) and all(isinstance(t, str) for t in target):
+        targets = list(target)
+    else:
+        targets = []
+    if not targets or not all(t.strip() for t in targets):
+        raise ConfigError(
+            f"`target` must name the target column (--target COLUMN); got {target!r}."
+        )
+    return [t.strip() for t in targets]
+
+
+def _missing_target_message(path, name, header) -> str:
+    lower = {h.lower(): h for h in header}
+    hint = f" Did you mean {lower[name.lower()]!r}?" if name.lower() in lower else ""
+    if sum(_parse_float(h) is not None for h in header) >= len(header) / 2:
+        hint += " Its first line looks like data: the file needs a header row naming the columns."
+    return (
+        f"target column {name!r} is not in '{path}'.{hint} The columns are: {_join(header, 30)}. "
+        "Pass one of them with --target."
+    )
+
+
+def _text_features_message(path, table, text_features) -> str:
+    parts = []
+    decimal_comma = False
+    for c in text_features[:10]:
+        example = next((s for s in table.columns[c] if s is not None), "")
+        decimal_comma |= _looks_like_decimal_comma(example)
+        parts.append(f"{c!r} (e.g. {example!r})")
+    more = f", … ({len(text_features) - 10} more)" if len(text_features) > 10 else ""
+    word, pron = ("column", "it") if len(text_features) == 1 else ("columns", "them")
+    hint = (
+        " Values like '1,5' look like decimal commas: write them as 1.5." if decimal_comma else ""
+    )
+    return (
+        f"'{path}' has non-numeric feature {word}: {', '.join(parts)}{more}. "
+        f"Pass --one-hot (one_hot=True) to encode {pron} as 0/1 columns, or remove {pron}.{hint}"
+    )
+
+
+def _looks_like_decimal_comma(s: str) -> bool:
+    head, _, tail = s.lstrip("-+").partition(",")
+    return head.isdigit() and tail.isdigit()
+
+
+def _missing_values_message(path, table, bad, targets=()) -> str:
+    total = sum(int(m.sum()) for m in bad.values())
+    parts = [f"column {c!r} at {_lines_text(table.lines[m])}" for c, m in list(bad.items())[:5]]
+    more = f"; … ({len(bad) - 5} more columns)" if len(bad) > 5 else ""
+    word = "value" if total == 1 else "values"
+    fix = "Pass --drop-missing (drop_missing=True) to drop those rows"
+    if any(c not in targets for c in bad):  # only feature gaps can be imputed
+        fix += ", or --impute mean (impute='mean') to fill feature gaps with the column mean"
+    return f"'{path}' has {total} missing, NaN or infinite {word}: {'; '.join(parts)}{more}. {fix}."
+
+
+def _encode_target(path, table, targets, keep, lines, task):
+    """``(y, task, classes)`` from the target column(s) of the kept rows."""
+    if task == "regression" or len(targets) > 1:
+        ys = []
+        for t in targets:
+            if not table.is_numeric(t):
+                col = table.columns[t]
+                bad = [(int(table.lines[i]), s) for i, s in enumerate(col) if keep[i]]
+                bad = [(ln, s) for ln, s in bad if s is not None and _parse_float(s) is None]
+                shown = ", ".join(f"{s!r} (line {ln})" for ln, s in bad[:5])
+                raise DataError(
+                    f"regression target {t!r} in '{path}' has non-numeric values: {shown}. "
+                    "Pass a numeric column, or --task classification for class labels."
+                )
+            ys.append(table.columns[t][keep])
+        y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)  # (n,) or (n, t)
+        return y.astype(np.float64), "regression", None
+
+    t = targets[0]
+    col = table.columns[t]
+    if table.is_numeric(t):
+        values = col[keep]
+        uniq = np.unique(values)
+        integral = bool(np.all(uniq == np.round(uniq)))
+        # Few distinct integers, each seen about twice or more, look like class labels.
+        few = len(uniq) <= 2 or len(uniq) <= min(MAX_INFERRED_CLASSES, len(values) // 2)
+        if task is None and not (integral and few):
+            return values.astype(np.float64), "regression", None
+        labels = [int(u) if integral else float(u) for u in uniq]
+        y = np.searchsorted(uniq, values).astype(np.int64)
+    else:
+        values = [s for i, s in enumerate(col) if keep[i]]
+        labels = sorted(set(values))
+        codes = {s: i for i, s in enumerate(labels)}
+        y = np.array([codes[s] for s in values], dtype=np.int64)
+    if len(labels) < 2:
+        raise DataError(
+            f"target column {t!r} in '{path}' has a single class ({labels[0]!r}) in all "
+            f"{len(y)} rows; classification needs at least 2 classes. Check --target, or pass "
+            "--task regression for a numeric target."
+        )
+    k = len(labels)
+    if task in ("binary", "multiclass") and (task == "binary") != (k == 2):
+        raise DataError(
+            f"--task {task} does not fit target {t!r} in '{path}': it has {k} classes "
+            f"({_join(labels, 10)}). Use --task classification to infer binary/multiclass."
+        )
+    return y, ("binary" if k == 2 else "multiclass"), labels
+
+
+def load_csv_for_prediction(
+    path,
+    preprocessor: Preprocessor,
+    target: str | None = None,
+    *,
+    delimiter: str | None = None,
+    ignore_extra: bool = False,
+    with_target: bool | None = None,
+    max_bytes: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a CSV for a fitted model: ``(X, y)`` with ``X`` ready for the model.
+
+    Columns are matched by name (any order). The target column is ``target``,
+    or the model's own target name. ``with_target``: ``True`` requires it,
+    ``False`` ignores it (``y`` is ``None``; use this to predict), ``None``
+    reads it when the file has it. ``y`` holds class indices (classification)
+    or values in target units (regression).
+
+    Returns:
+        ``X``: `(n, d)` model inputs (encoded, imputed, standardised);
+        ``y``: `(n,)` int64 / `(n,)` or `(n, t)` float64, or ``None``.
+
+    Raises:
+        DataError: missing or (unless ``ignore_extra``) unexpected columns,
+            unseen categories or labels, non-numeric or missing values.
+    """
+    preprocessor._fitted()
+    table = _read_table(path, delimiter, max_bytes, text_columns=set(preprocessor.categories))
+    path = table.path
+    targets = preprocessor.target_name.split(",") if target is None else _target_list(target)
+    if with_target or (with_target is None and target is not None):
+        absent = [t for t in targets if t not in table.columns]
+        if absent:
+            raise DataError(_missing_target_message(path, absent[0], table.header))
+    present = [t for t in targets if t in table.columns]
+    if with_target is False or len(present) < len(targets):
+        targets = []
+    absent = [c for c in preprocessor.columns if c not in table.columns]
+    if absent:
+        raise DataError(
+            f"'{path}' lacks the column(s) {_join(absent)} that the model was trained on; "
+            f"it needs {_join(preprocessor.columns, 30)}."
+        )
+    extra = [c for c in table.header if c not in preprocessor.columns and c not in present]
+    if extra and not ignore_extra:
+        raise DataError(
+            f"'{path}' has column(s) the model was not trained on: {_join(extra)}. Remove "
+            f"them; the model uses {_join(preprocessor.columns, 30)}"
+            f" (and the target {preprocessor.target_name!r})."
+        )
+    n = table.n_rows
+    # Numbers stay floats (NaN = missing); categorical columns keep their text.
+    cols = [
+        table.columns[c].tolist() if table.is_numeric(c) else table.columns[c]
+        for c in preprocessor.columns
+    ]
+    rows = [[col[i] for col in cols] for i in range(n)]
+    X_raw = preprocessor.encode(rows, lines=table.lines.tolist())
+    if preprocessor.impute is None and not np.all(np.isfinite(X_raw)):
+        bad = {}
+        for j, name in enumerate(preprocessor.feature_names):
+            mask = ~np.isfinite(X_raw[:, j])
+            if mask.any():
+                col, sep, _ = name.partition("=")
+                key = col if sep and col in preprocessor.categories else name
+                bad[key] = bad.get(key, np.zeros(n, dtype=bool)) | mask
+        raise DataError(
+            _missing_values_message(path, table, bad).split(" Pass ")[0]
+            + " The model was trained without imputation: fill or remove those rows."
+        )
+    X = preprocessor.transform(X_raw)
+    if not targets:
+        return X, None
+    if preprocessor.task == "regression":
+        ys = []
+        for t in targets:
+            col = table.columns[t]
+            if not table.is_numeric(t) or not np.all(np.isfinite(col)):
+                raise DataError(
+                    f"target column {t!r} in '{path}' must hold finite numbers for this "
+                    "regression model; fix or remove the bad rows."
+                )
+            ys.append(col)
+        y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)
+        return X, y.astype(np.float64)
+    col = table.columns[targets[0]]
+    labels = col.tolist() if table.is_numeric(targets[0]) else col
+    missing = [i for i, v in enumerate(labels) if v is None or (isinstance(v, float) and v != v)]
+    if missing:
+        raise DataError(
+            f"target column {targets[0]!r} in '{path}' has missing labels at "
+            f"{_lines_text(table.lines[missing])}; fill or remove those rows."
+        )
+    try:
+        return X, check_labels_known(labels, preprocessor.classes)
+    except DataError as e:
+        raise DataError(f"target column {targets[0]!r} in '{path}': {e}") from None

@@ -1,0 +1,360 @@
+"""Preprocessing: raw feature rows → model inputs, as a JSON-able recipe.
+
+:class:`Standardizer` is per-column ``x' = (x − μ) / s``. :class:`Preprocessor`
+is the whole recipe a model file stores (input columns, one-hot categories,
+imputation, standardisation, the target's classes or scale), so prediction
+needs nothing but the model file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._dataset import TASKS
+from .errors import ConfigError, DataError, ModelFileError
+from .validation import _is_missing, _join, _parse_float, check_labels_known, check_X
+
+if TYPE_CHECKING:
+    from ._dataset import Dataset
+
+_PREPROCESSOR_VERSION = 1
+
+
+class Standardizer:
+    """Per-column standardisation ``x' = (x − μ) / s`` (``s = 1`` for constant columns).
+
+    Attributes after :meth:`fit`: ``mean`` and ``scale``, `(d,)` float64.
+    """
+
+    def __init__(self, mean=None, scale=None):
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
+        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
+
+    def fit(self, X) -> Standardizer:
+        """Learn ``μ`` and ``s`` (population std) of each column of `(n, d)` ``X``."""
+        X = check_X(X)
+        self.mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        # A constant column would divide by 0: keep its scale at 1 (it becomes all zeros).
+        self.scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(self.mean)), std, 1.0)
+        return self
+
+    def _fitted(self):
+        if self.mean is None:
+            raise ConfigError("this Standardizer is not fitted yet; call fit(X) first.")
+
+    def transform(self, X) -> np.ndarray:
+        """`(n, d)` → `(n, d)` standardised."""
+        self._fitted()
+        X = check_X(X, n_features=len(self.mean))
+        return (X - self.mean) / self.scale
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Undo :meth:`transform`: ``x = z·s + μ``."""
+        self._fitted()
+        Z = check_X(Z, n_features=len(self.mean))
+        return Z * self.scale + self.mean
+
+    def fit_transform(self, X) -> np.ndarray:
+        """:meth:`fit` then :meth:`transform`."""
+        return self.fit(X).transform(X)
+
+    def to_dict(self) -> dict:
+        """JSON-able ``{"mean": [...], "scale": [...]}``."""
+        self._fitted()
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Standardizer:
+        """Inverse of :meth:`to_dict`; malformed input is a :class:`ModelFileError`."""
+        mean = _float_list(d, "mean", "standardizer")
+        scale = _float_list(d, "scale", "standardizer")
+        if len(mean) != len(scale) or any(s <= 0 for s in scale):
+            raise ModelFileError(
+                "standardizer metadata is inconsistent: `mean` and `scale` must have the same "
+                f"length and positive scales (lengths {len(mean)}, {len(scale)})."
+            )
+        return cls(mean, scale)
+
+
+def _float_list(d, key, what) -> list[float]:
+    v = d.get(key) if isinstance(d, dict) else None
+    if not isinstance(v, list) or not all(
+        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v
+    ):
+        raise ModelFileError(
+            f"{what} metadata field {key!r} must be a list of finite numbers; got "
+            f"{type(v).__name__}. The model file is corrupted or from elsewhere."
+        )
+    return [float(x) for x in v]
+
+
+class Preprocessor:
+    """Everything that turns raw feature rows into model inputs, JSON-able for the model file.
+
+    Raw row (one value per input column) → one-hot expansion of categorical
+    columns → imputation of missing numbers (if the training data was imputed)
+    → standardisation ``(x − μ) / s`` of the numeric columns (one-hot columns
+    are left as 0/1) → `(n, d)` model input. It also holds the target's
+    meaning: task, class labels, and for regression the target's ``μ, s``
+    (:meth:`transform_target` / :meth:`inverse_transform_target`).
+
+    Args:
+        standardize: standardise numeric feature columns (default ``True``).
+    """
+
+    def __init__(self, *, standardize: bool = True):
+        self.standardize = bool(standardize)
+        self.columns: list[str] = []
+        self.categories: dict[str, list[str]] = {}
+        self.feature_names: list[str] = []
+        self.impute: str | None = None
+        self.scaler: Standardizer | None = None
+        self.task: str | None = None
+        self.target_name: str = "y"
+        self.classes: list | None = None
+        self.target_scaler: Standardizer | None = None
+
+    @property
+    def n_features(self) -> int:
+        """Model input width `d` (after one-hot expansion)."""
+        return len(self.feature_names)
+
+    def fit(self, dataset: Dataset) -> Preprocessor:
+        """Learn the recipe from a :class:`Dataset` (its training rows)."""
+        self.columns = list(dataset.columns)
+        self.categories = {c: list(v) for c, v in dataset.categories.items()}
+        self.feature_names = list(dataset.feature_names)
+        self.impute = dataset.impute
+        self.task, self.target_name = dataset.task, dataset.target_name
+        self.classes = None if dataset.classes is None else list(dataset.classes)
+        scaler = Standardizer().fit(dataset.X)
+        one_hot = np.array([self._is_one_hot(n) for n in self.feature_names], dtype=bool)
+        if not self.standardize:
+            one_hot[:] = True
+        scaler.mean = np.where(one_hot, 0.0, scaler.mean)
+        scaler.scale = np.where(one_hot, 1.0, scaler.scale)
+        self.scaler = scaler
+        self._fill = Standardizer().fit(dataset.X).mean  # raw column means, for imputation
+        self.target_scaler = None
+        if dataset.task == "regression":
+            y = np.asarray(dataset.y, dtype=np.float64).reshape(len(dataset.y), -1)
+            self.target_scaler = Standardizer().fit(y)
+        return self
+
+    def _is_one_hot(self, feature_name: str) -> bool:
+        col, sep, _ = feature_name.partition("=")
+        return bool(sep) and col in self.categories
+
+    def _fitted(self):
+        if self.scaler is None:
+            raise ConfigError("this Preprocessor is not fitted yet; call fit(dataset) first.")
+
+    def transform(self, X_raw) -> np.ndarray:
+        """Numeric `(n, d)` raw features (one-hot already expanded) → `(n, d)` model inputs."""
+        self._fitted()
+        arr = np.asarray(X_raw) if not isinstance(X_raw, np.ndarray) else X_raw
+        if self.impute == "mean" and arr.dtype.kind == "f" and arr.ndim == 2:
+            if arr.shape[1] == self.n_features and not np.all(np.isfinite(arr)):
+                arr = np.where(np.isfinite(arr), arr, self._fill)
+        return self.scaler.transform(arr)
+
+    def encode(self, rows, *, lines: Sequence[int] | None = None) -> np.ndarray:
+        """Raw rows (sequences of values in :attr:`columns` order, or dicts by column) →
+        numeric `(n, d)` features with categorical columns one-hot expanded.
+
+        Missing values become NaN (filled by :meth:`transform` when the training
+        data was imputed); unseen categories are a :class:`DataError`.
+        """
+        self._fitted()
+        out = np.empty((len(rows), self.n_features), dtype=np.float64)
+        for i, row in enumerate(rows):
+            if isinstance(row, dict):
+                absent = [c for c in self.columns if c not in row]
+                if absent:
+                    raise DataError(f"row {i} lacks the column(s) {_join(absent)}.")
+                values = [row[c] for c in self.columns]
+            else:
+                values = list(row)
+                if len(values) != len(self.columns):
+                    raise DataError(
+                        f"row {i} has {len(values)} values; expected {len(self.columns)} "
+                        f"(columns {_join(self.columns)})."
+                    )
+            where = f"line {lines[i]}" if lines is not None else f"row {i}"
+            out[i] = self._encode_row(values, where)
+        return out
+
+    def _encode_row(self, values, where: str) -> list[float]:
+        row: list[float] = []
+        for c, v in zip(self.columns, values, strict=True):
+            s = v.strip() if isinstance(v, str) else v
+            missing = (
+                s is None
+                or (isinstance(s, str) and _is_missing(s))
+                or (isinstance(s, float) and math.isnan(s))
+            )
+            if c in self.categories:
+                cats = self.categories[c]
+                if missing:
+                    row.extend([0.0] * len(cats) if self.impute else [math.nan] * len(cats))
+                    continue
+                s = str(s)
+                if s not in cats:
+                    raise DataError(
+                        f"column {c!r} has the category {s!r} at {where}, unseen at training "
+                        f"time; the model knows {_join(cats, 20)}. Map it to one of those or "
+                        "retrain with it."
+                    )
+                row.extend(1.0 if s == cat else 0.0 for cat in cats)
+            elif missing:
+                row.append(math.nan)
+            else:
+                f = _parse_float(s) if isinstance(s, str) else _num_or_none(s)
+                if f is None:
+                    raise DataError(
+                        f"column {c!r} needs a number but has {s!r} at {where}. Fix the value."
+                    )
+                row.append(f)
+        return row
+
+    def apply(self, rows_or_X) -> np.ndarray:
+        """Model inputs from either a numeric `(n, d)` array or raw rows (see :meth:`encode`)."""
+        arr = rows_or_X
+        if not isinstance(arr, np.ndarray):
+            if len(rows_or_X) and isinstance(rows_or_X[0], dict):
+                return self.transform(self.encode(rows_or_X))
+            try:
+                arr = np.asarray(rows_or_X, dtype=np.float64)
+            except (ValueError, TypeError):
+                return self.transform(self.encode(rows_or_X))
+        if arr.dtype.kind in "OUS":
+            return self.transform(self.encode(arr.tolist()))
+        if arr.ndim == 2 and arr.shape[1] == len(self.columns) != self.n_features:
+            return self.transform(self.encode(arr.tolist()))
+        return self.transform(arr)
+
+    def transform_target(self, y) -> np.ndarray:
+        """Regression targets → standardised `(n,)`/`(n, t)`; class labels → indices."""
+        self._fitted()
+        if self.task != "regression":
+            return check_labels_known(y, self.classes)
+        y = np.asarray(y, dtype=np.float64)
+        z = self.target_scaler.transform(y.reshape(len(y), -1))
+        return z.reshape(y.shape)
+
+    def inverse_transform_target(self, z) -> np.ndarray:
+        """Standardised regression predictions → target units (shape kept)."""
+        self._fitted()
+        if self.task != "regression":
+            raise ConfigError("inverse_transform_target applies to regression models only.")
+        z = np.asarray(z, dtype=np.float64)
+        t = len(self.target_scaler.mean)
+        y = self.target_scaler.inverse_transform(z.reshape(len(z), t))
+        return y.reshape(z.shape)
+
+    def decode_labels(self, indices) -> list:
+        """Class indices → original labels."""
+        if self.classes is None:
+            raise ConfigError("decode_labels applies to classification models only.")
+        return [self.classes[int(i)] for i in np.asarray(indices).ravel()]
+
+    def to_dict(self) -> dict:
+        """JSON-able description (stored in the model file's metadata)."""
+        self._fitted()
+        return {
+            "version": _PREPROCESSOR_VERSION,
+            "columns": list(self.columns),
+            "categories": {c: list(v) for c, v in self.categories.items()},
+            "feature_names": list(self.feature_names),
+            "standardize": self.standardize,
+            "impute": self.impute,
+            "fill_values": self._fill.tolist(),
+            "scaler": self.scaler.to_dict(),
+            "task": self.task,
+            "target_name": self.target_name,
+            "classes": None if self.classes is None else list(self.classes),
+            "target_scaler": None if self.target_scaler is None else self.target_scaler.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessor:
+        """Inverse of :meth:`to_dict`; anything malformed is a :class:`ModelFileError`."""
+        if not isinstance(d, dict) or d.get("version") != _PREPROCESSOR_VERSION:
+            got = d.get("version") if isinstance(d, dict) else type(d).__name__
+            raise ModelFileError(
+                f"preprocessing metadata must be a dict with version {_PREPROCESSOR_VERSION}; "
+                f"got {got!r}. The model file is corrupted or from another program."
+            )
+
+        def strings(key):
+            v = d.get(key)
+            if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+                raise ModelFileError(
+                    f"preprocessing metadata field {key!r} must be a list of strings."
+                )
+            return list(v)
+
+        p = cls(standardize=bool(d.get("standardize", True)))
+        p.columns, p.feature_names = strings("columns"), strings("feature_names")
+        cats = d.get("categories")
+        if not isinstance(cats, dict) or not all(
+            c in p.columns and isinstance(v, list) and all(isinstance(s, str) for s in v)
+            for c, v in cats.items()
+        ):
+            raise ModelFileError(
+                "preprocessing metadata field 'categories' must map input columns to lists of "
+                "strings."
+            )
+        p.categories = {c: list(v) for c, v in cats.items()}
+        expected = sum(len(p.categories.get(c, [None])) for c in p.columns)
+        if expected != len(p.feature_names):
+            raise ModelFileError(
+                f"preprocessing metadata is inconsistent: {len(p.columns)} columns expand to "
+                f"{expected} features but {len(p.feature_names)} feature names are stored."
+            )
+        if d.get("impute") not in (None, "mean"):
+            raise ModelFileError(f"unknown imputation {d.get('impute')!r} in preprocessing.")
+        p.impute = d.get("impute")
+        p._fill = np.asarray(_float_list(d, "fill_values", "preprocessing"))
+        p.scaler = Standardizer.from_dict(d.get("scaler"))
+        if len(p.scaler.mean) != len(p.feature_names) or len(p._fill) != len(p.feature_names):
+            raise ModelFileError(
+                f"preprocessing metadata is inconsistent: {len(p.feature_names)} features but "
+                f"{len(p.scaler.mean)} standardisation statistics."
+            )
+        if d.get("task") not in TASKS:
+            raise ModelFileError(f"unknown task {d.get('task')!r} in preprocessing metadata.")
+        p.task = d["task"]
+        p.target_name = str(d.get("target_name", "y"))
+        classes = d.get("classes")
+        if (p.task == "regression") != (classes is None) or (
+            classes is not None
+            and (
+                not isinstance(classes, list)
+                or len(classes) < 2
+                or not all(isinstance(c, str | int | float | bool) for c in classes)
+            )
+        ):
+            raise ModelFileError(
+                "preprocessing metadata field 'classes' must be a list of at least 2 labels for "
+                "classification and null for regression."
+            )
+        p.classes = classes
+        ts = d.get("target_scaler")
+        p.target_scaler = None if ts is None else Standardizer.from_dict(ts)
+        if p.task == "regression" and p.target_scaler is None:
+            raise ModelFileError("regression preprocessing metadata lacks 'target_scaler'.")
+        return p
+
+
+def _num_or_none(v) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, int | float | np.number):
+        return float(v)
+    return None
