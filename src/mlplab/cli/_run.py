@@ -337,9 +337,7 @@ class SavedModel:
         if not _looks_like_path(data):
             datasets.load_dataset(data)  # raises: unknown name, lists the names
         target = prep.target_name if with_target else None
-        X, y = datasets.load_csv_for_prediction(
-            data, prep, target=target, delimiter=delimiter, ignore_extra=not with_target
-        )
+        X, y = datasets.load_csv_for_prediction(data, prep, target=target, delimiter=delimiter)
         return X, y
 
     def predictions_csv(self, X) -> str:
