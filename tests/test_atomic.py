@@ -88,6 +88,14 @@ def test_bad_targets(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_symlink_target_is_replaced_through_the_link(tmp_path):
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    atomic_write_text(tmp_path / "link.txt", "new")
+    assert (tmp_path / "link.txt").is_symlink()
+    assert (tmp_path / "real.txt").read_text() == "new"
+
+
 def test_permissions(tmp_path):
     umask = os.umask(0o022)
     try:

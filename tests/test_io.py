@@ -395,6 +395,14 @@ def test_corrupted_json(tmp_path, good_file):
     expect_error(tmp_path, join(header, body), r"its mlplab metadata is not valid JSON")
     header["__metadata__"]["mlplab"] = '{"format": NaN}'
     expect_error(tmp_path, join(header, body), r"not valid JSON \(ValueError: non-finite number")
+    header["__metadata__"]["mlplab"] = '{"extra": {"x": 1e400}}'
+    expect_error(
+        tmp_path, join(header, body), r"not valid JSON \(ValueError: non-finite number 1e400"
+    )
+    header["__metadata__"]["mlplab"] = '{"format": 1, "format": 2}'
+    expect_error(tmp_path, join(header, body), r"duplicate key 'format'")
+    header["__metadata__"]["mlplab"] = "[" * 100_000 + "]" * 100_000
+    expect_error(tmp_path, join(header, body), r"its mlplab metadata is not valid JSON")
     header["__metadata__"]["mlplab"] = "[1, 2]"
     expect_error(tmp_path, join(header, body), r"its mlplab metadata is not a JSON object")
     header["__metadata__"] = {"mlplab": 5}

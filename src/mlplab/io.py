@@ -79,6 +79,8 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             folder, or the disk is full.
     """
     target = _as_path(path, FileWriteError)
+    if target.is_symlink():  # replace the file the link points to, and keep the link
+        target = target.resolve()
     folder = target.parent
     if target.is_dir():
         raise FileWriteError(f"cannot write {str(target)!r}: it is a directory; give a file name.")
@@ -542,10 +544,16 @@ def _parse_header(data: bytes, name: str) -> dict:
 
 
 def _loads(raw: bytes | str, message: str):
-    """``json.loads`` that refuses NaN/Infinity and duplicate keys; ModelFileError on failure."""
+    """``json.loads`` that refuses non-finite numbers and duplicate keys; else ModelFileError."""
 
     def no_constant(token):
         raise ValueError(f"non-finite number {token}")
+
+    def finite_float(token):
+        value = float(token)
+        if not math.isfinite(value):  # 1e400 overflows to inf
+            raise ValueError(f"non-finite number {token[:20]}")
+        return value
 
     def no_duplicates(pairs):
         out = {}
@@ -557,7 +565,12 @@ def _loads(raw: bytes | str, message: str):
 
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=no_constant, object_pairs_hook=no_duplicates)
+        return json.loads(
+            text,
+            parse_constant=no_constant,
+            parse_float=finite_float,
+            object_pairs_hook=no_duplicates,
+        )
     except Exception as err:  # UnicodeDecodeError, JSONDecodeError, RecursionError, ValueError
         raise ModelFileError(f"{message} ({type(err).__name__}: {_short(err)}).") from None
 
