@@ -44,6 +44,7 @@ from ._backend import DTYPES, to_numpy
 from .activations import get_activation
 from .errors import ConfigError, DataError, MLPLabError, ModelFileError
 from .mlp import MLP
+from .train import TrainState
 
 MODEL_FORMAT = "mlplab-model"
 CHECKPOINT_FORMAT = "mlplab-checkpoint"
@@ -174,7 +175,7 @@ def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = N
 def save_checkpoint(
     path: str | os.PathLike,
     model: MLP,
-    state,
+    state: TrainState,
     *,
     config: dict,
     extra: dict | None = None,
@@ -193,8 +194,6 @@ def save_checkpoint(
 
     Rebuilt exactly (bitwise, in the model's dtype) by :func:`load_checkpoint`.
     """
-    from .train import TrainState
-
     if not isinstance(state, TrainState):
         raise ConfigError(f"`state` must be a TrainState; got {type(state).__name__}.")
     header = _architecture(model, CHECKPOINT_FORMAT)
@@ -341,7 +340,7 @@ def load_model(
 
 def load_checkpoint(
     path: str | os.PathLike, *, backend: str = "numpy", dtype: str | None = None, device=None
-):
+) -> tuple[MLP, TrainState, dict, dict]:
     """Load a checkpoint saved by :func:`save_checkpoint`.
 
     Returns:
@@ -384,8 +383,6 @@ def _build(name, params, meta, backend, dtype, device) -> MLP:
 
 
 def _train_state(name: str, opt_state: dict, fields: dict):
-    from .train import TrainState
-
     values: dict[str, Any] = {"opt_state": opt_state}
     known = {f.name: f for f in dataclasses.fields(TrainState) if f.name != "opt_state"}
     unknown = sorted(set(fields) - set(known))
