@@ -1,0 +1,395 @@
+"""``fit``: the training loop against a hand-written one, and every option it has."""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+
+import numpy as np
+import pytest
+from conftest import require_backend
+
+from mlplab import MLP, fit
+from mlplab._backend import to_numpy
+from mlplab.errors import MLPLabError, TrainingDiverged
+from mlplab.losses import get_loss
+from mlplab.schedules import Step, learning_rates
+from mlplab.train import History, TrainState, _epoch_order
+
+
+def _regression(n=10, d=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, np.sin(X @ np.arange(1.0, d + 1))
+
+
+def _blobs(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, 2)) + 1.5 * (2 * y[:, None] - 1)
+    return X, y
+
+
+def _hand_sgd(net, X, y, loss, lrs, batches, l2=0.0):
+    """Plain gradient descent written out: θ ← θ − lr_t (∇L_batch + l2 W); returns step losses."""
+    losses = []
+    for lr, idx in zip(lrs, batches, strict=True):
+        xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+        value, back = net.gradients(xb, yb, loss)
+        value += 0.5 * l2 * sum(float((W**2).sum()) for _, W in net.numpy_params())
+        losses.append(value)
+        net.params = [
+            (b - lr * gb, W - lr * (gW + l2 * W))
+            for (b, W), (gb, gW) in zip(net.params, back.grads, strict=True)
+        ]
+    return losses
+
+
+def _same_params(a, b, exact=True, rtol=1e-12):
+    for (ba, Wa), (bb, Wb) in zip(a.numpy_params(), b.numpy_params(), strict=True):
+        if exact:
+            np.testing.assert_array_equal(Wa, Wb)
+            np.testing.assert_array_equal(ba, bb)
+        else:
+            np.testing.assert_allclose(Wa, Wb, rtol=rtol, atol=1e-14)
+            np.testing.assert_allclose(ba, bb, rtol=rtol, atol=1e-14)
+
+
+def _net(backend="numpy", dtype="float64", n_out=1, seed=0, **kw):
+    return MLP(2, [5], n_out, seed=seed, backend=backend, dtype=dtype, **kw)
+
+
+# --- the loop itself --------------------------------------------------------
+
+
+def test_full_batch_fit_equals_hand_written_gradient_descent_with_schedule_and_l2():
+    X, y = _regression()
+    sched = Step(step_size=4, gamma=0.5)
+    net, ref = _net(), _net()
+    h = fit(net, X, y, optimizer="sgd", lr=0.2, schedule=sched, epochs=10, l2=0.01, verbose=0)
+    lrs = learning_rates(0.2, sched, 0, 10, 10)
+    losses = _hand_sgd(ref, X, y, "mse", lrs, [None] * 10, l2=0.01)
+    _same_params(net, ref, exact=False)
+    # full batch: one step per epoch, and an epoch's loss is the loss before its step
+    assert h.epoch == list(range(1, 11)) and h.n_steps == 10
+    np.testing.assert_allclose(h.train_loss, losses, rtol=1e-12)
+    assert h.loss == "mse" and h.metric == "r2"
+
+
+def test_minibatch_fit_uses_the_seeded_epoch_order_with_a_last_partial_batch():
+    X, y = _regression(n=10)
+    net, ref = _net(), _net()
+    h = fit(net, X, y, optimizer="sgd", lr=0.1, epochs=3, batch_size=4, seed=5, verbose=0)
+    batches = []
+    for e in range(3):
+        order = _epoch_order(10, 4, True, 5, e)
+        batches += [order[0:4], order[4:8], order[8:10]]  # 4 + 4 + 2
+    losses = _hand_sgd(ref, X, y, "mse", [0.1] * 9, batches)
+    _same_params(net, ref, exact=False)
+    assert h.n_steps == 9
+    # an epoch's loss: the mean of its batch losses weighted by batch size
+    sizes = np.array([4, 4, 2])
+    expected = [float(np.dot(losses[3 * e : 3 * e + 3], sizes) / 10) for e in range(3)]
+    np.testing.assert_allclose(h.train_loss, expected, rtol=1e-12)
+
+
+def test_epoch_order_is_seeded_per_epoch():
+    a = _epoch_order(10, 3, True, 1, 0)
+    np.testing.assert_array_equal(np.sort(a), np.arange(10))
+    np.testing.assert_array_equal(a, _epoch_order(10, 3, True, 1, 0))
+    assert not np.array_equal(a, _epoch_order(10, 3, True, 1, 1))  # a new order each epoch
+    assert not np.array_equal(a, _epoch_order(10, 3, True, 2, 0))  # another seed
+    np.testing.assert_array_equal(_epoch_order(10, 3, False, 1, 4), np.arange(10))
+    assert _epoch_order(10, 10, True, 1, 0) is None  # full batch: order does not matter
+
+
+def test_seed_controls_shuffling():
+    X, y = _regression(n=12)
+    runs = []
+    for seed in (0, 0, 1):
+        net = _net()
+        fit(net, X, y, optimizer="sgd", lr=0.1, epochs=2, batch_size=5, seed=seed, verbose=0)
+        runs.append(net)
+    _same_params(runs[0], runs[1])
+    assert not np.allclose(runs[0].numpy_params()[0][1], runs[2].numpy_params()[0][1])
+    unshuffled = _net()
+    fit(unshuffled, X, y, optimizer="sgd", lr=0.1, epochs=2, batch_size=5, shuffle=False, verbose=0)
+    ref = _net()
+    _hand_sgd(
+        ref, X, y, "mse", [0.1] * 6, [np.arange(0, 5), np.arange(5, 10), np.arange(10, 12)] * 2
+    )
+    _same_params(unshuffled, ref, exact=False)
+
+
+def test_steps_versus_epochs():
+    X, y = _regression(n=10)
+    net = _net()
+    h = fit(net, X, y, optimizer="sgd", lr=0.1, steps=7, batch_size=4, seed=2, verbose=0)
+    assert h.n_steps == 7 and h.state.step == 7
+    assert h.epoch == [1, 2]  # two whole epochs (6 steps) and one step of the third
+    assert (h.state.epoch, h.state.batch_in_epoch) == (2, 1)
+    ref = _net()
+    batches = []
+    for e in range(3):
+        order = _epoch_order(10, 4, True, 2, e)
+        batches += [order[0:4], order[4:8], order[8:10]]
+    _hand_sgd(ref, X, y, "mse", [0.1] * 7, batches[:7])
+    _same_params(net, ref, exact=False)
+    h = fit(_net(), X, y, epochs=3, batch_size=4, verbose=0)
+    assert h.n_steps == 9 and len(h.train_loss) == 3
+
+
+# --- validation, early stopping, history, callbacks ------------------------
+
+
+def test_validation_split_holds_out_a_seeded_subset():
+    X, y = _regression(n=20)
+    net = _net()
+    h = fit(net, X, y, optimizer="sgd", lr=0.1, epochs=3, validation_split=0.25, seed=3, verbose=0)
+    perm = np.random.default_rng([3, 2**31 - 1]).permutation(20)
+    val, train = perm[:5], perm[5:]
+    ref = _net()
+    _hand_sgd(ref, X[train], y[train], "mse", [0.1] * 3, [None] * 3)
+    _same_params(net, ref, exact=False)
+    assert len(h.val_loss) == len(h.val_metric) == 3
+    final = float(get_loss("mse").value_and_grad(to_numpy(net(X[val])), y[val][:, None])[0])
+    assert h.val_loss[-1] == pytest.approx(final, rel=1e-12)
+    assert h.val_metric[-1] == pytest.approx(net.score(X[val], y[val]), rel=1e-12)
+
+
+def test_validation_data_and_train_metrics():
+    X, y = _blobs()
+    Xv, yv = _blobs(seed=1)
+    net = _net(seed=1)
+    h = fit(net, X, y, lr=0.05, epochs=4, validation_data=(Xv, yv), train_metrics=True, verbose=0)
+    assert h.loss == "bce" and h.metric == "accuracy"
+    assert len(h.val_loss) == len(h.train_metric) == 4
+    out = to_numpy(net(Xv))
+    assert h.val_loss[-1] == pytest.approx(
+        float(get_loss("bce").value_and_grad(out, yv[:, None])[0])
+    )
+    assert h.val_metric[-1] == net.score(Xv, yv)
+    assert h.train_metric[-1] == net.score(X, y)
+    assert h.best_epoch == 1 + int(np.argmin(h.val_loss))
+    d = h.as_dict()
+    assert set(d) == {
+        "loss",
+        "metric",
+        "epoch",
+        "train_loss",
+        "val_loss",
+        "val_accuracy",
+        "train_accuracy",
+        "best_epoch",
+        "stopped_early",
+        "interrupted",
+        "n_steps",
+    }
+    assert d["val_accuracy"] == h.val_metric and d["n_steps"] == 4 and not d["stopped_early"]
+
+
+def test_early_stopping_restores_the_best_weights():
+    """Validation targets are the negated training targets: learning makes val loss rise."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([1.0, -2.0])
+    Xv = rng.normal(size=(10, 2))
+    yv = -(Xv @ np.array([1.0, -2.0]))
+    snapshots = {}
+
+    def remember(epoch, logs, model):
+        snapshots[epoch] = model.numpy_params()
+
+    net = _net(seed=2)
+    h = fit(
+        net, X, y, optimizer="sgd", lr=0.05, epochs=100, validation_data=(Xv, yv),
+        early_stopping=True, patience=3, callbacks=[remember], verbose=0,
+    )  # fmt: skip
+    assert h.stopped_early
+    assert len(h.epoch) == h.best_epoch + 3 < 100
+    assert h.val_loss[h.best_epoch - 1] == min(h.val_loss)
+    assert h.val_loss[-1] > h.val_loss[h.best_epoch - 1]
+    for (b, W), (bb, Wb) in zip(net.numpy_params(), snapshots[h.best_epoch], strict=True):
+        np.testing.assert_array_equal(W, Wb)
+        np.testing.assert_array_equal(b, bb)
+    last = snapshots[h.epoch[-1]]
+    assert not np.array_equal(net.numpy_params()[0][1], last[0][1])
+
+
+def test_callbacks_see_every_epoch_and_can_stop_training():
+    X, y = _regression()
+    seen = []
+
+    def cb(epoch, logs, model):
+        seen.append((epoch, sorted(logs), model))
+        return epoch == 3
+
+    net = _net()
+    h = fit(net, X, y, epochs=10, validation_split=0.2, callbacks=[cb], verbose=0)
+    assert [s[0] for s in seen] == [1, 2, 3] == h.epoch
+    assert seen[0][1] == ["epoch", "train_loss", "val_loss", "val_r2"]
+    assert all(s[2] is net for s in seen)
+    assert not h.stopped_early and net.history is h
+
+
+def test_progress_is_silent_when_not_a_tty(capsys):
+    X, y = _regression()
+    fit(_net(), X, y, epochs=2, verbose=1)
+    assert capsys.readouterr() == ("", "")
+    fit(_net(), X, y, epochs=2, verbose=2)
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("epoch 1: train_loss ") and "epoch 2:" in err
+
+
+class _FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_only_when_verbose(monkeypatch, capsys):
+    X, y = _regression()
+    term = _FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    fit(_net(), X, y, epochs=2, verbose=0)
+    assert term.getvalue() == ""
+    fit(_net(), X, y, epochs=2, verbose=1)
+    assert "epoch" in term.getvalue() and "2/2" in term.getvalue()
+    assert capsys.readouterr().out == ""  # the bar goes to the terminal (stderr), not stdout
+
+
+# --- sample weights and L2 ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("loss", "n_out"), [("mse", 1), ("bce", 1), ("softmax_cross_entropy", 2)])
+def test_sample_weight_two_equals_a_duplicated_row(loss, n_out):
+    X, y = _blobs(n=9)
+    if loss == "mse":
+        y = y + 0.5 * X[:, 0]
+    w = np.ones(9)
+    w[4] = 2.0
+    a, b = _net(n_out=n_out), _net(n_out=n_out)
+    kw = dict(loss=loss, optimizer="adam", lr=0.05, epochs=6, verbose=0)
+    ha = fit(a, X, y, sample_weight=w, **kw)
+    hb = fit(b, np.concatenate([X, X[4:5]]), np.concatenate([y, y[4:5]]), **kw)
+    _same_params(a, b, exact=False, rtol=1e-10)
+    np.testing.assert_allclose(ha.train_loss, hb.train_loss, rtol=1e-12)
+
+
+def test_l2_shrinks_weights_and_enters_the_loss():
+    X, y = _regression(n=20)
+    plain, decayed = _net(), _net()
+    hp = fit(plain, X, y, lr=0.05, epochs=30, verbose=0)
+    hd = fit(decayed, X, y, lr=0.05, epochs=30, l2=0.5, verbose=0)
+    norm = lambda m: sum(float((W**2).sum()) for _, W in m.numpy_params())  # noqa: E731
+    assert norm(decayed) < 0.8 * norm(plain)
+    # first epoch: same weights, so the loss differs by exactly the penalty (l2/2) Σ‖W‖²
+    assert hd.train_loss[0] - hp.train_loss[0] == pytest.approx(0.25 * norm(_net()), rel=1e-10)
+
+
+# --- divergence, interruption and resume ------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_huge_learning_rate_raises_training_diverged(backend):
+    X, y = _regression(n=16)
+    net = _net(backend=backend, dtype="float32")
+    with pytest.raises(TrainingDiverged) as info:
+        fit(net, X, y * 100, optimizer="sgd", lr=1e4, epochs=60, verbose=0)
+    err = info.value
+    assert isinstance(err, MLPLabError)
+    assert err.step >= 2
+    assert err.last_finite_loss is not None and math.isfinite(err.last_finite_loss)
+    msg = str(err)
+    assert f"at step {err.step} " in msg
+    assert f"last finite loss: {err.last_finite_loss}" in msg
+    assert "Try a smaller learning rate, e.g. lr=1000 (was 10000)" in msg
+    for b, W in net.numpy_params():
+        assert np.all(np.isfinite(W)) and np.all(np.isfinite(b))
+
+
+def _stop_after(n_calls):
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) >= n_calls
+
+    return should_stop
+
+
+def test_should_stop_then_resume_is_bitwise_identical(backend):
+    """Interrupt (mid-epoch on NumPy/PyTorch, at an epoch boundary on JAX), resume with `state`.
+
+    On JAX both runs are given a `should_stop`, so both compile one epoch per
+    `lax.scan`: XLA may fuse a longer scan differently (1 ulp apart in float32),
+    and bitwise equality is promised for the same compiled program.
+    """
+    X, y = _regression(n=10)
+    kw = dict(optimizer="adam", lr=0.05, batch_size=4, seed=3, verbose=0)
+    never = (lambda: False) if backend == "jax" else None
+    whole = _net(backend=backend, dtype="float32")
+    fit(whole, X, y, epochs=4, should_stop=never, **kw)  # 4 epochs × 3 steps, uninterrupted
+
+    net = _net(backend=backend, dtype="float32")
+    h1 = fit(net, X, y, epochs=4, should_stop=_stop_after(2 if backend == "jax" else 5), **kw)
+    assert h1.interrupted
+    st = h1.state
+    assert st.step == 3 * st.epoch + st.batch_in_epoch
+    if backend == "jax":  # asked once per compiled epoch
+        assert (st.step, st.epoch, st.batch_in_epoch) == (6, 2, 0)
+    else:  # asked after every step: stopped inside the second epoch
+        assert st.epoch == 1 and st.batch_in_epoch > 0
+    assert h1.epoch == list(range(1, st.epoch + 1))
+    remaining = 4 - st.epoch  # a partly done epoch counts as one to go
+    h2 = fit(net, X, y, epochs=remaining, state=st, should_stop=never, **kw)
+    assert not h2.interrupted
+    assert h2.state.step == 12 and h2.state.epoch == 4 and h2.epoch[-1] == 4
+    _same_params(net, whole)
+    if backend == "jax":  # and the one-scan run agrees to float32 rounding
+        one_scan = _net(backend=backend, dtype="float32")
+        fit(one_scan, X, y, epochs=4, **kw)
+        _same_params(net, one_scan, exact=False, rtol=1e-5)
+
+
+# --- inputs of every array type ---------------------------------------------
+
+
+def _as(kind, arr):
+    if kind == "numpy":
+        return arr
+    require_backend(kind)
+    if kind == "torch":
+        import torch
+
+        return torch.as_tensor(arr)
+    import jax.numpy as jnp
+
+    return jnp.asarray(arr)
+
+
+@pytest.mark.parametrize("input_kind", ["numpy", "torch", "jax"])
+def test_fit_accepts_every_array_type(backend, input_kind):
+    X, y = _blobs(n=12)
+    ref = _net(backend=backend, dtype="float32")
+    fit(ref, X.astype(np.float32), y, epochs=3, batch_size=5, verbose=0)
+    net = _net(backend=backend, dtype="float32")
+    h = fit(
+        net,
+        _as(input_kind, X.astype(np.float32)),
+        _as(input_kind, y),
+        epochs=3,
+        batch_size=5,
+        verbose=0,
+    )
+    assert h.loss == "bce"  # integer labels of any array type are recognised as classes
+    _same_params(net, ref)
+    assert net.predict_class(_as(input_kind, X)).shape == (12,)
+    assert 0.0 <= net.score(_as(input_kind, X), _as(input_kind, y)) <= 1.0
+
+
+def test_history_defaults():
+    h = History(loss="mse", metric="r2")
+    assert h.epoch == [] and h.best_epoch is None and not h.interrupted
+    assert TrainState(opt_state={}).batch_in_epoch == 0
