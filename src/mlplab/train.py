@@ -426,6 +426,7 @@ class _Progress:
         self.verbose = verbose
         self.bar = None
         if verbose == 1 and sys.stderr.isatty():
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self.bar = Progress(
@@ -434,6 +435,7 @@ class _Progress:
                 BarColumn(),
                 TextColumn("{task.fields[info]}"),
                 transient=False,
+                console=Console(stderr=True),  # the terminal we checked, not a piped stdout
             )
             self.task = self.bar.add_task("train", total=total, info="")
             self.bar.start()
