@@ -80,7 +80,10 @@ class Backend:
             tdtype = getattr(torch, dtype)
             if isinstance(x, torch.Tensor):
                 return x.detach().to(device=self.torch_device, dtype=tdtype)
-            return torch.as_tensor(np.asarray(to_numpy(x), dtype=dtype), device=self.torch_device)
+            arr = np.asarray(to_numpy(x), dtype=dtype)
+            if not arr.flags.writeable:  # e.g. a JAX array's buffer: torch needs its own copy
+                arr = arr.copy()
+            return torch.as_tensor(arr, device=self.torch_device)
         import jax
         import jax.numpy as jnp
 
@@ -158,6 +161,8 @@ def from_numpy_like(values: np.ndarray, like):
     if kind == "torch":
         import torch
 
+        if not values.flags.writeable:  # e.g. read from a JAX array: torch needs its own copy
+            values = values.copy()
         return torch.as_tensor(values, device=like.device)
     if kind == "jax":
         import jax.numpy as jnp
