@@ -56,6 +56,15 @@ class _Table:
         return isinstance(self.columns[name], np.ndarray)
 
 
+def _cell_float(s: str) -> float | None:
+    """A field as a float (NaN when missing), or ``None`` when it is text."""
+    try:
+        v = float(s)
+    except ValueError:
+        return math.nan if _is_missing(s) else None
+    return None if "_" in s else v  # float() also takes "1_000"; a CSV reader should not
+
+
 def _check_file(path, max_bytes) -> tuple[str, int]:
     p = Path(os.fspath(path))
     if not p.exists():
@@ -200,9 +209,10 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
     _check_header(path, header)
     width = len(header)
 
-    # Pass 1: shape and types. A column is numeric when every non-missing field parses.
-    numeric = [name not in text_columns for name in header]
-    n_rows = 0
+    # Pass 1: shape, and numbers straight into float arrays. A column that meets
+    # a non-number becomes text; only then is a second pass made, for those columns.
+    floats: list = [None if name in text_columns else array("d") for name in header]
+    lines = array("q")
     for line, fields in rows:
         if len(fields) != width:
             raise DataError(
@@ -211,31 +221,31 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
                 f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}"
                 f"{', or an unclosed quote' if any(chr(10) in f for f in fields) else ''}?)."
             )
-        n_rows += 1
+        lines.append(line)
         for j, s in enumerate(fields):
-            if numeric[j] and not _is_missing(s) and _parse_float(s) is None:
-                numeric[j] = False
-    if n_rows == 0:
+            col = floats[j]
+            if col is not None:
+                v = _cell_float(s)
+                if v is None:
+                    floats[j] = None
+                else:
+                    col.append(v)
+    if not lines:
         raise DataError(
             f"CSV file '{path}' has a header ({_join(header, 6)}) but no data rows; "
             "add at least one row of values."
         )
 
-    # Pass 2: values. Numeric columns go straight into float arrays.
-    lines = array("q")
-    cols: list = [array("d") if numeric[j] else [] for j in range(width)]
-    for line, fields in _rows(path, delimiter):
-        if line == header_line:
-            continue
-        lines.append(line)
-        for j, s in enumerate(fields):
-            if numeric[j]:
-                cols[j].append(math.nan if _is_missing(s) else float(s))
-            else:
-                cols[j].append(None if _is_missing(s) else s)
+    # Pass 2 (text columns only): the stripped strings, None where missing.
+    text = {j: [] for j in range(width) if floats[j] is None}
+    if text:
+        for line, fields in _rows(path, delimiter):
+            if line != header_line:
+                for j, values in text.items():
+                    values.append(None if _is_missing(fields[j]) else fields[j])
     columns = {
-        name: np.frombuffer(c, dtype=np.float64).copy() if numeric[j] else c
-        for j, (name, c) in enumerate(zip(header, cols, strict=True))
+        name: text[j] if j in text else np.frombuffer(floats[j], dtype=np.float64).copy()
+        for j, name in enumerate(header)
     }
     return _Table(path, header, np.frombuffer(lines, dtype=np.int64).copy(), columns)
 
@@ -577,13 +587,9 @@ def load_csv_for_prediction(
             f" (and the target {preprocessor.target_name!r})."
         )
     n = table.n_rows
-    # Numbers stay floats (NaN = missing); categorical columns keep their text.
-    cols = [
-        table.columns[c].tolist() if table.is_numeric(c) else table.columns[c]
-        for c in preprocessor.columns
-    ]
-    rows = [[col[i] for col in cols] for i in range(n)]
-    X_raw = preprocessor.encode(rows, lines=table.lines.tolist())
+    # Numbers stay float arrays (NaN = missing); categorical columns keep their text.
+    columns = [table.columns[c] for c in preprocessor.columns]
+    X_raw = preprocessor.encode_columns(columns, n_rows=n, lines=table.lines.tolist())
     if preprocessor.impute is None and not np.all(np.isfinite(X_raw)):
         bad = {}
         for j, name in enumerate(preprocessor.feature_names):

@@ -171,13 +171,13 @@ class Preprocessor:
         data was imputed); unseen categories are a :class:`DataError`.
         """
         self._fitted()
-        out = np.empty((len(rows), self.n_features), dtype=np.float64)
+        table = []
         for i, row in enumerate(rows):
             if isinstance(row, dict):
                 absent = [c for c in self.columns if c not in row]
                 if absent:
                     raise DataError(f"row {i} lacks the column(s) {_join(absent)}.")
-                values = [row[c] for c in self.columns]
+                table.append([row[c] for c in self.columns])
             else:
                 values = list(row)
                 if len(values) != len(self.columns):
@@ -185,42 +185,67 @@ class Preprocessor:
                         f"row {i} has {len(values)} values; expected {len(self.columns)} "
                         f"(columns {_join(self.columns)})."
                     )
-            where = f"line {lines[i]}" if lines is not None else f"row {i}"
-            out[i] = self._encode_row(values, where)
-        return out
+                table.append(values)
+        columns = [[row[j] for row in table] for j in range(len(self.columns))]
+        return self.encode_columns(columns, n_rows=len(table), lines=lines)
 
-    def _encode_row(self, values, where: str) -> list[float]:
-        row: list[float] = []
-        for c, v in zip(self.columns, values, strict=True):
-            s = v.strip() if isinstance(v, str) else v
-            missing = (
-                s is None
-                or (isinstance(s, str) and _is_missing(s))
-                or (isinstance(s, float) and math.isnan(s))
-            )
+    def encode_columns(
+        self, columns: Sequence, *, n_rows: int, lines: Sequence[int] | None = None
+    ) -> np.ndarray:
+        """Like :meth:`encode`, from one sequence of values per input column.
+
+        A float array is taken as is (NaN = missing); other values are parsed.
+        """
+        parts = []
+        for c, values in zip(self.columns, columns, strict=True):
             if c in self.categories:
-                cats = self.categories[c]
-                if missing:
-                    row.extend([0.0] * len(cats) if self.impute else [math.nan] * len(cats))
-                    continue
-                s = str(s)
-                if s not in cats:
-                    raise DataError(
-                        f"column {c!r} has the category {s!r} at {where}, unseen at training "
-                        f"time; the model knows {_join(cats, 20)}. Map it to one of those or "
-                        "retrain with it."
-                    )
-                row.extend(1.0 if s == cat else 0.0 for cat in cats)
-            elif missing:
-                row.append(math.nan)
+                parts.append(self._one_hot(c, values, lines))  # (n, k_c)
+            elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
+                parts.append(values.astype(np.float64)[:, None])  # (n, 1)
             else:
-                f = _parse_float(s) if isinstance(s, str) else _num_or_none(s)
-                if f is None:
-                    raise DataError(
-                        f"column {c!r} needs a number but has {s!r} at {where}. Fix the value."
-                    )
-                row.append(f)
-        return row
+                parts.append(self._numbers(c, values, lines)[:, None])  # (n, 1)
+        if not parts:
+            return np.empty((n_rows, 0))
+        return np.concatenate(parts, axis=1)  # (n, d)
+
+    def _one_hot(self, column: str, values, lines) -> np.ndarray:
+        cats = self.categories[column]
+        codes = {cat: k for k, cat in enumerate(cats)}
+        idx = np.empty(len(values), dtype=np.int64)
+        for i, v in enumerate(values):
+            if _is_missing_value(v):
+                idx[i] = -1
+                continue
+            s = _category_text(v)
+            k = codes.get(s)
+            if k is None:
+                where = f"line {lines[i]}" if lines is not None else f"row {i}"
+                raise DataError(
+                    f"column {column!r} has the category {s!r} at {where}, unseen at training "
+                    f"time; the model knows {_join(cats, 20)}. Map it to one of those or "
+                    "retrain with it."
+                )
+            idx[i] = k
+        block = (idx[:, None] == np.arange(len(cats))).astype(np.float64)  # (n, k)
+        if not self.impute:
+            block[idx < 0] = math.nan  # a missing category is an error unless imputing
+        return block
+
+    @staticmethod
+    def _numbers(column: str, values, lines) -> np.ndarray:
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):
+            if _is_missing_value(v):
+                out[i] = math.nan
+                continue
+            f = _parse_float(v.strip()) if isinstance(v, str) else _num_or_none(v)
+            if f is None:
+                where = f"line {lines[i]}" if lines is not None else f"row {i}"
+                raise DataError(
+                    f"column {column!r} needs a number but has {v!r} at {where}. Fix the value."
+                )
+            out[i] = f
+        return out
 
     def apply(self, rows_or_X) -> np.ndarray:
         """Model inputs from either a numeric `(n, d)` array or raw rows (see :meth:`encode`)."""
@@ -358,3 +383,18 @@ def _num_or_none(v) -> float | None:
     if isinstance(v, int | float | np.number):
         return float(v)
     return None
+
+
+def _is_missing_value(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return _is_missing(v.strip())
+    return isinstance(v, float | np.floating) and math.isnan(v)
+
+
+def _category_text(v) -> str:
+    """A category as the text the CSV held: ``1.0`` → ``"1"``, ``" red "`` → ``"red"``."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
