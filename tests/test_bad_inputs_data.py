@@ -444,6 +444,12 @@ def test_corrupted_preprocessing_metadata_not_a_dict():
         Preprocessor.from_dict([1, 2])
 
 
+def test_standardizer_refuses_overflowing_columns():
+    X = np.array([[1.0, 1e308], [2.0, -1e308]])
+    with pytest.raises(DataError, match=r"column\(s\) \[1\] of `X` are too large to standardise"):
+        Standardizer().fit(X)
+
+
 def test_unfitted_preprocessor_and_standardizer():
     with pytest.raises(ConfigError, match=r"Preprocessor is not fitted yet; call fit\(dataset\)"):
         Preprocessor().transform(np.zeros((1, 2)))

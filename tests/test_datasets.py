@@ -171,6 +171,12 @@ def test_mnist1d_is_generated_locally_and_matches_the_package(tmp_path, monkeypa
     assert load_dataset("mnist1d").X.std() > 0.5
 
 
+def test_mnist1d_n_samples_keeps_the_80_20_split():
+    ds = load_dataset("mnist1d", n_samples=200)
+    assert ds.X.shape == (160, 40) and ds.X_test.shape == (40, 40)
+    assert set(ds.y.tolist()) | set(ds.y_test.tolist()) == set(range(10))
+
+
 def test_train_test_split_is_seeded_disjoint_and_complete():
     X = np.arange(40, dtype=float).reshape(20, 2)
     y = np.arange(20)

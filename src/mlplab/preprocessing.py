@@ -37,8 +37,15 @@ class Standardizer:
     def fit(self, X) -> Standardizer:
         """Learn ``μ`` and ``s`` (population std) of each column of `(n, d)` ``X``."""
         X = check_X(X)
-        self.mean = X.mean(axis=0)
-        std = X.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, std = X.mean(axis=0), X.std(axis=0)
+        bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(std)))
+        if bad.size:
+            raise DataError(
+                f"column(s) {bad[:10].tolist()} of `X` are too large to standardise (their mean "
+                "or standard deviation overflows float64); rescale them first."
+            )
+        self.mean = mean
         # A constant column would divide by 0: keep its scale at 1 (it becomes all zeros).
         self.scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(self.mean)), std, 1.0)
         return self
