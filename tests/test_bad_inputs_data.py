@@ -519,6 +519,17 @@ def test_check_X_accepts_numbers_and_converts():
     assert check_X(np.array([[True, False]])).tolist() == [[1.0, 0.0]]
 
 
+def test_check_X_takes_every_backends_arrays(backend):
+    from mlplab._backend import get_backend
+
+    X = get_backend(backend, dtype="float32").asarray(np.arange(6.0).reshape(2, 3))
+    out = check_X(X, n_features=3)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    assert out.tolist() == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(DataError, match=r"expected 2 features, got 3"):
+        check_X(X, n_features=2)
+
+
 def test_check_X_y_mismatched_lengths():
     with pytest.raises(DataError, match=r"`X` and `y` have different numbers of samples: X has 3"):
         check_X_y(np.zeros((3, 2)), [0, 1])
