@@ -350,8 +350,9 @@ def run_train(args) -> int:
         }
         io.save_checkpoint(outputs.checkpoint, model, state, config=cfg.to_dict(), extra=extra)
         print(
-            f"\ninterrupted after step {state.step} (epoch {state.epoch + 1} of {cfg.epochs}); "
-            f"checkpoint saved to {outputs.checkpoint}.\n"
+            f"\ninterrupted after step {state.step} ({state.epoch} of {cfg.epochs} epochs done"
+            + _batches_into(state.batch_in_epoch)
+            + f"); checkpoint saved to {outputs.checkpoint}.\n"
             f"Resume with: mlplab train --resume {outputs.checkpoint}",
             flush=True,
         )
@@ -482,6 +483,10 @@ def _load_resume(args) -> dict:
     }
 
 
+def _batches_into(n: int) -> str:
+    return f", {n} batch{'es' if n > 1 else ''} into the next" if n else ""
+
+
 def _merge_history(previous: dict | None, new: dict) -> dict:
     if not previous:
         return new
@@ -583,7 +588,7 @@ def run_evaluate(args) -> int:
         if key == "confusion_matrix":
             print("confusion matrix (rows: true class, columns: predicted):")
             names = [str(c) for c in saved.classes]
-            width = max(6, *(len(n) for n in names))
+            width = 2 + max(6, *(len(n) for n in names))
             print(" " * width + "".join(f"{n:>{width}}" for n in names))
             for name, row in zip(names, value, strict=True):
                 print(f"{name:>{width}}" + "".join(f"{v:>{width}}" for v in row))
