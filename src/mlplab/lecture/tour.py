@@ -136,9 +136,11 @@ def verdict(claim: str, r) -> tuple[bool, str]:
             f"σ(b + w·x) to {max(r.max_diff.values()):.1e}"
         )
     if claim == "L5":
+        from .neurons import fmt_num
+
         ok = all(t.correct for t in r.values())
         return ok, "truth tables reproduced: " + ", ".join(
-            f"{n.upper()} θ = {t.theta}" for n, t in r.items()
+            f"{n.upper()} θ = [{', '.join(fmt_num(v) for v in t.theta)}]" for n, t in r.items()
         )
     if claim == "L6":
         xor = r.separability["xor"]
