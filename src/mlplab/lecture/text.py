@@ -227,8 +227,8 @@ def show_perceptron(con, r) -> None:
     for name, p in r.items():
         if p.stop_reason == "cycle":
             outcome = (
-                f"never converges: θ at the start of epoch {p.cycle_start} recurs every "
-                f"{p.cycle_length} epoch(s)"
+                f"cycle: θ at the start of epoch {p.cycle_start} comes back after "
+                f"{p.cycle_length} epoch(s) with mistakes, so it never converges"
             )
         elif p.converged:
             outcome = "converged"
