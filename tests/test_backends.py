@@ -1,0 +1,196 @@
+"""NumPy, PyTorch and JAX give the same numbers: initial weights, minibatch order, loss curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import require_backend
+
+import mlplab.train as train_module
+from mlplab import MLP, fit
+from mlplab._backend import (
+    BACKENDS,
+    available_backends,
+    backend_of,
+    from_numpy_like,
+    get_backend,
+    to_numpy,
+)
+from mlplab.errors import ConfigError, DataError
+from mlplab.train import _epoch_order
+
+N, BATCH = 36, 8  # 5 steps per epoch, the last one a partial batch of 4
+EPOCHS = 40  # 200 steps
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N, 3))
+    y = (X[:, 0] * X[:, 1] + 0.3 * X[:, 2] > 0).astype(int) + (X[:, 2] > 1).astype(int)
+    return X, y  # three classes
+
+
+def _all_backends():
+    for name in BACKENDS:
+        require_backend(name)
+    return BACKENDS
+
+
+OPTIMIZERS = {
+    "sgd-momentum": dict(optimizer=train_module.get_optimizer("sgd", momentum=0.9), lr=0.05),
+    "adam": dict(optimizer="adam", lr=0.01),
+}
+
+
+def _run(backend, dtype, settings, **extra):
+    X, y = _data()
+    net = MLP(3, [8, 6], 3, activation=["tanh", "relu"], seed=4, backend=backend, dtype=dtype)
+    kw = dict(epochs=EPOCHS, batch_size=BATCH, seed=7, verbose=0) | settings | extra
+    h = fit(net, X, y, **kw)
+    assert h.n_steps == 200
+    return np.array(h.train_loss), net
+
+
+@pytest.mark.parametrize("opt", list(OPTIMIZERS))
+def test_200_steps_give_the_same_loss_curve_on_every_backend(opt):
+    """float32: curves equal to rtol 1e-4.
+
+    Why 1e-4: float32 has ε ≈ 1.2e-7, and the frameworks sum in different orders
+    (BLAS vs XLA vs NumPy matmuls, fused vs unfused ops), so each step differs
+    by a few ulps; over 200 steps of a contracting optimisation these stay
+    ~1e-6–1e-5 relative (measured ≤ 1e-5). 1e-4 leaves headroom while any real
+    difference (another batch order, a wrong bias correction, a missed
+    momentum term) changes the curve by > 1e-2. Measured on CPU: SGD ≤ 1e-6,
+    Adam ≤ 2e-5 (JAX). float64 must agree to 1e-10.
+    """
+    names = _all_backends()
+    curves = {b: _run(b, "float32", OPTIMIZERS[opt]) for b in names}
+    ref_curve, ref_net = curves["numpy"]
+    assert ref_curve[-1] < 0.7 * ref_curve[0]  # it does learn
+    for b in names[1:]:
+        curve, net = curves[b]
+        np.testing.assert_allclose(curve, ref_curve, rtol=1e-4, err_msg=b)
+        for pb, pr in zip(net.numpy_params(), ref_net.numpy_params(), strict=True):
+            for a, r in zip(pb, pr, strict=True):  # b and W
+                np.testing.assert_allclose(a, r, rtol=1e-3, atol=1e-4, err_msg=b)
+    # float64 (JAX float64 is compared in the sample-weight test below)
+    curves64 = {b: _run(b, "float64", OPTIMIZERS[opt])[0] for b in ("numpy", "torch")}
+    np.testing.assert_allclose(curves64["torch"], curves64["numpy"], rtol=1e-10)
+    np.testing.assert_allclose(ref_curve, curves64["numpy"], rtol=1e-4)
+
+
+def test_sample_weights_and_partial_batches_agree_across_backends():
+    """JAX pads the short last batch with weight-0 rows; the losses must not change."""
+    names = _all_backends()
+    w = np.random.default_rng(1).uniform(0.2, 3.0, N)
+    settings = dict(optimizer="adam", lr=0.01)
+    curves = {b: _run(b, "float64", settings, sample_weight=w)[0] for b in names}
+    for b in names[1:]:
+        np.testing.assert_allclose(curves[b], curves["numpy"], rtol=1e-10, err_msg=b)
+    unweighted = _run("numpy", "float64", settings)[0]
+    assert not np.allclose(curves["numpy"], unweighted, rtol=1e-3)
+
+
+def test_same_seed_same_initial_weights_on_every_backend(dtype):
+    names = _all_backends()
+    nets = {b: MLP(3, [8, 6], 3, seed=21, backend=b, dtype=dtype) for b in names}
+    for b in names:
+        assert nets[b].backend.name == b and backend_of(nets[b].params[0][1]) == b
+        for (bb, Wb), (br, Wr) in zip(
+            nets[b].numpy_params(), nets["numpy"].numpy_params(), strict=True
+        ):
+            assert Wb.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(Wb, Wr)
+            np.testing.assert_array_equal(bb, br)
+
+
+def test_same_seed_same_minibatch_order_on_every_backend(monkeypatch):
+    """Spy on the step plans that fit hands to each backend's loop."""
+    names = _all_backends()
+    plans = {}
+    real = train_module.run_steps
+
+    def spy(backend, step_fn, params, opt_state, data, plan, should_stop=None):
+        plans.setdefault(backend.name, []).append(
+            (
+                None if plan.batches is None else [np.asarray(b).copy() for b in plan.batches],
+                plan.lrs.copy(),
+                plan.t.copy(),
+            )
+        )
+        return real(backend, step_fn, params, opt_state, data, plan, should_stop)
+
+    monkeypatch.setattr(train_module, "run_steps", spy)
+    for b in names:  # the Adam curve run's config, with a cosine schedule
+        _run(b, "float32", OPTIMIZERS["adam"], schedule="cosine")
+    expected = [
+        order[k : k + BATCH]
+        for e in range(EPOCHS)
+        for order in [_epoch_order(N, BATCH, True, 7, e)]
+        for k in range(0, N, BATCH)
+    ]
+    for b in names:
+        batches = [batch for chunk in plans[b] for batch in chunk[0]]
+        assert len(batches) == 200 and len(batches[4]) == 4
+        for got, want in zip(batches, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+        lrs = np.concatenate([chunk[1] for chunk in plans[b]])
+        np.testing.assert_array_equal(lrs, np.concatenate([c[1] for c in plans["numpy"]]))
+        assert lrs[0] == 0.01 and lrs[-1] < 1e-5  # cosine, from lr down to ~0
+        np.testing.assert_array_equal(np.concatenate([c[2] for c in plans[b]]), np.arange(1, 201))
+    # JAX compiles the whole run as one scan when nothing happens between epochs
+    assert len(plans["jax"]) == 1
+
+
+def test_jax_runs_are_compiled_once_and_reused():
+    """A second run with the same shapes reuses the compiled scan: no new trace."""
+    require_backend("jax")
+    from mlplab import _backend
+
+    _run("jax", "float32", OPTIMIZERS["adam"])
+    runners = dict(_backend._JAX_RUNNERS)
+    sizes = {k: f._cache_size() for k, f in runners.items()}
+    _run("jax", "float32", OPTIMIZERS["adam"], seed=99)  # other data order, same shapes
+    assert _backend._JAX_RUNNERS == runners
+    assert {k: f._cache_size() for k, f in runners.items()} == sizes
+
+
+# --- moving arrays between frameworks ---------------------------------------
+
+
+def test_available_backends_and_errors():
+    assert available_backends()[0] == "numpy"
+    assert set(available_backends()) <= set(BACKENDS)
+    with pytest.raises(
+        ConfigError, match=r"`backend` must be one of 'numpy', 'torch', 'jax'; got 'tensorflow'"
+    ):
+        get_backend("tensorflow")
+    with pytest.raises(
+        ConfigError, match=r"`dtype` must be one of 'float32', 'float64'; got 'float16'"
+    ):
+        get_backend("numpy", "float16")
+    with pytest.raises(ConfigError, match=r"`backend` must be one of .* got 'cupy'"):
+        MLP(2, [3], 1, backend="cupy")
+
+
+def test_conversions_between_frameworks(backend):
+    bk = get_backend(backend, "float64")
+    values = np.arange(6.0).reshape(2, 3)
+    arr = bk.asarray(values)
+    assert backend_of(arr) == backend
+    np.testing.assert_array_equal(to_numpy(arr), values)
+    np.testing.assert_array_equal(to_numpy(bk.asarray([[1, 2]])), [[1.0, 2.0]])
+    assert to_numpy(bk.asarray(values, dtype="int64")).dtype == np.int64
+    back = from_numpy_like(values, arr)
+    assert backend_of(back) == backend
+    np.testing.assert_array_equal(to_numpy(back), values)
+    for other in available_backends():
+        moved = get_backend(other, "float32").asarray(arr)
+        assert backend_of(moved) == other and to_numpy(moved).dtype == np.float32
+        np.testing.assert_array_equal(to_numpy(moved), values)
+    assert backend in bk.describe() and "float64" in bk.describe()
+
+
+def test_object_arrays_are_a_data_error():
+    with pytest.raises(DataError, match="holds Python objects"):
+        to_numpy(np.array([1, "a", None], dtype=object))
