@@ -259,6 +259,12 @@ class MLP:
     # computation
     def check_input(self, x):
         """``x`` as a `(batch, n_inputs)` array of this backend, with clear errors."""
+        kind = to_numpy(x).dtype.kind if isinstance(x, list | tuple | np.ndarray) else "f"
+        if kind not in "biuf":  # text ('1' would silently parse), complex, ...
+            raise DataError(
+                f"input must hold real numbers; got dtype {to_numpy(x).dtype}. "
+                "Convert the features to a numeric array first."
+            )
         arr = self.backend.asarray(x)
         if arr.ndim == 1 and self.n_inputs == 1:
             arr = arr[:, None]
