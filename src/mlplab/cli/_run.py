@@ -446,7 +446,7 @@ def _read_output(model, out: np.ndarray, saved: SavedModel | None) -> str:
     if prep is not None and prep.task == "regression":
         value = prep.inverse_transform_target(out[None, :])[0]
         return "output (target units): " + ", ".join(_num(v) for v in value)
-    if saved is None:
+    if saved is None or prep is None:  # a hand-set net, or a file without preprocessing
         return "output: " + ", ".join(_num(v) for v in out)
     classes = saved.classes
     if model.n_outputs == 1:

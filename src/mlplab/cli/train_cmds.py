@@ -216,7 +216,8 @@ def register(sub) -> None:
     p.add_argument(
         "--input",
         default=None,
-        help="comma-separated input values (with --gate: default all four truth-table rows)",
+        help="comma-separated input values, one per feature in the training data's units "
+        "(one-hot columns as 0/1); with --gate the default is all four truth-table rows",
     )
     p.add_argument(
         "--terms",
