@@ -37,12 +37,19 @@ def _save(fig, path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _history_dict(history) -> dict:
@@ -223,7 +230,7 @@ def plot_error_vs_width(
 
     Args:
         series: ``{label: (widths, errors)}``.
-        reference: also draw the slope ``C / N`` through the first series' first point.
+        reference: also draw the slope ``C / N`` through the first series' last point.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -234,7 +241,7 @@ def plot_error_vs_width(
         first = first or (widths, errors)
     if reference and first is not None:
         w, e = first
-        ax.loglog(w, e[0] * w[0] / w, "k:", label="∝ 1/N (reference)")
+        ax.loglog(w, e[-1] * w[-1] / w, "k:", label="∝ 1/N (reference)")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("max |g(x) − f(x)| on a dense grid")
     ax.set_title(title)

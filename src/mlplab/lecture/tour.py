@@ -232,7 +232,7 @@ def verdict(claim: str, r) -> tuple[bool, str]:
     raise KeyError(claim)
 
 
-def to_jsonable(obj, max_items: int = 5000):
+def to_jsonable(obj, max_items: int = 500):
     """Plain JSON data from result objects: dataclasses, arrays (small ones), numbers."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {
