@@ -17,7 +17,7 @@ def console(width: int | None = None):
     """A rich console (no colour when output is not a terminal)."""
     from rich.console import Console
 
-    return Console(width=width or 110, highlight=False)
+    return Console(width=width or 120, highlight=False)
 
 
 def _table(title: str | None, *columns: str):
@@ -89,9 +89,10 @@ def show_linear(con, r) -> None:
     )
 
 
-def show_poly(con, r) -> None:
+def poly_table(con, costs, n_samples: int) -> None:
+    """The L2 table from :class:`~mlplab.linear.PolyCost` objects (or dicts with their fields)."""
     t = _table(
-        f"L2 polynomial design matrices (n = {r.n_samples:,} samples, float64)",
+        f"L2 polynomial design matrices (n = {n_samples:,} samples, float64)",
         "inputs d",
         "degree m",
         "columns C(d+m, m)",
@@ -99,7 +100,8 @@ def show_poly(con, r) -> None:
         "XᵀX",
         "solve ≈ p³/3 flops",
     )
-    for row in r.rows:
+    for c in costs:
+        row = c if isinstance(c, dict) else vars(c)
         t.add_row(
             f"{row['d']:,}",
             str(row["m"]),
@@ -109,6 +111,10 @@ def show_poly(con, r) -> None:
             f"{float(row['solve_flops']):.2e}",
         )
     con.print(t)
+
+
+def show_poly(con, r) -> None:
+    poly_table(con, r.rows, r.n_samples)
     con.print(
         f"256×256 image, degree 3: C(65539, 3) = {r.lecture_columns:,} columns "
         f"(≈ {float(r.lecture_columns):.1e}); 2 inputs, degree 3: {r.small_columns} columns "
