@@ -10,6 +10,7 @@ on NumPy and PyTorch; one ``jax.jit``-compiled ``lax.scan`` on JAX).
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +23,22 @@ BACKENDS = ("numpy", "torch", "jax")
 DTYPES = ("float32", "float64")
 
 
+_NAMESPACES: dict = {}
+
+
 def namespace(*arrays):
-    """The array-API namespace of ``arrays`` (NumPy, PyTorch or JAX)."""
-    return array_namespace(*arrays)
+    """The array-API namespace of ``arrays`` (NumPy, PyTorch or JAX).
+
+    Cached by the arrays' types: ``array_namespace`` costs ~2 µs a call, and the
+    math asks for it dozens of times a step, which dominated tiny networks on
+    NumPy. The namespace depends only on the type (a JAX tracer type maps to
+    ``jax.numpy`` like a JAX array does).
+    """
+    key = tuple(map(type, arrays))
+    xp = _NAMESPACES.get(key)
+    if xp is None:
+        xp = _NAMESPACES[key] = array_namespace(*arrays)
+    return xp
 
 
 def is_available(backend: str) -> bool:
@@ -194,20 +208,24 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_s
         return _run_steps_jax(backend, step_fn, params, opt_state, data, plan)
     X, Y, SW = data
     to_index = _torch_index(backend) if backend.name == "torch" else (lambda i: i)
+    flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
     losses = []
-    for k in range(plan.n_steps):
-        idx = plan.batch(k)
-        if idx is None:  # full batch, no gather needed
-            xb, yb, wb = X, Y, SW
-        else:
-            idx = to_index(idx)
-            xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
-        params, opt_state, loss = step_fn(
-            params, opt_state, xb, yb, wb, float(plan.lrs[k]), int(plan.t[k])
-        )
-        losses.append(loss)
-        if should_stop is not None and should_stop():
-            break
+    with _flush_to_zero(backend):
+        for k in range(plan.n_steps):
+            idx = plan.batch(k)
+            if idx is None:  # full batch, no gather needed
+                xb, yb, wb = X, Y, SW
+            else:
+                idx = to_index(idx)
+                xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
+            params, opt_state, loss = step_fn(
+                params, opt_state, xb, yb, wb, float(plan.lrs[k]), int(plan.t[k])
+            )
+            losses.append(loss)
+            if flush_state and k % FLUSH_EVERY == FLUSH_EVERY - 1:
+                opt_state = _flush_subnormals(opt_state)
+            if should_stop is not None and should_stop():
+                break
     if not losses:
         return params, opt_state, np.zeros(0)
     if backend.name == "torch":
@@ -217,6 +235,44 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_s
     else:
         values = np.asarray([float(v) for v in losses], dtype=np.float64)
     return params, opt_state, values
+
+
+# Float32 subnormals (0 < |x| < 1.2e-38) make x86 arithmetic ~7-16x slower. XLA
+# flushes them to zero; NumPy and PyTorch keep them, and Adam's moments of a unit
+# whose gradient became 0 (a dead ReLU) decay through that range for hundreds of
+# steps. So the NumPy and PyTorch loops flush them, as XLA does: PyTorch switches
+# the CPU's flush-to-zero mode on for the loop; NumPy has no such switch, so every
+# FLUSH_EVERY steps the optimizer state's subnormal entries are set to 0 (new
+# arrays; at most a 1e-38 change). FLUSH_SUBNORMALS = False turns both off.
+FLUSH_SUBNORMALS = True
+FLUSH_EVERY = 16
+
+
+@contextmanager
+def _flush_to_zero(backend: Backend):
+    """PyTorch: flush subnormals to zero on the CPU while the loop runs (back to off after)."""
+    if not (FLUSH_SUBNORMALS and backend.name == "torch"):
+        yield
+        return
+    import torch
+
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _flush_subnormals(tree):
+    """``tree`` (dicts, lists, tuples of NumPy arrays) with subnormal entries set to 0."""
+    if isinstance(tree, dict):
+        return {key: _flush_subnormals(value) for key, value in tree.items()}
+    if isinstance(tree, list | tuple):
+        values = [_flush_subnormals(value) for value in tree]
+        return type(tree)(*values) if hasattr(tree, "_fields") else type(tree)(values)
+    if isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+        return np.where(np.abs(tree) < np.finfo(tree.dtype).tiny, tree.dtype.type(0), tree)
+    return tree
 
 
 def _torch_index(backend: Backend):
@@ -287,6 +343,17 @@ def _run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
 _JAX_RUNNERS: dict = {}
 
 
+def _scan_unroll(params, batch: int) -> int:
+    """How many steps one iteration of the compiled loop runs (``lax.scan(unroll=…)``).
+
+    A tiny step (the lecture's XOR: ~100 flops) costs less than the loop's own
+    bookkeeping, so running 4 steps per iteration was ~15% faster; a large step
+    gains nothing and would only compile longer. Decided at trace time, from shapes.
+    """
+    n_weights = sum(W.size for _, W in params)
+    return 4 if n_weights * batch <= 1_000_000 else 1
+
+
 def _jax_full_batch_runner(step_fn):
     key = ("full", step_fn)
     if key not in _JAX_RUNNERS:
@@ -300,7 +367,10 @@ def _jax_full_batch_runner(step_fn):
                 params, opt_state, loss = step_fn(*carry, X, Y, SW, lr, t)
                 return (params, opt_state), loss
 
-            (params, opt_state), losses = lax.scan(body, (params, opt_state), (lrs, ts))
+            unroll = _scan_unroll(params, X.shape[0])
+            (params, opt_state), losses = lax.scan(
+                body, (params, opt_state), (lrs, ts), unroll=unroll
+            )
             return params, opt_state, losses
 
         _JAX_RUNNERS[key] = run
@@ -323,8 +393,9 @@ def _jax_minibatch_runner(step_fn):
                 params, opt_state, loss = step_fn(*carry, X[i], Y[i], wb, lr, t)
                 return (params, opt_state), loss
 
+            unroll = _scan_unroll(params, idx.shape[1])
             (params, opt_state), losses = lax.scan(
-                body, (params, opt_state), (idx, weights, lrs, ts)
+                body, (params, opt_state), (idx, weights, lrs, ts), unroll=unroll
             )
             return params, opt_state, losses
 
