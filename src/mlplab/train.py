@@ -194,6 +194,7 @@ def fit(
         if len(validation_data) != 2:
             raise ConfigError("`validation_data` must be a pair (X_val, y_val).")
         Xv = model.check_input(validation_data[0])
+        _check_finite(Xv, "validation X")
         Yv = loss_fn.prepare_targets(validation_data[1], model.n_outputs, backend)
         if Xv.shape[0] != Yv.shape[0]:
             raise DataError(
