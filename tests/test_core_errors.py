@@ -225,6 +225,16 @@ def test_nan_in_x(net, data):
         fit(net, X, y, verbose=0)
 
 
+def test_nan_in_validation_x(net, data):
+    X, y = data
+    Xv = X.copy()
+    Xv[2, 0] = np.nan
+    with pytest.raises(
+        DataError, match=r"validation X contains NaN or infinite values \(rows \[2\]\)"
+    ):
+        fit(net, X, y, validation_data=(Xv, y), early_stopping=True, verbose=0)
+
+
 def test_bad_sample_weight(net, data):
     X, y = data
     msg = r"`sample_weight` must hold 10 finite, non-negative weights with a positive sum\."
