@@ -34,12 +34,13 @@ from .errors import DataError
 class Certificate:
     """A Farkas proof that no θ separates the data."""
 
-    multipliers: np.ndarray  # (n,) non-negative integers u, one per data point
+    multipliers: np.ndarray  # (n,) u ≥ 0, one per data point (small integers when exact)
     positive_rows: list[int]  # indices of positives with u > 0
     negative_rows: list[int]  # indices of negatives with u > 0
     combination: np.ndarray  # (d + 1,) integer coefficients of [θ₀, θ₁, …] of both sums
-    positive_lower_bound: int  # Σ u over the positive rows: the positive sum is ≥ this (> 0)
+    positive_lower_bound: float  # Σ u over the positive rows: the positive sum is ≥ this (> 0)
     lines: list[str] = field(default_factory=list)  # the proof in words
+    exact: bool = True  # integer u checked in rationals (else float u checked to 1e-9)
 
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -115,8 +116,9 @@ def farkas_certificate(X, y) -> Certificate | None:
     """Multipliers ``u ≥ 0`` with ``uᵀA = 0`` and ``uᵀc < 0`` (Farkas), as a readable proof.
 
     Solves ``min Σu`` s.t. ``Aᵀu = 0``, ``cᵀu = −1``, ``u ≥ 0``; rounds u to
-    the smallest integers and re-checks both conditions exactly. Returns
-    ``None`` if no certificate exists (the data are separable).
+    the smallest integers and re-checks both conditions exactly (for data such
+    as truth tables), or else checks the float u to 1e-9. Returns ``None`` if
+    no certificate exists (the data are separable).
     """
     from scipy.optimize import linprog
 
@@ -129,15 +131,13 @@ def farkas_certificate(X, y) -> Certificate | None:
     res = linprog(np.ones(n), A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method="highs")
     if res.status != 0:
         return None
-    fracs = [Fraction(v).limit_denominator(10_000) for v in res.x]
-    scale = lcm(*(f.denominator for f in fracs))
-    u = [int(f * scale) for f in fracs]
-    # exact check in rationals: uᵀA = 0 and uᵀc < 0
-    A_q = [[Fraction(v) for v in row] for row in A]
-    if any(sum(u[i] * A_q[i][j] for i in range(n)) != 0 for j in range(A.shape[1])):
-        return None
-    if sum(u[i] * Fraction(c[i]) for i in range(n)) >= 0:
-        return None
+    u, exact = _integer_multipliers(res.x, A, c)
+    if u is None:
+        # not small rationals (general float data): verify in floating point instead
+        u = np.where(res.x > 1e-12, res.x, 0.0)
+        scale = np.abs(A).sum() + 1.0
+        if np.max(np.abs(u @ A)) > 1e-9 * scale or not u @ c < -1e-9:
+            return None
     pos = [i for i in range(n) if u[i] > 0 and y[i] == 1]
     neg = [i for i in range(n) if u[i] > 0 and y[i] == 0]
     A1 = np.hstack([np.ones((n, 1)), X])
@@ -148,12 +148,12 @@ def farkas_certificate(X, y) -> Certificate | None:
         "Suppose one neuron H(θ₀ + θ·x) computed these labels. Then",
         *(
             f"  {_pt(X[i])} → 1 needs  {_linear_form(A1[i])} > 0"
-            + (f"   (taken {u[i]}×)" if u[i] != 1 else "")
+            + (f"   (taken {u[i]:.4g}×)" if u[i] != 1 else "")
             for i in pos
         ),
         *(
             f"  {_pt(X[i])} → 0 needs  {_linear_form(A1[i])} ≤ 0"
-            + (f"   (taken {u[i]}×)" if u[i] != 1 else "")
+            + (f"   (taken {u[i]:.4g}×)" if u[i] != 1 else "")
             for i in neg
         ),
         f"Adding the positive rows {_weighted(u, X, pos)}: {form} > 0.",
@@ -161,11 +161,28 @@ def farkas_certificate(X, y) -> Certificate | None:
         f"Both sums are the same expression {form}, which cannot be both > 0 and ≤ 0: "
         "no θ exists, so no single neuron computes these labels.",
     ]
-    return Certificate(np.asarray(u), pos, neg, np.asarray(combo, dtype=float), int(bound), lines)
+    return Certificate(np.asarray(u), pos, neg, np.asarray(combo, dtype=float), bound, lines, exact)
+
+
+def _integer_multipliers(x: np.ndarray, A: np.ndarray, c: np.ndarray):
+    """u as the smallest integers, if that is exact: ``(u, True)``, else ``(None, False)``.
+
+    Checks ``uᵀA = 0`` and ``uᵀc < 0`` in exact rational arithmetic.
+    """
+    fracs = [Fraction(v).limit_denominator(10_000) for v in x]
+    scale = lcm(*(f.denominator for f in fracs))
+    u = [int(f * scale) for f in fracs]
+    n, k = A.shape
+    A_q = [[Fraction(v) for v in row] for row in A]
+    if any(sum(u[i] * A_q[i][j] for i in range(n)) != 0 for j in range(k)):
+        return None, False
+    if sum(u[i] * Fraction(c[i]) for i in range(n)) >= 0:
+        return None, False
+    return u, True
 
 
 def _weighted(u, X, rows) -> str:
-    return " + ".join(("" if u[i] == 1 else f"{u[i]}·") + _pt(X[i]) for i in rows)
+    return " + ".join(("" if u[i] == 1 else f"{u[i]:.4g}·") + _pt(X[i]) for i in rows)
 
 
 def _pt(x) -> str:
