@@ -17,6 +17,8 @@ from mlplab._backend import (
     to_numpy,
 )
 from mlplab.errors import ConfigError, DataError
+from mlplab.optim import get_optimizer
+from mlplab.schedules import get_schedule
 from mlplab.train import _epoch_order
 
 N, BATCH = 36, 8  # 5 steps per epoch, the last one a partial batch of 4
@@ -37,7 +39,7 @@ def _all_backends():
 
 
 OPTIMIZERS = {
-    "sgd-momentum": dict(optimizer=train_module.get_optimizer("sgd", momentum=0.9), lr=0.05),
+    "sgd-momentum": dict(optimizer=get_optimizer("sgd", momentum=0.9), lr=0.05),
     "adam": dict(optimizer="adam", lr=0.01),
 }
 
@@ -77,31 +79,6 @@ def test_200_steps_give_the_same_loss_curve_on_every_backend(opt):
     curves64 = {b: _run(b, "float64", OPTIMIZERS[opt])[0] for b in ("numpy", "torch")}
     np.testing.assert_allclose(curves64["torch"], curves64["numpy"], rtol=1e-10)
     np.testing.assert_allclose(ref_curve, curves64["numpy"], rtol=1e-4)
-
-
-def test_sample_weights_and_partial_batches_agree_across_backends():
-    """JAX pads the short last batch with weight-0 rows; the losses must not change."""
-    names = _all_backends()
-    w = np.random.default_rng(1).uniform(0.2, 3.0, N)
-    settings = dict(optimizer="adam", lr=0.01)
-    curves = {b: _run(b, "float64", settings, sample_weight=w)[0] for b in names}
-    for b in names[1:]:
-        np.testing.assert_allclose(curves[b], curves["numpy"], rtol=1e-10, err_msg=b)
-    unweighted = _run("numpy", "float64", settings)[0]
-    assert not np.allclose(curves["numpy"], unweighted, rtol=1e-3)
-
-
-def test_same_seed_same_initial_weights_on_every_backend(dtype):
-    names = _all_backends()
-    nets = {b: MLP(3, [8, 6], 3, seed=21, backend=b, dtype=dtype) for b in names}
-    for b in names:
-        assert nets[b].backend.name == b and backend_of(nets[b].params[0][1]) == b
-        for (bb, Wb), (br, Wr) in zip(
-            nets[b].numpy_params(), nets["numpy"].numpy_params(), strict=True
-        ):
-            assert Wb.dtype == np.dtype(dtype)
-            np.testing.assert_array_equal(Wb, Wr)
-            np.testing.assert_array_equal(bb, br)
 
 
 def test_same_seed_same_minibatch_order_on_every_backend(monkeypatch):
@@ -153,6 +130,70 @@ def test_jax_runs_are_compiled_once_and_reused():
     _run("jax", "float32", OPTIMIZERS["adam"], seed=99)  # other data order, same shapes
     assert _backend._JAX_RUNNERS == runners
     assert {k: f._cache_size() for k, f in runners.items()} == sizes
+
+
+def test_sample_weights_and_partial_batches_agree_across_backends():
+    """JAX pads the short last batch with weight-0 rows; the losses must not change."""
+    names = _all_backends()
+    w = np.random.default_rng(1).uniform(0.2, 3.0, N)
+    settings = dict(optimizer="adam", lr=0.01)
+    curves = {b: _run(b, "float64", settings, sample_weight=w)[0] for b in names}
+    for b in names[1:]:
+        np.testing.assert_allclose(curves[b], curves["numpy"], rtol=1e-10, err_msg=b)
+    unweighted = _run("numpy", "float64", settings)[0]
+    assert not np.allclose(curves["numpy"], unweighted, rtol=1e-3)
+
+
+FIT_OPTIONS = {
+    "validation-early-stopping-nesterov-l2-warmup": dict(
+        epochs=6,
+        batch_size=16,
+        validation_split=0.25,
+        early_stopping=True,
+        patience=2,
+        optimizer=get_optimizer("sgd", momentum=0.5, nesterov=True),
+        lr=0.1,
+        l2=0.01,
+        schedule=get_schedule("warmup", warmup_steps=4),
+    ),
+    "steps-mid-epoch": dict(steps=7, batch_size=10, train_metrics=True),
+}
+
+
+def test_fit_options_agree_across_backends():
+    """Validation split, early stopping, a run ending mid-epoch, L2 and a schedule: float64."""
+    names = _all_backends()
+    X, y = _data()
+    for label, options in FIT_OPTIONS.items():
+        results = {}
+        for b in names:
+            net = MLP(3, [5], 3, seed=2, backend=b, dtype="float64")
+            h = fit(net, X, y, seed=1, verbose=0, **options)
+            results[b] = (h, net)
+        ref_h, ref_net = results["numpy"]
+        for b in names[1:]:
+            h, net = results[b]
+            assert h.epoch == ref_h.epoch and h.n_steps == ref_h.n_steps, (label, b)
+            for key in ("train_loss", "val_loss", "val_metric", "train_metric"):
+                np.testing.assert_allclose(
+                    getattr(h, key), getattr(ref_h, key), rtol=1e-10, err_msg=f"{label} {b} {key}"
+                )
+            for pb, pr in zip(net.numpy_params(), ref_net.numpy_params(), strict=True):
+                for a, r in zip(pb, pr, strict=True):
+                    np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-13, err_msg=f"{label} {b}")
+
+
+def test_same_seed_same_initial_weights_on_every_backend(dtype):
+    names = _all_backends()
+    nets = {b: MLP(3, [8, 6], 3, seed=21, backend=b, dtype=dtype) for b in names}
+    for b in names:
+        assert nets[b].backend.name == b and backend_of(nets[b].params[0][1]) == b
+        for (bb, Wb), (br, Wr) in zip(
+            nets[b].numpy_params(), nets["numpy"].numpy_params(), strict=True
+        ):
+            assert Wb.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(Wb, Wr)
+            np.testing.assert_array_equal(bb, br)
 
 
 # --- moving arrays between frameworks ---------------------------------------
