@@ -298,6 +298,7 @@ def plot_bars(
     *,
     title: str,
     ylabel: str,
+    xlabel: str = "model",
     threshold: float | None = None,
     threshold_label: str = "threshold",
 ) -> Path:
@@ -309,6 +310,7 @@ def plot_bars(
         ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.3g}", ha="center", va="bottom")
     if threshold is not None:
         ax.axhline(threshold, color="tab:red", linestyle="--", label=threshold_label)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize="small", loc="lower right")

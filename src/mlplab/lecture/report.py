@@ -275,6 +275,7 @@ def make_figures(tour, out_dir) -> dict[str, list[tuple[Path, str]]]:
                 out / "l13_accuracy.png",
                 title="L13: test accuracy",
                 ylabel="test accuracy",
+                xlabel="data set and model",
             ),
             "MLPs against logistic-regression baselines.",
         )
