@@ -136,8 +136,16 @@ class SoftmaxCrossEntropy:
                 "has 1. Use loss='bce' for two classes with one output."
             )
         y = _numeric(y, "class labels")
-        if y.ndim == 2 and y.shape[1] == n_outputs:
-            return backend.asarray(y)  # one-hot or probabilities
+        if y.ndim == 2 and y.shape[1] == n_outputs:  # one-hot or probabilities
+            sums = y.sum(axis=1)
+            if np.any(y < 0) or np.any(y > 1) or not np.allclose(sums, 1.0, atol=1e-6):
+                raise DataError(
+                    f"one-hot or probability targets (n_samples, {n_outputs}) must hold values in "
+                    f"[0, 1] with rows summing to 1; got row sums {np.unique(sums)[:5].tolist()} "
+                    f"and values from {y.min():g} to {y.max():g}. Pass integer labels 0..k-1 "
+                    "instead, or normalise the rows."
+                )
+            return backend.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
