@@ -264,6 +264,14 @@ def test_label_errors():
         mse.prepare_targets(np.array([1.0, np.nan]), 1, nb)
     with pytest.raises(DataError, match=r"regression targets must have shape \(n_samples, 2\)"):
         mse.prepare_targets(np.zeros((4, 3)), 2, nb)
+    with pytest.raises(
+        DataError, match=r"one-hot or probability targets \(n_samples, 2\) must hold "
+    ):
+        ce.prepare_targets(np.array([[0, 2], [1, 0]]), 2, nb)
+    with pytest.raises(DataError, match=r"rows summing to 1; got row sums \[0\.5, 1\.0\]"):
+        ce.prepare_targets(np.array([[0.5, 0], [0.3, 0.7]]), 2, nb)
+    with pytest.raises(DataError, match=r"values from -1 to 2"):
+        ce.prepare_targets(np.array([[-1.0, 2.0], [1, 0]]), 2, nb)
     with pytest.raises(ConfigError, match="binary cross-entropy needs a model with 1 output"):
         bce.prepare_targets(np.array([0, 1]), 3, nb)
     with pytest.raises(
