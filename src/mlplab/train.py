@@ -343,7 +343,8 @@ def fit(
                     best = (val_loss, start_epoch + epoch, params)
             progress.update(logs)
             stop = any(cb(start_epoch + epoch, dict(logs), model) is True for cb in callbacks)
-            if early_stopping and start_epoch + epoch - best[1] >= patience:
+            since = start_epoch if best[1] is None else best[1]  # None: no finite val loss yet
+            if early_stopping and start_epoch + epoch - since >= patience:
                 history.stopped_early = True
                 stop = True
             if interrupted:
