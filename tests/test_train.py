@@ -217,6 +217,27 @@ def test_early_stopping_restores_the_best_weights():
     assert not np.array_equal(net.numpy_params()[0][1], last[0][1])
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_early_stopping_when_validation_loss_is_never_finite():
+    """float32 validation targets of 1e25 overflow the squared error: patience still runs out."""
+    X, y = _regression()
+    net = _net(dtype="float32")
+    W0 = net.numpy_params()[0][1].copy()
+    h = fit(
+        net,
+        X,
+        y,
+        validation_data=(X, y * 1e25),
+        early_stopping=True,
+        patience=2,
+        epochs=9,
+        verbose=0,
+    )
+    assert h.stopped_early and h.epoch == [1, 2] and h.best_epoch is None
+    assert np.all(np.isinf(h.val_loss))
+    assert not np.array_equal(net.numpy_params()[0][1], W0)  # nothing better to restore
+
+
 def test_callbacks_see_every_epoch_and_can_stop_training():
     X, y = _regression()
     seen = []
