@@ -386,3 +386,43 @@ def test_predict_returns_the_callers_array_type(blobs):
     clf_t = _quiet(MLPClassifier((8,), max_iter=10, random_state=0), Xt, torch.tensor(y))
     np.testing.assert_allclose(clf_t.loss_curve_, clf.loss_curve_, rtol=1e-12)
     assert clf.score(Xt, torch.tensor(y)) == clf.score(X, y)
+
+
+# --- oracles: without hidden layers the estimators are scikit-learn's linear models ----
+
+
+def test_no_hidden_layer_is_logistic_and_linear_regression():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    w = np.array([1.5, -2.0, 0.5])
+    y = (rng.random(200) < 1 / (1 + np.exp(-(X @ w + 0.3)))).astype(int)
+    settings = dict(alpha=0.0, learning_rate_init=0.05, batch_size=1000, max_iter=1500, tol=0.0)
+    settings.update(n_iter_no_change=1500, random_state=0)
+    clf = _quiet(MLPClassifier((), **settings), X, y)
+    ref = LogisticRegression(C=1e8, tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(clf.coefs_[0].ravel(), ref.coef_.ravel(), rtol=1e-5)
+
+    target = X @ w + 0.1 * rng.normal(size=200)
+    reg = _quiet(MLPRegressor((), **settings), X, target)
+    np.testing.assert_allclose(
+        reg.predict(X), LinearRegression().fit(X, target).predict(X), atol=1e-8
+    )
+
+
+def test_float32_and_a_surrogate_step_network(blobs):
+    X, y = blobs
+    clf = MLPClassifier(
+        (16,),
+        activation={"name": "heaviside", "surrogate": "sigmoid", "slope": 4.0},
+        dtype="float32",
+        learning_rate_init=0.02,
+        max_iter=150,
+        random_state=0,
+    )
+    _quiet(clf, X, y)
+    assert clf.model_.backend.dtype == "float32"
+    assert clf.model_.activations[0].name == "heaviside"
+    assert clf.score(X, y) > 0.9  # the exact step forward, trained through its surrogate
