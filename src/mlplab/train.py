@@ -248,6 +248,15 @@ def fit(
     last_finite = None
     done_steps, epoch = 0, 0  # steps and (relative) epochs started in this call
     in_epoch = skip  # batches of the current epoch already done
+    stopped = []  # should_stop() said yes after a step (NumPy, PyTorch): ask once per step
+
+    def _ask():
+        if should_stop():
+            stopped.append(True)
+            return True
+        return False
+
+    ask = _ask if should_stop is not None else None
     try:
         while epoch < total_epochs and done_steps < total_steps:
             # 0. plan: the batches of the next `chunk` epochs, seeded per epoch
@@ -275,7 +284,7 @@ def fit(
             # 1-5. the steps themselves (forward, loss, backward, penalty, update)
             good = (params, opt_state, start_epoch + epoch, in_epoch)
             params, opt_state, losses = run_steps(
-                backend, step_fn, params, opt_state, (Xb, Yb, SW), plan, should_stop
+                backend, step_fn, params, opt_state, (Xb, Yb, SW), plan, ask
             )
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:
@@ -315,9 +324,9 @@ def fit(
             history.state = TrainState(
                 opt_state, start_step + done_steps, start_epoch + epoch, in_epoch
             )
-            interrupted = losses.size < len(sizes) or (
-                should_stop is not None and losses.size and should_stop()
-            )
+            interrupted = losses.size < len(sizes) or bool(stopped)
+            if should_stop is not None and backend.name == "jax" and losses.size:
+                interrupted = bool(should_stop())  # asked once per compiled chunk
             history.epoch.extend(
                 range(start_epoch + epoch - len(finished) + 1, start_epoch + epoch + 1)
             )
