@@ -331,13 +331,27 @@ def test_huge_learning_rate_raises_training_diverged(backend):
 
 
 def _stop_after(n_calls):
+    """A should_stop that says yes on its n-th call (and after)."""
     calls = []
 
     def should_stop():
         calls.append(1)
         return len(calls) >= n_calls
 
+    should_stop.calls = calls
     return should_stop
+
+
+def test_should_stop_is_asked_once_per_step():
+    X, y = _regression(n=10)
+    for n_calls in (2, 3, 4, 6):  # 3 steps per epoch: 3 and 6 end an epoch
+        never = _stop_after(10**9)
+        h = fit(_net(), X, y, epochs=2, batch_size=4, should_stop=never, verbose=0)
+        assert len(never.calls) == 6 and not h.interrupted
+        stop = _stop_after(n_calls)
+        h = fit(_net(), X, y, epochs=3, batch_size=4, should_stop=stop, verbose=0)
+        assert h.interrupted and h.n_steps == n_calls == len(stop.calls)
+        assert h.epoch == list(range(1, n_calls // 3 + 1))
 
 
 def test_should_stop_then_resume_is_bitwise_identical(backend):
@@ -360,8 +374,8 @@ def test_should_stop_then_resume_is_bitwise_identical(backend):
     assert st.step == 3 * st.epoch + st.batch_in_epoch
     if backend == "jax":  # asked once per compiled epoch
         assert (st.step, st.epoch, st.batch_in_epoch) == (6, 2, 0)
-    else:  # asked after every step: stopped inside the second epoch
-        assert st.epoch == 1 and st.batch_in_epoch > 0
+    else:  # asked once after every step: stopped after step 5, inside the second epoch
+        assert (st.step, st.epoch, st.batch_in_epoch) == (5, 1, 2)
     assert h1.epoch == list(range(1, st.epoch + 1))
     remaining = 4 - st.epoch  # a partly done epoch counts as one to go
     h2 = fit(net, X, y, epochs=remaining, state=st, should_stop=never, **kw)
