@@ -507,18 +507,23 @@ def to_onnx_bytes(model: MLP, *, metadata: dict | None = None) -> bytes:
     seq = to_torch(model).eval()
     example = torch.zeros((2, model.n_inputs), dtype=getattr(torch, model.backend.dtype))
     batch = torch.export.Dim("batch", min=1)
-    quiet = _io.StringIO()
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    with torch.no_grad(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-        program = torch.onnx.export(
-            seq,
-            (example,),
-            input_names=["x"],
-            output_names=["y"],
-            dynamic_shapes=({0: batch},),
-            dynamo=True,
-            verbose=False,
-        )
+    quiet = _io.StringIO()  # the exporter prints progress lines; keep them off the terminal
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with torch.no_grad(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            program = torch.onnx.export(
+                seq,
+                (example,),
+                input_names=["x"],
+                output_names=["y"],
+                dynamic_shapes=({0: batch},),
+                dynamo=True,
+                verbose=False,
+            )
+    finally:
+        logger.setLevel(level)
     proto = program.model_proto
     entry = proto.metadata_props.add()
     entry.key = _METADATA_KEY
