@@ -382,10 +382,6 @@ def test_should_stop_then_resume_is_bitwise_identical(backend):
     assert not h2.interrupted
     assert h2.state.step == 12 and h2.state.epoch == 4 and h2.epoch[-1] == 4
     _same_params(net, whole)
-    if backend == "jax":  # and the one-scan run agrees to float32 rounding
-        one_scan = _net(backend=backend, dtype="float32")
-        fit(one_scan, X, y, epochs=4, **kw)
-        _same_params(net, one_scan, exact=False, rtol=1e-5)
 
 
 # --- inputs of every array type ---------------------------------------------
