@@ -11,6 +11,7 @@ logistic-regression baseline, which is the same code with no hidden layer
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,9 +22,9 @@ MNIST1D_THRESHOLD = 0.68  # the MNIST-1D paper's MLP baseline
 # (hidden sizes, activation, lr, epochs, batch size, schedule, l2): Adam, seeded
 CONFIGS = {
     "digits": ((128,), "relu", 3e-3, 30, 64, "constant", 1e-3),
-    "mnist1d": ((256, 256), "relu", 5e-3, 50, 100, "cosine", 0.0),
+    "mnist1d": ((256, 256), "tanh", 2e-3, 80, 100, "cosine", 1e-4),
 }
-QUICK_EPOCHS = {"digits": 30, "mnist1d": 25}
+QUICK_EPOCHS = {"digits": 30, "mnist1d": 80}  # both are fast enough to run in full
 
 
 @dataclass
@@ -69,6 +70,19 @@ def load_mnist1d_split():
     return data["x"], data["x_test"], data["y"], data["y_test"]
 
 
+@contextmanager
+def single_threaded_blas():
+    """Run NumPy's BLAS on one thread: these matrices are small, and extra threads only
+    contend for the cores (many times slower on a busy machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def standardise(X_train, X_test):
     """Subtract the training mean and divide by its std (1 where a feature is constant)."""
     mu = X_train.mean(axis=0)
@@ -87,9 +101,6 @@ def train_images(
 ) -> ImageResult:
     """Train the MLP for ``"digits"`` or ``"mnist1d"`` and a logistic-regression baseline."""
     from ..errors import check_choice
-    from ..metrics import accuracy, confusion_matrix
-    from ..mlp import MLP
-    from ..train import fit
 
     check_choice("dataset", dataset, tuple(CONFIGS))
     if dataset == "digits":
@@ -103,6 +114,49 @@ def train_images(
     hidden, act, lr, n_epochs, batch, schedule, l2 = CONFIGS[dataset]
     n_epochs = epochs or (QUICK_EPOCHS[dataset] if quick else n_epochs)
     k = int(y_tr.max()) + 1
+
+    with single_threaded_blas():
+        return _train(
+            dataset,
+            X_tr,
+            X_te,
+            y_tr,
+            y_te,
+            threshold,
+            hidden,
+            act,
+            lr,
+            n_epochs,
+            batch,
+            schedule,
+            l2,
+            k,
+            seed,
+            backend,
+        )
+
+
+def _train(
+    dataset,
+    X_tr,
+    X_te,
+    y_tr,
+    y_te,
+    threshold,
+    hidden,
+    act,
+    lr,
+    n_epochs,
+    batch,
+    schedule,
+    l2,
+    k,
+    seed,
+    backend,
+) -> ImageResult:
+    from ..metrics import accuracy, confusion_matrix
+    from ..mlp import MLP
+    from ..train import fit
 
     start = time.perf_counter()
     net = MLP(X_tr.shape[1], list(hidden), k, activation=act, seed=seed, backend=backend)
