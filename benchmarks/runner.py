@@ -1,0 +1,400 @@
+"""Run the suite: one worker process per tool, tools interleaved repeat by repeat.
+
+``python -m benchmarks [--quick] [--only A1,B,...] [--repeats N] [--json PATH]``.
+
+Every tool runs in its own process, started with 2 threads
+(``OMP/OPENBLAS/MKL_NUM_THREADS=2``, ``torch.set_num_threads(2)``; XLA uses the
+machine's 2 cores) and with ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE``
+unset, so NumPy's OpenBLAS picks its fastest kernel (reported). Each workload
+first runs once per tool (the warm-up: compilation, caches; reported as
+"first"), then ``repeats`` rounds in which the tools take turns, alternating
+the order (A B C, C B A, …) so slow phases of a noisy machine hit every tool.
+Figures are medians; the spread is (max − min) / median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import tools, workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ("B", "A1", "A2", "C1", "C2", "Scaling", "Start-up")  # B first: its peak RSS is clean
+TITLES = {
+    "A1": "A1 tiny: XOR, 2-8-1 tanh, BCE, full-batch SGD lr 0.5",
+    "A2": "A2 tiny: sin(3x), 256 points, 1-64-1 tanh, MSE, full-batch Adam lr 1e-2",
+    "B": "B wide: 16384 x 784, 784-1024-1024-10 ReLU, softmax CE, Adam 1e-3, batch 256, 1 epoch",
+    "C1": "C1 digits: 64-256-256-10 ReLU, Adam 1e-3, batch 64",
+    "C2": "C2 MNIST-1D: 40-100-100-10 ReLU, Adam 1e-2, batch 128",
+    "Scaling": "Scaling: 256-W-10 ReLU, Adam, batch 256 (steps/s)",
+    "Start-up": "Start-up: wall time of a fresh process",
+}
+
+
+def worker_env() -> dict:
+    """The environment of every worker: 2 threads, OpenBLAS's own kernel choice."""
+    env = dict(os.environ)
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # unset both, benchmarks only
+        env.pop(key, None)
+    env.update(OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", MKL_NUM_THREADS="2")
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+class WorkerProcess:
+    """A running ``benchmarks.worker`` for one tool, spoken to in JSON lines."""
+
+    def __init__(self, tool: str, env: dict):
+        self.tool = tool
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", tool],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        self._answer()  # {"ready": true}
+
+    def ask(self, **request) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.tool} exited (code {self.proc.poll()})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"worker {self.tool} failed:\n{answer['error']}")
+        return answer
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def summarise(values: list[float]) -> dict:
+    """Median, min, max and relative spread of repeated measurements."""
+    med = statistics.median(values)
+    return {
+        "median": med,
+        "min": min(values),
+        "max": max(values),
+        "spread": (max(values) - min(values)) / med if med else float("nan"),
+        "n": len(values),
+    }
+
+
+class Suite:
+    def __init__(self, quick: bool, repeats: int, log=print, only_tools=None):
+        self.quick = quick
+        self.only_tools = only_tools
+        self.repeats = repeats
+        self.log = log
+        self.env = worker_env()
+        self.workers: dict[str, WorkerProcess] = {}
+        self.results: dict = {"quick": quick, "repeats": repeats, "workloads": {}}
+        self.cache = None
+
+    def worker(self, tool: str) -> WorkerProcess:
+        if tool not in self.workers:
+            self.workers[tool] = WorkerProcess(tool, self.env)
+            info = self.workers[tool].ask(op="info")
+            self.results.setdefault("info", {})[tool] = info
+        return self.workers[tool]
+
+    def close(self):
+        for w in self.workers.values():
+            w.close()
+
+    # --- one workload: warm-up, then interleaved rounds -------------------------
+    def tools_for(self, workload: str) -> tuple[str, ...]:
+        names = tools.tools_for(workload)
+        return tuple(t for t in names if self.only_tools is None or t in self.only_tools)
+
+    def measure(self, workload: str, tool_names, width=None) -> dict:
+        request = {"workload": workload, "quick": self.quick, "width": width, "cache": self.cache}
+        out = {}
+        for tool in tool_names:
+            warm = self.worker(tool).ask(op="warmup", **request)
+            out[tool] = {"first": warm["seconds"], "rss_before": warm["rss_before"], "runs": []}
+        for r in range(self.repeats):
+            order = tool_names if r % 2 == 0 else tool_names[::-1]
+            for tool in order:
+                out[tool]["runs"].append(self.worker(tool).ask(op="run", seed=r, **request))
+        for rec in out.values():
+            seconds = [run["seconds"] for run in rec["runs"]]
+            rec["seconds"] = summarise(seconds)
+            rec["compile"] = max(rec["first"] - rec["seconds"]["median"], 0.0)
+            rec["loss"] = statistics.median(run["loss"] for run in rec["runs"])
+            if "accuracy" in rec["runs"][0]:
+                rec["accuracy"] = statistics.median(run["accuracy"] for run in rec["runs"])
+        return out
+
+    def run_workload(self, name: str):
+        self.log(f"... {name}", file=sys.stderr)
+        t0 = time.perf_counter()
+        if name == "Start-up":
+            res = startup(self.env, 3 if self.quick else max(self.repeats, 5))
+        elif name == "Scaling":
+            widths = workloads.SCALING_WIDTHS[:2] if self.quick else workloads.SCALING_WIDTHS
+            res = {}
+            for w in widths:
+                s = workloads.spec("Scaling", self.quick, w)
+                per_tool = self.measure("Scaling", self.tools_for("Scaling"), width=w)
+                for rec in per_tool.values():
+                    rec["rate"] = {
+                        k: s.steps / v if k in ("median", "min", "max") else v
+                        for k, v in rec["seconds"].items()
+                    }
+                res[str(w)] = per_tool
+        else:
+            if name == "C2" and self.cache is None:
+                self.cache = str(Path(tempfile.mkdtemp(prefix="mlplab-bench-")) / "mnist1d.npz")
+                np.savez(self.cache, **workloads.mnist1d(self.quick))
+            if name == "B":
+                self.results["peak"] = {
+                    lib: self.worker(lib).ask(op="peak", quick=self.quick)["gflops"]
+                    for lib in ("numpy", "torch", "jax")
+                    if lib in self.tools_for("B")
+                }
+            res = self.measure(name, self.tools_for(name))
+            s = workloads.spec(name, self.quick)
+            data = workloads.load_data(name, self.quick, self.cache) if name != "C2" else None
+            n = len(data["X"]) if data else 4000 if not self.quick else 400
+            for tool, rec in res.items():
+                steps, samples = s.n_steps(n), s.n_samples_seen(n)
+                rec["steps_per_s"] = steps / rec["seconds"]["median"]
+                rec["samples_per_s"] = samples / rec["seconds"]["median"]
+                rec["gflops"] = 6 * s.n_weights * samples / rec["seconds"]["median"] / 1e9
+                if name == "B":
+                    rec["peak_rss_kib"] = self.worker(tool).ask(op="memory")["peak"]
+        res_wall = time.perf_counter() - t0
+        self.results["workloads"][name] = res
+        self.results.setdefault("wall_s", {})[name] = res_wall
+
+
+def startup(env: dict, repeats: int) -> dict:
+    """Median wall time of ``mlplab --help``, ``import mlplab`` and a bare interpreter."""
+    exe = Path(sys.executable)
+    cli = exe.parent / "mlplab"
+    commands = {
+        "python -c pass": [str(exe), "-c", "pass"],
+        "import mlplab": [str(exe), "-c", "import mlplab"],
+        "mlplab --help": [str(cli), "--help"] if cli.exists() else [str(exe), "-m", "mlplab"],
+    }
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(repeats):
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+    probe = "import sys, mlplab; print(sorted(m for m in ('torch', 'jax') if m in sys.modules))"
+    heavy = subprocess.run([str(exe), "-c", probe], env=env, capture_output=True, text=True)
+    out = {k: summarise(v) for k, v in times.items()}
+    out["heavy_imported"] = heavy.stdout.strip()
+    return out
+
+
+# --- the report -------------------------------------------------------------------
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    if x != x:  # NaN
+        return "nan"
+    if abs(x) >= 1e4:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def _best_mlplab(res: dict, key) -> str:
+    return max((t for t in tools.MLPLAB if t in res), key=lambda t: key(res[t]))
+
+
+def render(results: dict) -> str:
+    """The text report: one table per workload, ratios mlplab / peer, targets."""
+    lines: list[str] = []
+    add = lines.append
+    W = results["workloads"]
+    kind = "quick" if results["quick"] else "full"
+    add(f"mlplab benchmarks ({kind} run, {results['repeats']} interleaved repeats; "
+        "median, spread = (max - min) / median)")  # fmt: skip
+    info = results.get("info", {})
+    if "numpy" in info:
+        blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}"
+                         f" x{b['num_threads']}" for b in info["numpy"]["blas"])  # fmt: skip
+        add(f"NumPy BLAS: {blas}")
+    targets: list[tuple[str, bool, str]] = []
+
+    def target(text: str, ok: bool, value: str):
+        targets.append((text, ok, value))
+
+    def ratio_block(name, res, rate, unit):
+        add("")
+        add(f"== {TITLES[name]} ==")
+        header = f"{'tool':<14}{unit:>14}{'spread':>8}{'first run s':>13}{'compile s':>11}"
+        extra = "accuracy" if any("accuracy" in r for r in res.values()) else "final loss"
+        add(header + f"{extra:>12}")
+        for tool, rec in res.items():
+            value = rate(rec)
+            tail = rec.get("accuracy", rec.get("loss", float("nan")))
+            add(
+                f"{tool:<14}{_fmt(value):>14}{rec['seconds']['spread']:>8.0%}"
+                f"{rec['first']:>13.3g}{rec['compile']:>11.3g}{_fmt(tail, 4):>12}"
+            )
+        peers = [t for t in res if t not in tools.MLPLAB]
+        mine = [t for t in tools.MLPLAB if t in res]
+        add("ratio mlplab / peer (higher is better for mlplab):")
+        add(f"{'':<14}" + "".join(f"{p:>11}" for p in peers))
+        for m in mine:
+            add(f"{m:<14}" + "".join(f"{rate(res[m]) / rate(res[p]):>10.2f}x" for p in peers))
+        return {m: {p: rate(res[m]) / rate(res[p]) for p in peers} for m in mine}
+
+    for name in ("A1", "A2"):
+        if name not in W:
+            continue
+        res = W[name]
+        ratios = ratio_block(name, res, lambda r: r["steps_per_s"], "steps/s")
+        best = _best_mlplab(res, lambda r: r["steps_per_s"])
+        if "jax-fused" in res:
+            x = ratios[best]["jax-fused"]
+            target(f"{name}: best mlplab ({best}) >= 1.0x jax-fused", x >= 1.0, f"{x:.2f}x")
+        if "mlplab-numpy" in ratios:
+            for peer, goal in (("numpy", 0.9), ("sklearn", 1.2)):
+                if peer in res:
+                    x = ratios["mlplab-numpy"][peer]
+                    target(f"{name}: mlplab-numpy >= {goal}x {peer}", x >= goal, f"{x:.2f}x")
+    if "B" in W:
+        res = W["B"]
+        ratios = ratio_block("B", res, lambda r: r["samples_per_s"], "samples/s")
+        peaks = [g for v in results.get("peak", {}).values() for g in v.values()]
+        peak = max(peaks) if peaks else float("nan")
+        add(f"float32 matmul peak (best of NumPy/PyTorch/JAX, n=2048/4096): {peak:.1f} GFLOP/s")
+        for lib, v in results.get("peak", {}).items():
+            add(f"  {lib:<8}" + "  ".join(f"n={n}: {g:.1f}" for n, g in v.items()))
+        add(f"{'tool':<14}{'GFLOP/s':>10}{'of peak':>9}{'peak RSS MiB':>14}{'RSS before MiB':>16}")
+        for tool, rec in res.items():
+            add(
+                f"{tool:<14}{rec['gflops']:>10.1f}{rec['gflops'] / peak:>9.0%}"
+                f"{rec['peak_rss_kib'] / 1024:>14.0f}{rec['rss_before'] / 1024:>16.0f}"
+            )
+        best = _best_mlplab(res, lambda r: r["samples_per_s"])
+        fastest_peer = max((t for t in res if t not in tools.MLPLAB),
+                           key=lambda t: res[t]["samples_per_s"])  # fmt: skip
+        x = ratios[best][fastest_peer]
+        text = f"B: best mlplab ({best}) >= 1.1x fastest peer ({fastest_peer})"
+        target(text, x >= 1.1, f"{x:.2f}x")
+    for name, goal_acc in (("C1", 0.98), ("C2", 0.68)):
+        if name not in W:
+            continue
+        res = W[name]
+        ratios = ratio_block(name, res, lambda r: 1 / r["seconds"]["median"], "1/s (speed)")
+        add(f"{'tool':<14}{'train s':>10}{'accuracy':>10}")
+        for tool, rec in res.items():
+            add(f"{tool:<14}{rec['seconds']['median']:>10.3f}{rec['accuracy']:>10.2%}")
+        best = _best_mlplab(res, lambda r: 1 / r["seconds"]["median"])
+        if "sklearn" in res:
+            x = ratios[best]["sklearn"]
+            text = f"{name}: best mlplab ({best}) time <= 0.5x sklearn"
+            target(text, x >= 2.0, f"{1 / x:.2f}x the time")
+        acc = res[best]["accuracy"]
+        target(f"{name}: {best} test accuracy >= {goal_acc:.0%}", acc >= goal_acc, f"{acc:.2%}")
+    if "Scaling" in W:
+        add("")
+        add(f"== {TITLES['Scaling']} ==")
+        res = W["Scaling"]
+        tool_names = list(next(iter(res.values())))
+        add(f"{'width':<8}" + "".join(f"{t:>14}" for t in tool_names) + f"{'best/torch':>12}")
+        for width, per_tool in res.items():
+            rates = {t: per_tool[t]["rate"]["median"] for t in tool_names}
+            best = max(rates[t] for t in tool_names if t in tools.MLPLAB)
+            vs_torch = best / rates["torch"] if "torch" in rates else float("nan")
+            add(f"{width:<8}" + "".join(f"{_fmt(rates[t]):>14}" for t in tool_names)
+                + f"{vs_torch:>11.2f}x")  # fmt: skip
+    if "Start-up" in W:
+        add("")
+        add(f"== {TITLES['Start-up']} ==")
+        res = W["Start-up"]
+        for key in ("python -c pass", "import mlplab", "mlplab --help"):
+            s = res[key]
+            add(f"{key:<16}{s['median']:>8.3f} s  (spread {s['spread']:.0%})")
+        add(f"heavy backends imported by `import mlplab`: {res['heavy_imported']}")
+        t = res["mlplab --help"]["median"]
+        target("Start-up: mlplab --help < 0.5 s", t < 0.5, f"{t:.3f} s")
+    if targets:
+        add("")
+        add("== Targets (issue 4) ==")
+        for text, ok, value in targets:
+            add(f"{'MET   ' if ok else 'MISSED'}  {text}: {value}")
+    results["targets"] = [{"target": t, "met": ok, "value": v} for t, ok, v in targets]
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="mlplab beside NumPy, PyTorch, JAX, Equinox and scikit-learn.",
+        epilog="example: python -m benchmarks --only A1,A2 --repeats 5 --json bench.json",
+    )
+    p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of seconds")
+    p.add_argument("--only", default=None, help="comma-separated workloads: " + ",".join(ORDER))
+    p.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5; quick 3)")
+    p.add_argument("--json", default=None, help="also write all figures to this JSON file")
+    p.add_argument(
+        "--tools", default=None, help="comma-separated subset of: " + ",".join(tools.TOOLS)
+    )
+    args = p.parse_args(argv)
+    if args.tools:
+        chosen = [t.strip() for t in args.tools.split(",") if t.strip()]
+        unknown = [t for t in chosen if t not in tools.TOOLS]
+        if unknown:
+            p.error(f"unknown tool(s) {unknown}; choose from {', '.join(tools.TOOLS)}")
+        args.tools = chosen
+    names = list(ORDER)
+    if args.only:
+        by_lower = {n.lower(): n for n in ORDER}
+        wanted = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+        unknown = [w for w in wanted if w not in by_lower]
+        if unknown:
+            p.error(f"unknown workload(s) {unknown}; choose from {', '.join(ORDER)}")
+        names = [n for n in ORDER if n.lower() in wanted]
+    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 5)
+    if repeats < 1:
+        p.error(f"--repeats must be >= 1; got {repeats}")
+    return args, names, repeats
+
+
+def main(argv=None) -> int:
+    args, names, repeats = parse_args(argv)
+    suite = Suite(args.quick, repeats, only_tools=args.tools)
+    start = time.perf_counter()
+    try:
+        for name in names:
+            suite.run_workload(name)
+    finally:
+        suite.close()
+    suite.results["total_wall_s"] = time.perf_counter() - start
+    report = render(suite.results)
+    print(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(suite.results, indent=1, default=float))
+    return 0

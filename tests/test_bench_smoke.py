@@ -1,0 +1,98 @@
+"""Smoke test of the benchmark suite (``python -m benchmarks --quick``), so it cannot rot.
+
+It checks that the suite runs, prints its tables and computes finite ratios;
+it never asserts timings (those belong in docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import tools, workloads  # noqa: E402
+from benchmarks.runner import parse_args  # noqa: E402
+
+
+def test_quick_suite_prints_tables_and_finite_ratios(tmp_path):
+    out = tmp_path / "bench.json"
+    cmd = [
+        sys.executable, "-m", "benchmarks", "--quick", "--repeats", "1",
+        "--only", "A1,B,Start-up", "--tools", "mlplab-numpy,mlplab-jax,numpy,sklearn",
+        "--json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = done.stdout
+    for heading in ("== A1 tiny", "== B wide", "== Start-up", "== Targets (issue 4) =="):
+        assert heading in text
+    assert "ratio mlplab / peer" in text
+    results = json.loads(out.read_text())
+    for name in ("A1", "B"):
+        res = results["workloads"][name]
+        assert set(res) == {"mlplab-numpy", "mlplab-jax", "numpy", "sklearn"}
+        for rec in res.values():
+            assert rec["seconds"]["n"] == 1 and rec["seconds"]["median"] > 0
+            rate = rec["steps_per_s"]
+            assert math.isfinite(rate) and rate > 0
+            assert math.isfinite(rec["loss"])
+    for mine in ("mlplab-numpy", "mlplab-jax"):
+        for peer in ("numpy", "sklearn"):
+            r = (
+                results["workloads"]["A1"][mine]["steps_per_s"]
+                / (results["workloads"]["A1"][peer]["steps_per_s"])
+            )
+            assert math.isfinite(r) and r > 0
+    assert results["workloads"]["B"]["numpy"]["peak_rss_kib"] > 0
+    assert results["peak"]["numpy"]  # matmul peak measured in the same run
+    startup = results["workloads"]["Start-up"]
+    assert startup["heavy_imported"] == "[]"  # torch / jax stay unimported
+    assert {t["target"].split(":")[0] for t in results["targets"]} >= {"A1", "B", "Start-up"}
+
+
+@pytest.mark.parametrize("workload", ["A2", "C1"])
+def test_every_tool_trains(workload):
+    # each tool's code paths in-process on a few steps: full-batch regression (A2),
+    # shuffled minibatches + test accuracy (C1 with a narrow net)
+    spec = replace(workloads.spec(workload, quick=True), steps=3)
+    if workload == "C1":
+        spec = replace(spec, sizes=(64, 8, 8, 10), steps=None, epochs=1, batch_size=256)
+    data = workloads.load_data(workload, quick=True)
+    jitted = ("mlplab-jax", "jax", "equinox")  # compile once each (C1), to stay fast
+    for name in tools.tools_for(workload):
+        if workload == "A2" and name in jitted:
+            continue
+        tool = tools.TorchEager(threads=1) if name == "torch" else tools.TOOLS[name]()
+        model, loss = tool.train(tool.init(spec, 0), spec, data, 0)
+        assert math.isfinite(loss), name
+        X = data.get("X_test", data["X"])
+        assert np.asarray(tool.predict(model, spec, X)).shape[0] == X.shape[0], name
+
+
+def test_workload_settings_match_the_issue():
+    b = workloads.spec("B")
+    assert b.sizes == (784, 1024, 1024, 10) and b.batch_size == 256 and b.epochs == 1
+    assert b.n_samples_seen(16384) == 16384 and b.n_steps(16384) == 64
+    assert workloads.spec("A1").steps == workloads.spec("A2").steps == 5000
+    assert workloads.load_data("B")["X"].shape == (16384, 784)
+    assert workloads.load_data("A2")["X"].dtype == np.float32
+
+
+def test_bad_arguments_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "Z9"])
+    assert "unknown workload" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["--tools", "caffe"])
+    assert "unknown tool" in capsys.readouterr().err
+    _, names, repeats = parse_args(["--only", "a1,start-up", "--quick"])
+    assert names == ["A1", "Start-up"] and repeats == 3
