@@ -242,6 +242,12 @@ def plot_error_vs_width(
     if reference and first is not None:
         w, e = first
         ax.loglog(w, e[-1] * w[-1] / w, "k:", label="∝ 1/N (reference)")
+    if first is not None:  # label the widths themselves, not powers of ten
+        from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+        ax.set_xticks(first[0])
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel("max |g(x) − f(x)| on a dense grid")
     ax.set_title(title)

@@ -29,7 +29,7 @@ PROSE = {
         "solution θ = (XᵀX)⁻¹Xᵀy once X carries a column of ones for the bias. mlplab "
         "solves XᵀXθ = Xᵀy (never forming the inverse) on a multivariate problem and "
         "compares it with SciPy and scikit-learn.",
-        "mlplab tour (L1)",
+        "mlplab tour --only L1",
     ),
     "L2": (
         "Polynomial regression needs one column per monomial: C(d + m, m) of them for d "
@@ -65,12 +65,12 @@ PROSE = {
     "L7": (
         "A wide layer f(x, (b, W)) = σ(b + W x) is m neurons side by side: row j of W holds "
         "neuron j's weights, and output j is that neuron's output.",
-        "mlplab tour (L7)",
+        "mlplab tour --only L7",
     ),
     "L8": (
         "A deep network is a composition of layers, z₁ = f₁(x), z₂ = f₂(z₁), …; a four-layer "
         "MLP has four parameter matrices.",
-        "mlplab tour (L8)",
+        "mlplab tour --only L8",
     ),
     "L9": (
         "Two layers solve XOR: hidden neuron 1 is OR (θ = [−0.5, 1, 1]), hidden neuron 2 is "
@@ -94,7 +94,7 @@ PROSE = {
     "L12": (
         "The same deep and wide network is built in NumPy, PyTorch and JAX: one "
         "configuration trained on each backend gives the same losses and weights.",
-        "mlplab tour (L12)",
+        "mlplab tour --only L12",
     ),
     "L13": (
         "McCulloch and Pitts proposed the threshold neuron in 1943; Rosenblatt's perceptron "
@@ -227,6 +227,7 @@ def make_figures(tour, out_dir) -> dict[str, list[tuple[Path, str]]]:
                 out / "l10_trained.png",
                 title=f"L10: trained MLPs on {t.target}",
                 xlabel="hidden width w",
+                reference=False,
             ),
             "Trained networks: the error also falls as the hidden layer widens.",
         )
