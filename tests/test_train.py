@@ -297,6 +297,17 @@ def test_sample_weight_two_equals_a_duplicated_row(loss, n_out):
     np.testing.assert_allclose(ha.train_loss, hb.train_loss, rtol=1e-12)
 
 
+def test_full_batch_sample_weight_on_every_backend(backend):
+    """The weighted full-batch run (JAX: the compiled full-batch scan) equals NumPy's."""
+    X, y = _blobs(n=9)
+    w = np.linspace(0.5, 2.0, 9)
+    kw = dict(optimizer="adam", lr=0.05, epochs=5, sample_weight=w, verbose=0)
+    ref, net = _net(), _net(backend=backend)
+    h_ref, h = fit(ref, X, y, **kw), fit(net, X, y, **kw)
+    np.testing.assert_allclose(h.train_loss, h_ref.train_loss, rtol=1e-12)
+    _same_params(net, ref, exact=False, rtol=1e-11)
+
+
 def test_l2_shrinks_weights_and_enters_the_loss():
     X, y = _regression(n=20)
     plain, decayed = _net(), _net()
