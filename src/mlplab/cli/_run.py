@@ -337,7 +337,9 @@ class SavedModel:
         if not _looks_like_path(data):
             datasets.load_dataset(data)  # raises: unknown name, lists the names
         target = prep.target_name if with_target else None
-        X, y = datasets.load_csv_for_prediction(data, prep, target=target, delimiter=delimiter)
+        X, y = datasets.load_csv_for_prediction(
+            data, prep, target=target, delimiter=delimiter, with_target=with_target
+        )
         return X, y
 
     def predictions_csv(self, X) -> str:
