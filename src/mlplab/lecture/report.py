@@ -305,7 +305,7 @@ def evidence_text(cid: str, result) -> str:
 
     from .text import RENDERERS
 
-    con = Console(record=True, width=110, file=io.StringIO(), color_system=None)
+    con = Console(record=True, width=132, file=io.StringIO(), color_system=None)
     RENDERERS[cid](con, result)
     return con.export_text()
 

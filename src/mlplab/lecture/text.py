@@ -17,7 +17,7 @@ def console(width: int | None = None):
     """A rich console (no colour when output is not a terminal)."""
     from rich.console import Console
 
-    return Console(width=width or 120, highlight=False)
+    return Console(width=width or 132, highlight=False)
 
 
 def _table(title: str | None, *columns: str):
