@@ -94,6 +94,26 @@ assert np.array_equal(ml.to_numpy(out).ravel(), TRUTH_TABLES["xor"])
 print(xor_net, "| parameter matrices:", xor_net.shapes)
 """),
     md("""
+The same function can be *learned*: a 2-8-1 tanh network trained by gradient
+descent from random weights finds its own XOR boundary.
+"""),
+    code("""
+learned = ml.MLP(2, [8], 1, activation="tanh", seed=0)
+ml.fit(learned, TRUTH_INPUTS, TRUTH_TABLES["xor"], optimizer="sgd", lr=0.5, steps=2000, verbose=0)
+assert np.array_equal(learned.predict_class(TRUTH_INPUTS), TRUTH_TABLES["xor"])
+
+g1, g2 = np.meshgrid(np.linspace(-0.5, 1.5, 201), np.linspace(-0.5, 1.5, 201))
+p = learned.predict_proba(np.column_stack([g1.ravel(), g2.ravel()]))[:, 1].reshape(g1.shape)
+fig, ax = plt.subplots(figsize=(4.5, 4))
+ax.contourf(g1, g2, p, levels=[0, 0.5, 1], colors=["#cfe2f3", "#f4cccc"], alpha=0.8)
+ax.contour(g1, g2, p, levels=[0.5], colors="k")
+for label, color in [(0, "tab:blue"), (1, "tab:red")]:
+    pts = TRUTH_INPUTS[TRUTH_TABLES["xor"] == label]
+    ax.scatter(pts[:, 0], pts[:, 1], s=120, color=color, edgecolor="k", label=f"XOR = {label}")
+ax.set(title="Decision boundary of a trained 2-8-1 MLP", xlabel="x₁", ylabel="x₂")
+ax.legend(loc="center")
+"""),
+    md("""
 ## 5. Universal approximation, built by hand
 
 `f(x) = θ₂,₀ + θ₂,₁ Σⱼ H(θ₁,₀ + θ₁,ⱼ x)`: each hidden step neuron switches on at
