@@ -441,13 +441,15 @@ pred = grid.predict(X_test)
 cm = confusion_matrix([classes.index(c) for c in y_test], [classes.index(c) for c in pred],
                       n_classes=len(classes))
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-ax1.plot(clf.loss_curve_, label="training loss (cross-entropy + L2)")
+epochs = range(1, len(clf.loss_curve_) + 1)
+ax1.plot(epochs, clf.loss_curve_, label="training loss (cross-entropy + L2)")
 ax1.set(title="Loss curve of the best pipeline", xlabel="epoch", ylabel="loss")
 ax1.legend()
 im = ax2.imshow(cm, cmap="Blues")
 for i in range(len(classes)):
     for j in range(len(classes)):
-        ax2.text(j, i, int(cm[i, j]), ha="center", va="center")
+        shade = "white" if cm[i, j] > cm.max() / 2 else "black"  # readable on dark cells
+        ax2.text(j, i, int(cm[i, j]), ha="center", va="center", color=shade)
 ax2.set(title="Confusion matrix (held-out)", xlabel="predicted cultivar", ylabel="true cultivar",
         xticks=range(len(classes)), yticks=range(len(classes)),
         xticklabels=classes, yticklabels=classes)
