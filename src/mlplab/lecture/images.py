@@ -72,15 +72,28 @@ def load_mnist1d_split():
 
 @contextmanager
 def single_threaded_blas():
-    """Run NumPy's BLAS on one thread: these matrices are small, and extra threads only
-    contend for the cores (many times slower on a busy machine)."""
+    """Run NumPy's BLAS (and PyTorch, if loaded) on one thread, restoring both afterwards.
+
+    These models are small: extra threads only contend for the cores, which on
+    a busy machine makes training many times slower.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    torch_threads = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(1)
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            yield
+            return
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
 
 
 def standardise(X_train, X_test):
@@ -114,6 +127,9 @@ def train_images(
     hidden, act, lr, n_epochs, batch, schedule, l2 = CONFIGS[dataset]
     n_epochs = epochs or (QUICK_EPOCHS[dataset] if quick else n_epochs)
     k = int(y_tr.max()) + 1
+
+    if backend == "torch":
+        import torch  # noqa: F401  (loaded first, so its thread count can be limited too)
 
     with single_threaded_blas():
         return _train(
