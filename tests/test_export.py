@@ -153,6 +153,13 @@ def test_from_torch_imports_the_lectures_style_xor_network():
     np.testing.assert_array_equal(out, ml.gates.TRUTH_TABLES["xor"])
 
 
+def test_from_torch_reads_half_precision_weights_as_float32():
+    seq = nn.Sequential(nn.Linear(3, 2), nn.ReLU()).to(torch.bfloat16)
+    net = export.from_torch(seq)
+    assert net.backend.dtype == "float32"
+    np.testing.assert_array_equal(net.numpy_params()[0][1], seq[0].weight.float().detach().numpy())
+
+
 def test_from_torch_without_bias_and_identity():
     seq = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Identity(), nn.Tanh(), nn.Linear(4, 1))
     net = export.from_torch(seq)
@@ -176,6 +183,7 @@ def test_from_torch_without_bias_and_identity():
         (nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Tanh()), "follows another activation"),
         (nn.Sequential(nn.Linear(2, 3), nn.Linear(2, 1)), "takes 2 inputs but layer 0 gives 3"),
         (nn.Sequential(nn.Linear(2, 2), nn.Softplus(beta=2.0)), "beta=1"),
+        (nn.Sequential(nn.Linear(2, 2), nn.Softplus(threshold=1.0)), "threshold >= 20"),
         (nn.Sequential(), "no nn.Linear"),
         (nn.Linear(2, 2), "needs a torch.nn.Sequential"),
     ],

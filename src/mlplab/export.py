@@ -192,9 +192,11 @@ def _from_torch_activation(module, where: str) -> dict | None:
     if isinstance(module, nn.LeakyReLU):
         return {"name": "leaky_relu", "negative_slope": float(module.negative_slope)}
     if isinstance(module, nn.Softplus):
-        if module.beta != 1:
+        if module.beta != 1 or module.threshold < 20:
             raise ConfigError(
-                f"from_torch: {where} is nn.Softplus(beta={module.beta}); only beta=1 is supported."
+                f"from_torch: {where} is nn.Softplus(beta={module.beta}, "
+                f"threshold={module.threshold}); only beta=1 with threshold >= 20 (the "
+                "default) computes log(1 + e^z)."
             )
         return {"name": "softplus"}
     simple = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu"}
@@ -232,6 +234,8 @@ def from_torch(module, *, backend: str = "numpy", dtype: str | None = None, devi
     for where, child in _flatten(module):
         if isinstance(child, nn.Linear):
             W = child.weight.detach().cpu()  # (d_out, d_in)
+            if W.dtype not in (torch.float32, torch.float64):  # half / bfloat16 -> float32
+                W = W.float()
             b = child.bias.detach().cpu() if child.bias is not None else torch.zeros(W.shape[0])
             params.append((b.to(W.dtype).numpy(), W.numpy()))
             activations.append(None)
