@@ -46,7 +46,7 @@ IDS = ["identity", "heaviside", "heaviside-sigmoid", "heaviside-st"] + [
 TOL = {"float64": 1e-12, "float32": 2e-6}
 # On a GPU, JAX runs float32 matrix products in TF32 by default (about 1e-3 relative
 # error; jax_default_matmul_precision="highest" turns that off). CPUs compute in full float32.
-JAX_F32_RTOL = 2e-3 if jax.default_backend() == "gpu" else 0.0
+JAX_F32_TOL = 3e-3 if jax.default_backend() == "gpu" else 0.0
 
 
 def _model(act, dtype="float64", seed=1):
@@ -76,11 +76,11 @@ def test_torch_and_equinox_outputs_equal_mlplab(act, dtype):
     assert all(p.dtype == getattr(torch, dtype) for p in seq.parameters())
     np.testing.assert_allclose(seq(torch.as_tensor(X)).detach().numpy(), ref, atol=TOL[dtype])
     module = export.to_equinox(model)
-    rtol = JAX_F32_RTOL if dtype == "float32" else 0.0
-    np.testing.assert_allclose(np.asarray(module(jnp.asarray(X))), ref, atol=TOL[dtype], rtol=rtol)
+    tol = max(TOL[dtype], JAX_F32_TOL) if dtype == "float32" else TOL[dtype]
+    np.testing.assert_allclose(np.asarray(module(jnp.asarray(X))), ref, atol=tol, rtol=tol)
     # one sample, the Equinox way: (d_in,) -> (d_out,)
     one = np.asarray(module(jnp.asarray(X[0])))
-    np.testing.assert_allclose(one, ref[0], atol=TOL[dtype], rtol=rtol)
+    np.testing.assert_allclose(one, ref[0], atol=tol, rtol=tol)
 
 
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=IDS)
@@ -217,9 +217,7 @@ def test_torch_and_equinox_files_round_trip(tmp_path):
 
     export.save_equinox(model, tmp_path / "net.eqx")
     module, _ = export.load_equinox(tmp_path / "net.eqx")
-    np.testing.assert_allclose(
-        np.asarray(module(jnp.asarray(X))), ref, atol=1e-6, rtol=JAX_F32_RTOL
-    )
+    np.testing.assert_allclose(np.asarray(module(jnp.asarray(X))), ref, atol=max(1e-6, JAX_F32_TOL))
 
 
 def test_damaged_or_foreign_export_files_raise_model_file_error(tmp_path):
@@ -266,9 +264,7 @@ def test_cli_export_torch_and_equinox(model_file, tmp_path, capsys):
     np.testing.assert_allclose(seq(torch.as_tensor(X)).detach().numpy(), ref, atol=1e-5)
     assert main(["export", str(path), "--format", "equinox", "--out", str(tmp_path / "m.eqx")]) == 0
     module, _ = export.load_equinox(tmp_path / "m.eqx")
-    np.testing.assert_allclose(
-        np.asarray(module(jnp.asarray(X))), ref, atol=1e-5, rtol=JAX_F32_RTOL
-    )
+    np.testing.assert_allclose(np.asarray(module(jnp.asarray(X))), ref, atol=max(1e-5, JAX_F32_TOL))
 
 
 def test_cli_export_onnx_runs_in_the_onnx_reference_evaluator(model_file, tmp_path):
