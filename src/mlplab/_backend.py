@@ -347,11 +347,12 @@ def _scan_unroll(params, batch: int) -> int:
     """How many steps one iteration of the compiled loop runs (``lax.scan(unroll=…)``).
 
     A tiny step (the lecture's XOR: ~100 flops) costs less than the loop's own
-    bookkeeping, so running 4 steps per iteration was ~15% faster; a large step
-    gains nothing and would only compile longer. Decided at trace time, from shapes.
+    bookkeeping, so running 4 steps per iteration was ~15% faster; already at
+    1-64-1 on 256 points unrolling made it ~1.5x slower (XLA fuses worse), and a
+    large step gains nothing. Decided at trace time, from shapes.
     """
     n_weights = sum(W.size for _, W in params)
-    return 4 if n_weights * batch <= 1_000_000 else 1
+    return 4 if n_weights * batch <= 4096 else 1
 
 
 def _jax_full_batch_runner(step_fn):

@@ -45,6 +45,8 @@ class Activation:
 
     def backward(self, z, a, grad_a):
         """grad_z = grad_a · σ'(z); ``a`` is the cached ``σ(z)``."""
+        if self.name == "identity":  # σ' = 1: skip multiplying by an array of ones
+            return grad_a
         return grad_a * self.derivative(z, a)
 
     def spec(self) -> dict:
