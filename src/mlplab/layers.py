@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ._backend import namespace
 from .activations import Activation, get_activation
 from .errors import DataError
@@ -26,8 +28,11 @@ def neuron(x, theta, activation: str | Activation = "heaviside"):
     Returns:
         a scalar for one input, `(batch,)` for a batch.
     """
+    x, theta = _as_arrays(x, theta)
     xp = namespace(x, theta)
     sigma = get_activation(activation)
+    if theta.ndim != 1:
+        raise DataError(f"`theta` must be 1-D (n + 1,); got shape {tuple(theta.shape)}.")
     if theta.shape[-1] != x.shape[-1] + 1:
         raise DataError(
             f"`theta` must have n + 1 = {x.shape[-1] + 1} entries (bias then weights) "
@@ -35,6 +40,12 @@ def neuron(x, theta, activation: str | Activation = "heaviside"):
         )
     b, w = theta[0], theta[1:]
     return sigma(b + xp.sum(x * w, axis=-1))  # (batch, n) · (n,) -> (batch,)
+
+
+def _as_arrays(*values):
+    """Lists and scalars as float64 NumPy arrays; arrays of any backend unchanged."""
+    plain = (list, tuple, int, float)
+    return [np.asarray(v, dtype=np.float64) if isinstance(v, plain) else v for v in values]
 
 
 class LayerCache(NamedTuple):
