@@ -118,7 +118,7 @@ def test_matches_torch_nn_losses_and_autograd(name, onehot):
         tb.asarray(out_np), loss.prepare_targets(y, out_np.shape[1], tb)
     )
     assert value_t.item() == pytest.approx(ref.item(), rel=1e-13)
-    np.testing.assert_allclose(grad_t.numpy(), out.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(to_numpy(grad_t), out.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
 def test_weighted_bce_matches_torch_per_sample_losses():
