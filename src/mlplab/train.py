@@ -257,6 +257,8 @@ def fit(
         return False
 
     ask = _ask if should_stop is not None else None
+    # a batch's share of its epoch's loss: its size, or its total sample weight
+    sw_np = None if SW is None else to_numpy(SW).astype(np.float64)
     try:
         while epoch < total_epochs and done_steps < total_steps:
             # 0. plan: the batches of the next `chunk` epochs, seeded per epoch
@@ -273,7 +275,9 @@ def fit(
                             break
                         k = j * B
                         batches.append(None if order is None else order[k : k + B])
-                        sizes.append(min(B, n - k))
+                        sizes.append(
+                            min(B, n - k) if sw_np is None else float(sw_np[order[k : k + B]].sum())
+                        )
                         ends_epoch.append(j == steps_per_epoch - 1)
             first = start_step + done_steps
             plan = StepPlan(
@@ -305,6 +309,7 @@ def fit(
                 last_finite = float(losses[-1])
             model.params = params
             # per-epoch train loss: mean of its step losses, weighted by batch size
+            # (by batch weight with sample weights: then it is Σ wᵢ lᵢ / Σ wᵢ)
             finished = []
             run_loss, run_n = 0.0, 0.0
             if steps_per_epoch == 1:  # every step is an epoch (same arithmetic, vectorized)
