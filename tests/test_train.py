@@ -297,6 +297,18 @@ def test_sample_weight_two_equals_a_duplicated_row(loss, n_out):
     np.testing.assert_allclose(ha.train_loss, hb.train_loss, rtol=1e-12)
 
 
+def test_epoch_loss_with_sample_weights_is_the_weighted_mean():
+    """With a negligible step the weights stay put, so each epoch's loss is Σ wᵢ lᵢ / Σ wᵢ."""
+    X, y = _regression(n=10)
+    w = np.array([5.0, 0.1, 0.1, 3.0, 1.0, 0.2, 4.0, 0.5, 2.0, 0.3])
+    net = _net()
+    h = fit(
+        net, X, y, optimizer="sgd", lr=1e-30, epochs=2, batch_size=3, sample_weight=w, verbose=0
+    )
+    value = float(get_loss("mse").value_and_grad(to_numpy(net(X)), y[:, None], w)[0])
+    np.testing.assert_allclose(h.train_loss, [value, value], rtol=1e-12)
+
+
 def test_full_batch_sample_weight_on_every_backend(backend):
     """The weighted full-batch run (JAX: the compiled full-batch scan) equals NumPy's."""
     X, y = _blobs(n=9)
