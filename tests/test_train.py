@@ -127,7 +127,8 @@ def test_steps_versus_epochs():
     net = _net()
     h = fit(net, X, y, optimizer="sgd", lr=0.1, steps=7, batch_size=4, seed=2, verbose=0)
     assert h.n_steps == 7 and h.state.step == 7
-    assert h.epoch == [1, 2]  # two whole epochs (6 steps) and one step of the third
+    # two whole epochs (6 steps) and one step of the third, recorded as a partial epoch
+    assert h.epoch == [1, 2, 3] and len(h.train_loss) == 3
     assert (h.state.epoch, h.state.batch_in_epoch) == (2, 1)
     ref = _net()
     batches = []

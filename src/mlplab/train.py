@@ -339,7 +339,10 @@ def fit(
             if interrupted and not finished:
                 history.interrupted = True
                 break
-            if not finished:  # `steps` ended mid-epoch
+            if run_n and done_steps >= total_steps:  # `steps` ended mid-epoch: record it
+                history.epoch.append(start_epoch + epoch + 1)
+                history.train_loss.append(float(run_loss / run_n))
+            elif not finished:
                 break
 
             logs = {"epoch": start_epoch + epoch, "train_loss": history.train_loss[-1]}
