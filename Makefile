@@ -20,7 +20,7 @@ tour: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	MLPLAB_REQUIRE_BACKENDS=numpy,torch,jax $(BIN)/python -m pytest -q -n 2
+	OMP_NUM_THREADS=1 MLPLAB_REQUIRE_BACKENDS=numpy,torch,jax $(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
