@@ -107,8 +107,11 @@ def sigmoid_network(
     return _step_network(target, n_steps, "sigmoid", slope, dtype)
 
 
+MAX_STEPS = 4096  # the error grid grows with N; beyond this it takes minutes
+
+
 def _step_network(target: Target, n_steps: int, activation: str, slope: float, dtype: str):
-    check_number("n_steps", n_steps, ge=1, integer=True)
+    check_number("n_steps", n_steps, ge=1, le=MAX_STEPS, integer=True)
     h = (target.b - target.a) / n_steps
     knots = target.a + h * np.arange(n_steps + 1)  # (N + 1,)
     values = target(knots)  # g(t_j)
@@ -124,7 +127,14 @@ def _step_network(target: Target, n_steps: int, activation: str, slope: float, d
 def max_error(model: MLP, target: Target, x: np.ndarray | None = None) -> tuple[float, float]:
     """``(max |g − f|, mean |g − f|)`` on the dense grid (or on ``x``)."""
     x = grid(target) if x is None else x
-    f = np.asarray(model.predict(x[:, None]), dtype=np.float64)[:, 0]
+    # in chunks, so a wide network never needs a (grid points, N) hidden layer at once
+    chunk = max(1, 4_000_000 // max(model.sizes[1:-1], default=1))
+    f = np.concatenate(
+        [
+            np.asarray(model.predict(x[i : i + chunk, None]), dtype=np.float64)[:, 0]
+            for i in range(0, len(x), chunk)
+        ]
+    )
     err = np.abs(target(x) - f)
     return float(err.max()), float(err.mean())
 
@@ -154,14 +164,20 @@ def constructive(
     steps=DEFAULT_STEPS,
     *,
     slope: float = 20.0,
-    grid_points: int = GRID_POINTS,
+    grid_points: int | None = None,
     plot_steps=(4, 16, 64),
 ) -> ConstructiveResult:
-    """Build the Heaviside and steep-sigmoid networks for each N in ``steps`` and measure them."""
+    """Build the Heaviside and steep-sigmoid networks for each N in ``steps`` and measure them.
+
+    The error is measured on ``grid_points`` evenly spaced points (default
+    ``max(20001, 20 N + 1)``, so every step of the widest network holds 20 of them).
+    """
     target = get_target(target) if isinstance(target, str) else target
     steps = [int(n) for n in steps]
     for n in steps:
-        check_number("steps", n, ge=1, integer=True)
+        check_number("steps", n, ge=1, le=MAX_STEPS, integer=True)
+    if grid_points is None:
+        grid_points = max(GRID_POINTS, 20 * max(steps, default=1) + 1)
     check_number("grid_points", grid_points, ge=2, integer=True)
     x = np.linspace(target.a, target.b, grid_points)
     gx = target(x)

@@ -125,7 +125,10 @@ def train_images(
     X_tr, X_te = standardise(np.asarray(X_tr, float), np.asarray(X_te, float))
     y_tr, y_te = np.asarray(y_tr, np.int64), np.asarray(y_te, np.int64)
     hidden, act, lr, n_epochs, batch, schedule, l2 = CONFIGS[dataset]
-    n_epochs = epochs or (QUICK_EPOCHS[dataset] if quick else n_epochs)
+    if epochs is not None:
+        n_epochs = epochs
+    elif quick:
+        n_epochs = QUICK_EPOCHS[dataset]
     k = int(y_tr.max()) + 1
 
     if backend == "torch":
