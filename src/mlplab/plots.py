@@ -323,19 +323,29 @@ def plot_bars(
     return _save(fig, path)
 
 
-def plot_blame(deltas: Sequence, path, *, title: str) -> Path:
-    """Per-layer deltas (blame per neuron and example) as heat maps, one panel per layer."""
+def plot_blame(
+    deltas: Sequence, path, *, title: str, row_labels: Sequence[str] | None = None
+) -> Path:
+    """Per-layer deltas (blame per neuron and example) as heat maps, one panel per layer.
+
+    Args:
+        deltas: per layer, `(batch, d_ℓ)` arrays ``δ_ℓ = ∂L/∂z_ℓ``.
+        row_labels: a name per example (e.g. its input), default its index.
+    """
     plt = _pyplot()
     n = len(deltas)
-    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 1, 3.8), squeeze=False, layout="constrained")
     for i, (ax, d) in enumerate(zip(axes[0], deltas, strict=True)):
         d = np.asarray(d, float)
         lim = max(np.abs(d).max(), 1e-12)
         im = ax.imshow(d, cmap="coolwarm", vmin=-lim, vmax=lim, aspect="auto")
-        fig.colorbar(im, ax=ax, label="∂L/∂z")
-        ax.set_title(f"layer {i + 1} delta")
+        fig.colorbar(im, ax=ax, label=f"δ{i + 1} = ∂L/∂z{i + 1}")
+        ax.set_xticks(range(d.shape[1]), [str(j + 1) for j in range(d.shape[1])])
+        labels = list(row_labels) if row_labels is not None else [str(r) for r in range(len(d))]
+        ax.set_yticks(range(d.shape[0]), labels)
+        ax.set_title(f"layer {i + 1}")
         ax.set_xlabel("neuron")
-        ax.set_ylabel("example")
+        ax.set_ylabel("example (input x)" if row_labels is not None else "example")
     fig.suptitle(title)
     return _save(fig, path)
 

@@ -237,6 +237,7 @@ def make_figures(tour, out_dir) -> dict[str, list[tuple[Path, str]]]:
             plots.plot_blame(
                 res["L11"].deltas,
                 out / "l11_deltas.png",
+                row_labels=[str(tuple(int(v) for v in x)) for x in res["L11"].X],
                 title="L11: blame δ = ∂L/∂z per example and neuron",
             ),
             "Each layer's deltas: who was blamed, for which example.",
