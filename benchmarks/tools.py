@@ -151,7 +151,10 @@ class NumpyMLP:
                 grads = [None] * len(params)
                 for i in reversed(range(len(params))):
                     W = params[i][0]
-                    grads[i] = (hs[i].T @ g, g.sum(axis=0))  # (d_in, batch) @ (batch, d_out)
+                    gW = hs[i].T @ g  # (d_in, batch) @ (batch, d_out)
+                    if spec.l2:  # L2 penalty (l2 / 2) Σ‖W‖² on the weights
+                        gW = gW + spec.l2 * W
+                    grads[i] = (gW, g.sum(axis=0))
                     if i:
                         g = g @ W.T  # (batch, d_out) @ (d_out, d_in)
                         g = g * (hs[i] > 0) if relu else g * (1 - hs[i] * hs[i])
@@ -209,8 +212,8 @@ class TorchEager:
         else:
             y = torch.from_numpy(_targets(spec, data["y"]))
             loss_fn = nn.BCEWithLogitsLoss() if spec.loss == "bce" else nn.MSELoss()
-        if spec.optimizer == "adam":
-            opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
+        if spec.optimizer == "adam":  # weight_decay: torch's L2 (on biases too)
+            opt = torch.optim.Adam(model.parameters(), lr=spec.lr, weight_decay=spec.l2)
         else:
             opt = torch.optim.SGD(model.parameters(), lr=spec.lr)
         n = X.shape[0]
@@ -256,7 +259,10 @@ def _jax_loss(spec: Spec):
 def _optax_opt(spec: Spec):
     import optax
 
-    return optax.adam(spec.lr) if spec.optimizer == "adam" else optax.sgd(spec.lr)
+    opt = optax.adam(spec.lr) if spec.optimizer == "adam" else optax.sgd(spec.lr)
+    if spec.l2:  # L2 as optax teaches it: add l2 · θ to the gradient (biases too)
+        opt = optax.chain(optax.add_decayed_weights(spec.l2), opt)
+    return opt
 
 
 def _jax_targets(spec: Spec, y: np.ndarray) -> np.ndarray:
@@ -298,7 +304,7 @@ class JaxOptax:
         return forward
 
     def _step(self, spec: Spec):
-        key = (spec.sizes, spec.activation, spec.loss, spec.optimizer, spec.lr)
+        key = (spec.sizes, spec.activation, spec.loss, spec.optimizer, spec.lr, spec.l2)
         if key not in self._steps:
             import optax
 
@@ -360,7 +366,7 @@ class JaxFused:
     def train(self, params, spec: Spec, data: dict, seed: int):
         if spec.batch_size is not None:
             raise ValueError("jax-fused runs full-batch workloads only")
-        key = (spec.sizes, spec.activation, spec.loss, spec.optimizer, spec.lr, spec.steps)
+        key = (spec.sizes, spec.activation, spec.loss, spec.optimizer, spec.lr, spec.l2, spec.steps)
         if key not in self._runs:
             import optax
             from jax import lax
@@ -423,7 +429,7 @@ class Equinox:
         )
 
     def _step(self, spec: Spec):
-        key = (spec.sizes, spec.activation, spec.loss, spec.optimizer, spec.lr)
+        key = (spec.sizes, spec.activation, spec.loss, spec.optimizer, spec.lr, spec.l2)
         if key not in self._steps:
             eqx, jax, loss_of = self.eqx, self.jax, _jax_loss(spec)
             opt = _optax_opt(spec)

@@ -66,8 +66,16 @@ SPECS = {
         "C1", (64, 256, 256, 10), "relu", "softmax_cross_entropy", "adam", 1e-3, 64, epochs=30
     ),
     "C2": Spec(
-        "C2", (40, 100, 100, 10), "relu", "softmax_cross_entropy", "adam", 1e-2, 128, epochs=50
-    ),
+        "C2",
+        (40, 100, 100, 10),
+        "relu",
+        "softmax_cross_entropy",
+        "adam",
+        1e-2,
+        128,
+        epochs=50,
+        l2=1e-4,
+    ),  # fmt: skip
 }
 
 
