@@ -169,6 +169,21 @@ def to_numpy(x) -> np.ndarray:
     return arr
 
 
+def batch_matmul_tn(a, b):
+    """``aᵀ b`` for batch-first arrays: `(batch, m)`, `(batch, n)` -> `(m, n)`, Σ over the batch.
+
+    ``a.T @ b`` on NumPy and PyTorch. On JAX the same sum written as one
+    ``dot_general`` contracting axis 0 of both (what ``jax.grad`` emits): for
+    ``a.T @ b`` with ``n == 1`` (a 1-input layer's weight gradient) XLA emitted a
+    slow loop instead of a matmul, and the lecture's 1-64-1 net trained 2x slower.
+    """
+    if type(a).__module__.split(".")[0] in ("jax", "jaxlib"):
+        from jax import lax
+
+        return lax.dot_general(a, b, (((0,), (0,)), ((), ())))
+    return a.T @ b
+
+
 def from_numpy_like(values: np.ndarray, like):
     """``values`` as an array of the same framework (and device) as ``like``."""
     kind = backend_of(like)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import namespace
+from ._backend import batch_matmul_tn, namespace
 from .activations import Activation, get_activation
 from .errors import DataError
 
@@ -92,7 +92,7 @@ def dense_backward(cache: LayerCache, params, sigma: Activation, grad_a, need_gr
     xp = namespace(grad_a)
     _, W = params
     delta = sigma.backward(cache.z, cache.a, grad_a)  # (batch, d_out)
-    grad_W = delta.T @ cache.x  # (d_out, batch) @ (batch, d_in) -> (d_out, d_in)
+    grad_W = batch_matmul_tn(delta, cache.x)  # deltaᵀ x: (d_out, batch) @ (batch, d_in)
     grad_b = xp.sum(delta, axis=0)  # (d_out,)
     grad_x = delta @ W if need_grad_x else None  # (batch, d_out) @ (d_out, d_in) -> (batch, d_in)
     return grad_x, (grad_b, grad_W), delta
