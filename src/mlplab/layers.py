@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import batch_matmul_tn, namespace
+from ._backend import batch_matmul_tn, matmul, namespace
 from .activations import Activation, get_activation
 from .errors import DataError
 
@@ -74,7 +74,7 @@ def dense(x, params, activation: str | Activation = "identity"):
 def dense_forward(x, params, sigma: Activation) -> LayerCache:
     """Forward pass of :func:`dense`, keeping ``(x, z, a)`` for the backward pass."""
     b, W = params
-    z = x @ W.T + b  # (batch, d_in) @ (d_in, d_out) + (d_out,) -> (batch, d_out)
+    z = matmul(x, W.T) + b  # (batch, d_in) @ (d_in, d_out) + (d_out,) -> (batch, d_out)
     return LayerCache(x, z, sigma(z))
 
 
@@ -94,5 +94,5 @@ def dense_backward(cache: LayerCache, params, sigma: Activation, grad_a, need_gr
     delta = sigma.backward(cache.z, cache.a, grad_a)  # (batch, d_out)
     grad_W = batch_matmul_tn(delta, cache.x)  # deltaᵀ x: (d_out, batch) @ (batch, d_in)
     grad_b = xp.sum(delta, axis=0)  # (d_out,)
-    grad_x = delta @ W if need_grad_x else None  # (batch, d_out) @ (d_out, d_in) -> (batch, d_in)
+    grad_x = matmul(delta, W) if need_grad_x else None  # (batch, d_out) @ (d_out, d_in)
     return grad_x, (grad_b, grad_W), delta

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import Backend, get_backend, namespace, to_numpy
+from ._backend import Backend, get_backend, matmul, namespace, to_numpy
 from .activations import RELU_FAMILY, Activation, get_activation
 from .errors import ConfigError, DataError, check_choice, check_number
 from .layers import LayerCache, dense_backward, dense_forward
@@ -30,7 +30,7 @@ def forward(params, activations: Sequence[Activation], x):
     """ŷ for a batch: `(batch, d_in)` -> `(batch, d_out)`."""
     for layer, sigma in zip(params, activations, strict=True):
         b, W = layer
-        x = sigma(x @ W.T + b)  # (batch, d_in) @ (d_in, d_out) -> (batch, d_out)
+        x = sigma(matmul(x, W.T) + b)  # (batch, d_in) @ (d_in, d_out) -> (batch, d_out)
     return x
 
 
