@@ -79,14 +79,13 @@ def _tanh(z):
 
 
 def _relu(z):
-    xp = namespace(z)
-    return xp.where(z > 0, z, xp.zeros_like(z))
+    return namespace(z).maximum(z, 0.0)
 
 
 def _softplus(z):
     # log(1 + e^z) = max(z, 0) + log1p(e^−|z|), stable for large |z|.
     xp = namespace(z)
-    return xp.where(z > 0, z, xp.zeros_like(z)) + xp.log1p(xp.exp(-xp.abs(z)))
+    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def _gelu(z):

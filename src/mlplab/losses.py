@@ -85,9 +85,10 @@ class BinaryCrossEntropy:
         xp = namespace(out)
         z = out  # (batch, 1) logits
         e = xp.exp(-xp.abs(z))  # shared by the loss and σ(z); never overflows
-        per = xp.where(z > 0, z, xp.zeros_like(z)) - z * target + xp.log1p(e)
-        value, n = _mean(xp, xp.sum(per, axis=1), weight)
-        sigma = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))  # = _sigmoid(z), reusing e
+        per = xp.maximum(z, 0.0) - z * target + xp.log1p(e)  # (batch, 1)
+        value, n = _mean(xp, per[:, 0], weight)
+        r = 1 / (1 + e)
+        sigma = xp.where(z >= 0, r, e * r)  # = _sigmoid(z), reusing e
         return value, _scale(sigma - target, n, weight)
 
     def prepare_targets(self, y, n_outputs: int, backend: Backend):

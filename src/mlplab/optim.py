@@ -19,6 +19,10 @@ from .errors import ConfigError, check_number
 
 def tree_map(fn, *trees):
     """Apply ``fn`` leaf by leaf to ``[(b, W)]``-shaped lists."""
+    if len(trees) == 1:  # the common cases spelled out: this runs several times a step
+        return [(fn(b), fn(W)) for b, W in trees[0]]
+    if len(trees) == 2:
+        return [(fn(b, c), fn(W, V)) for (b, W), (c, V) in zip(*trees, strict=True)]
     return [
         tuple(fn(*leaves) for leaves in zip(*layers, strict=True))
         for layers in zip(*trees, strict=True)
