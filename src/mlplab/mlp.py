@@ -162,6 +162,7 @@ class MLP:
         self.init = init
         self.seed = int(seed)
         self.backend = get_backend(backend, dtype, device)
+        _check_fits_in_memory(self.sizes)
         self.params = self._to_backend(init_params(self.sizes, self.activations, init, seed))
 
     # construction from given numbers (the lecture's hand-set networks, loaded files)
@@ -339,6 +340,23 @@ class MLP:
         if np.issubdtype(y_np.dtype, np.integer) or y_np.dtype == bool:
             return accuracy(y_np, self.predict_class(x))
         return r2_score(y_np, to_numpy(self(x)))
+
+
+def _check_fits_in_memory(sizes: Sequence[int]) -> None:
+    """Refuse, before allocating, an architecture whose weights cannot fit in memory.
+
+    Initialisation holds the float64 draw and the backend's copy: ≤ 16 bytes a parameter.
+    """
+    from .linear import available_memory, format_bytes
+
+    n_params = sum(o + o * i for i, o in zip(sizes[:-1], sizes[1:], strict=True))
+    need, have = 16 * n_params, available_memory()
+    if need > have:
+        raise ConfigError(
+            f"an MLP of sizes {sizes} has {n_params:,} parameters, needing about "
+            f"{format_bytes(need)} to initialise, but only {format_bytes(have)} of memory is "
+            "available. Use narrower or fewer hidden layers."
+        )
 
 
 def _np_sigmoid(z):
