@@ -113,7 +113,20 @@ def train_images(
     backend: str = "numpy",
 ) -> ImageResult:
     """Train the MLP for ``"digits"`` or ``"mnist1d"`` and a logistic-regression baseline."""
+    if backend == "torch":
+        import torch  # noqa: F401  (loaded first, so its thread count can be limited too)
+
+    with single_threaded_blas():
+        return _train(dataset, quick=quick, epochs=epochs, seed=seed, backend=backend)
+
+
+def _train(
+    dataset: str, *, quick: bool, epochs: int | None, seed: int, backend: str
+) -> ImageResult:
     from ..errors import check_choice
+    from ..metrics import accuracy, confusion_matrix
+    from ..mlp import MLP
+    from ..train import fit
 
     check_choice("dataset", dataset, tuple(CONFIGS))
     if dataset == "digits":
@@ -130,52 +143,6 @@ def train_images(
     elif quick:
         n_epochs = QUICK_EPOCHS[dataset]
     k = int(y_tr.max()) + 1
-
-    if backend == "torch":
-        import torch  # noqa: F401  (loaded first, so its thread count can be limited too)
-
-    with single_threaded_blas():
-        return _train(
-            dataset,
-            X_tr,
-            X_te,
-            y_tr,
-            y_te,
-            threshold,
-            hidden,
-            act,
-            lr,
-            n_epochs,
-            batch,
-            schedule,
-            l2,
-            k,
-            seed,
-            backend,
-        )
-
-
-def _train(
-    dataset,
-    X_tr,
-    X_te,
-    y_tr,
-    y_te,
-    threshold,
-    hidden,
-    act,
-    lr,
-    n_epochs,
-    batch,
-    schedule,
-    l2,
-    k,
-    seed,
-    backend,
-) -> ImageResult:
-    from ..metrics import accuracy, confusion_matrix
-    from ..mlp import MLP
-    from ..train import fit
 
     start = time.perf_counter()
     net = MLP(X_tr.shape[1], list(hidden), k, activation=act, seed=seed, backend=backend)
