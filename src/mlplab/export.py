@@ -40,11 +40,11 @@ import numpy as np
 from ._backend import get_backend, to_numpy
 from .activations import Activation, get_activation
 from .errors import ConfigError, DataError, ModelFileError
+from .io import FORMAT_VERSION  # exports carry mlplab's own header version
 from .mlp import MLP
 
 TORCH_FORMAT = "mlplab-torch-sequential"
 EQUINOX_FORMAT = "mlplab-equinox-mlp"
-FORMAT_VERSION = 1
 _METADATA_KEY = "mlplab_architecture"
 
 
@@ -554,32 +554,11 @@ def _check_model(model) -> None:
 
 
 def _architecture(model: MLP, fmt: str, metadata: dict | None) -> dict:
-    from . import __version__
+    """mlplab's own architecture header (``io``), with the export's format name and metadata."""
+    from .io import _architecture as architecture
+    from .io import _check_json_dict
 
-    return {
-        "format": fmt,
-        "format_version": FORMAT_VERSION,
-        "mlplab_version": __version__,
-        "sizes": [int(s) for s in model.sizes],
-        "activations": [a.spec() for a in model.activations],
-        "dtype": model.backend.dtype,
-        "extra": _jsonable(metadata or {}),
-    }
-
-
-def _jsonable(value):
-    try:
-        return json.loads(json.dumps(value, default=_to_builtin))
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"`metadata` must be JSON-able: {err}.") from None
-
-
-def _to_builtin(x):
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(f"{type(x).__name__} is not JSON-able")
+    return {**architecture(model, fmt), "extra": _check_json_dict("metadata", metadata)}
 
 
 def _read_header(path, fmt: str, read) -> dict:
