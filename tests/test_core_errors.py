@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import require_backend
 
 from mlplab import MLP, fit
 from mlplab.errors import (
@@ -258,3 +259,49 @@ def test_huge_width_is_refused_before_allocating(monkeypatch):
     with pytest.raises(ConfigError, match=r"1,000,796,000,010 parameters.*TiB.*narrower"):
         MLP(784, [10**6, 10**6], 10)
     MLP(784, [64], 10)  # a sane size still builds
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"loss": 123}, r"`loss` must be a name or a loss object; got 123"),
+        ({"optimizer": 3}, r"`optimizer` must be a name or an optimizer object; got 3"),
+        ({"schedule": 3}, r"`schedule` must be a name or a schedule object; got 3"),
+        ({"seed": -1}, r"`seed` must be >= 0; got -1"),
+        ({"validation_data": 5}, r"`validation_data` must be a pair"),
+        ({"verbose": "x"}, r"`verbose` must be an integer; got 'x'"),
+        ({"callbacks": [5]}, r"`callbacks` must be functions"),
+    ],
+)
+def test_bad_fit_arguments_of_the_wrong_kind(net, data, kwargs, match):
+    X, y = data
+    with pytest.raises(ConfigError, match=match):
+        fit(net, X, y, **kwargs)
+
+
+def test_state_of_another_optimizer_is_refused(net, data):
+    X, y = data
+    state = fit(MLP(2, [3], 1), X, y, optimizer="sgd", epochs=1, verbose=0).state
+    with pytest.raises(ConfigError, match=r"`state` does not belong to optimizer 'adam'"):
+        fit(net, X, y, optimizer="adam", state=state, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: MLP(2, 3.0, 1), ConfigError, r"`hidden_sizes\[0\]` must be an integer"),
+        (lambda: MLP(2, [3], 1, activation=None), ConfigError, r"unknown activation None"),
+        (lambda: MLP(2, [3], 1)([[1, 2], [3]]), DataError, r"not a rectangular array"),
+    ],
+)
+def test_bad_model_arguments_of_the_wrong_kind(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_complex_torch_input_is_refused():
+    require_backend("torch")
+    import torch
+
+    with pytest.raises(DataError, match=r"must hold real numbers; got dtype torch.complex64"):
+        MLP(2, [3], 1)(torch.tensor([[1 + 2j, 1.0]]))

@@ -354,6 +354,67 @@ def test_huge_learning_rate_raises_training_diverged(backend):
         assert np.all(np.isfinite(W)) and np.all(np.isfinite(b))
 
 
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_divergence_keeps_the_weights_of_the_last_finite_epoch(backend, batch_size):
+    # No per-epoch work: the whole run is one compiled chunk, yet the model must end
+    # with the weights after the last epoch whose losses were all finite.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, 2.0, 3.0])
+    settings = dict(optimizer="sgd", lr=1.0 if batch_size is None else 0.3, verbose=0)
+    net = MLP(3, [8], 1, activation="relu", seed=0, backend=backend)
+    with pytest.raises(TrainingDiverged) as info:
+        fit(net, X, y, epochs=60, batch_size=batch_size, **settings)
+    state = info.value.history.state
+    assert state.epoch >= 1  # it diverged after some finite epochs, not at once
+    assert f"(epoch {state.epoch + 1})" in str(info.value)
+    ref = MLP(3, [8], 1, activation="relu", seed=0, backend=backend)
+    fit(ref, X, y, epochs=state.epoch, batch_size=batch_size, **settings)
+    for (b, W), (rb, rW) in zip(net.numpy_params(), ref.numpy_params(), strict=True):
+        np.testing.assert_array_equal(W, rW)
+        np.testing.assert_array_equal(b, rb)
+
+
+def test_a_batch_whose_weights_are_all_zero_contributes_nothing():
+    X, y = _regression(n=12)
+    w = np.zeros(12)
+    w[-1] = 1.0  # the first two batches of 4 weigh nothing
+    net = _net()
+    before = [W.copy() for _, W in net.numpy_params()]
+    h = fit(net, X, y, sample_weight=w, batch_size=4, shuffle=False, epochs=1,
+            optimizer="sgd", lr=0.1, verbose=0)  # fmt: skip
+    assert np.isfinite(h.train_loss[0])
+    ref = _net()  # one step on the only weighted sample equals the same SGD step
+    fit(ref, X[-1:], y[-1:], optimizer="sgd", lr=0.1, steps=1, verbose=0)
+    for (_, W), (_, rW), W0 in zip(net.numpy_params(), ref.numpy_params(), before, strict=True):
+        assert not np.array_equal(W, W0)
+        np.testing.assert_allclose(W, rW, rtol=1e-6)
+
+
+def test_custom_activations_with_one_name_do_not_share_a_training_step():
+    from mlplab.activations import Activation
+
+    double = Activation("mine", lambda z: 2 * z, lambda z, a: 2 + 0 * z)
+    half = Activation("mine", lambda z: 0.5 * z, lambda z, a: 0.5 + 0 * z)
+    assert double != half
+    X, y = _regression(n=10)
+    losses = []
+    for act in (double, half, double):
+        net = MLP(2, [4], 1, activation=act, seed=0)
+        losses.append(fit(net, X, y, epochs=3, verbose=0).train_loss[-1])
+    assert losses[0] == losses[2] != losses[1]
+
+
+def test_a_partial_last_epoch_is_labelled_alike_everywhere():
+    X, y = _regression(n=10)
+    seen = []
+    h = fit(_net(), X, y, steps=7, batch_size=4, validation_data=(X, y), verbose=0,
+            callbacks=[lambda epoch, logs, model: seen.append((epoch, logs["epoch"]))])  # fmt: skip
+    assert h.epoch == [1, 2, 3]
+    assert seen == [(1, 1), (2, 2), (3, 3)]
+    assert h.best_epoch == h.epoch[int(np.argmin(h.val_loss))]
+
+
 def _stop_after(n_calls):
     """A should_stop that says yes on its n-th call (and after)."""
     calls = []

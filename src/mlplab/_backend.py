@@ -184,7 +184,12 @@ def to_numpy(x) -> np.ndarray:
     """Any array (NumPy, PyTorch on any device, JAX, lists) as a NumPy array."""
     if type(x).__module__.split(".")[0] == "torch":
         return x.detach().cpu().numpy()
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise DataError(
+            f"input is not a rectangular array of numbers ({err}); make every row the same length."
+        ) from None
     if arr.dtype == object:
         raise DataError(
             "input holds Python objects (strings or mixed types), not numbers; "
@@ -220,6 +225,20 @@ def batch_matmul_tn(a, b):
     from jax import lax
 
     return lax.dot_general(a, b, (((0,), (0,)), ((), ())))
+
+
+def dtype_kind(x) -> str:
+    """NumPy's dtype kind of any array ('b', 'i', 'u', 'f', 'c', 'U', …), without a copy."""
+    if type(x).__module__.split(".")[0] == "torch":
+        if x.is_complex():
+            return "c"
+        import torch
+
+        return "f" if x.is_floating_point() else ("b" if x.dtype == torch.bool else "i")
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind != "O":
+        return np.dtype(dtype).kind
+    return to_numpy(x).dtype.kind  # lists; object arrays get to_numpy's message
 
 
 def from_numpy_like(values: np.ndarray, like):
@@ -264,7 +283,8 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_s
     flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
     losses = []
     lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
-    with _flush_to_zero(backend):
+    # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
+    with _flush_to_zero(backend), np.errstate(over="ignore", invalid="ignore"):
         for k in range(plan.n_steps):
             idx = plan.batch(k)
             if idx is None:  # full batch, no gather needed

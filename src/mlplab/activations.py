@@ -16,6 +16,7 @@ The forward pass stays the exact step.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +37,11 @@ class Activation:
     """
 
     name: str
-    forward: Callable = field(repr=False, compare=False)
-    derivative: Callable = field(repr=False, compare=False)  # σ'(z), given (z, a)
+    # Compared by identity: two activations are equal only if they compute the same
+    # functions (the built-in constructors are cached, so `tanh() == tanh()`); a custom
+    # Activation that reuses a name never shares a cached training step with another.
+    forward: Callable = field(repr=False)
+    derivative: Callable = field(repr=False)  # σ'(z), given (z, a)
     params: tuple = ()
 
     def __call__(self, z):
@@ -105,6 +109,7 @@ def _gelu_derivative(z, a):
 # --- constructors ----------------------------------------------------------
 
 
+@functools.cache
 def identity() -> Activation:
     """σ(z) = z."""
     return Activation("identity", _identity, lambda z, a: namespace(z).ones_like(z))
@@ -119,10 +124,22 @@ def heaviside(surrogate: str | None = None, slope: float = 10.0) -> Activation:
         slope: steepness of the sigmoid surrogate, > 0.
     """
     if surrogate is None:
-        return Activation("heaviside", _heaviside, lambda z, a: namespace(z).zeros_like(z))
+        return _heaviside_with(None, None)
     if surrogate == "sigmoid":
         check_number("slope", slope, gt=0)
-        slope = float(slope)
+        return _heaviside_with("sigmoid", float(slope))
+    if surrogate == "straight-through":
+        return _heaviside_with("straight-through", None)
+    raise ConfigError(
+        f"`surrogate` must be None, 'sigmoid' or 'straight-through'; got {surrogate!r}."
+    )
+
+
+@functools.cache  # one object per setting, so equal settings give equal activations
+def _heaviside_with(surrogate: str | None, slope: float | None) -> Activation:
+    if surrogate is None:
+        return Activation("heaviside", _heaviside, lambda z, a: namespace(z).zeros_like(z))
+    if surrogate == "sigmoid":
 
         def derivative(z, a):
             s = _sigmoid(slope * z)
@@ -130,24 +147,23 @@ def heaviside(surrogate: str | None = None, slope: float = 10.0) -> Activation:
 
         params = (("surrogate", "sigmoid"), ("slope", slope))
         return Activation("heaviside", _heaviside, derivative, params)
-    if surrogate == "straight-through":
-        params = (("surrogate", "straight-through"),)
-        return Activation("heaviside", _heaviside, lambda z, a: namespace(z).ones_like(z), params)
-    raise ConfigError(
-        f"`surrogate` must be None, 'sigmoid' or 'straight-through'; got {surrogate!r}."
-    )
+    params = (("surrogate", "straight-through"),)
+    return Activation("heaviside", _heaviside, lambda z, a: namespace(z).ones_like(z), params)
 
 
+@functools.cache
 def sigmoid() -> Activation:
     """σ(z) = 1 / (1 + e^−z); σ' = a(1 − a)."""
     return Activation("sigmoid", _sigmoid, lambda z, a: a * (1 - a))
 
 
+@functools.cache
 def tanh() -> Activation:
     """σ(z) = tanh z; σ' = 1 − a²."""
     return Activation("tanh", _tanh, lambda z, a: 1 - a * a)
 
 
+@functools.cache
 def relu() -> Activation:
     """σ(z) = max(z, 0); σ' = 1 if z > 0 else 0."""
     return Activation("relu", _relu, lambda z, a: namespace(z).astype(z > 0, z.dtype))
@@ -156,8 +172,11 @@ def relu() -> Activation:
 def leaky_relu(negative_slope: float = 0.01) -> Activation:
     """σ(z) = z if z > 0 else negative_slope · z."""
     check_number("negative_slope", negative_slope, ge=0)
-    k = float(negative_slope)
+    return _leaky_relu_with(float(negative_slope))
 
+
+@functools.cache  # one object per slope
+def _leaky_relu_with(k: float) -> Activation:
     def forward(z):
         return namespace(z).where(z > 0, z, k * z)
 
@@ -168,11 +187,13 @@ def leaky_relu(negative_slope: float = 0.01) -> Activation:
     return Activation("leaky_relu", forward, derivative, (("negative_slope", k),))
 
 
+@functools.cache
 def softplus() -> Activation:
     """σ(z) = log(1 + e^z); σ' = sigmoid(z)."""
     return Activation("softplus", _softplus, lambda z, a: _sigmoid(z))
 
 
+@functools.cache
 def gelu() -> Activation:
     """σ(z) = ½ z (1 + tanh(√(2/π)(z + 0.044715 z³))), the tanh approximation."""
     return Activation("gelu", _gelu, _gelu_derivative)

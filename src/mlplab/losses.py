@@ -30,7 +30,8 @@ def _mean(xp, per_sample, weight):
     if weight is None:  # Σ / N rather than xp.mean: same number, ~5 µs less on NumPy
         n = per_sample.shape[0]
         return xp.sum(per_sample) / n, n
-    total = xp.sum(weight)
+    # A batch whose weights are all 0 contributes nothing (loss 0, gradient 0), not 0/0.
+    total = xp.maximum(xp.sum(weight), 1e-30)
     return xp.sum(per_sample * weight) / total, total
 
 
@@ -201,6 +202,8 @@ ALIASES = {
 def get_loss(spec):
     """A loss from its name (``"mse"``, ``"bce"``, ``"softmax_cross_entropy"``) or itself."""
     if not isinstance(spec, str):
+        if not (hasattr(spec, "value_and_grad") and hasattr(spec, "prepare_targets")):
+            raise ConfigError(f"`loss` must be a name or a loss object; got {spec!r}.")
         return spec
     name = ALIASES.get(spec, spec)
     if name not in LOSSES:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import Backend, get_backend, matmul, namespace, to_numpy
+from ._backend import Backend, dtype_kind, get_backend, matmul, namespace, to_numpy
 from .activations import RELU_FAMILY, Activation, get_activation
 from .errors import ConfigError, DataError, check_choice, check_number
 from .layers import LayerCache, dense_backward, dense_forward
@@ -146,7 +146,7 @@ class MLP:
         hidden_sizes = _as_sizes(hidden_sizes)
         check_choice("init", init, INITS)
         check_number("seed", seed, ge=0, integer=True)
-        if isinstance(activation, str | dict | Activation):
+        if not isinstance(activation, list | tuple):  # one activation for every hidden layer
             hidden_acts = [activation] * len(hidden_sizes)
         else:
             hidden_acts = list(activation)
@@ -260,10 +260,11 @@ class MLP:
     # computation
     def check_input(self, x):
         """``x`` as a `(batch, n_inputs)` array of this backend, with clear errors."""
-        kind = to_numpy(x).dtype.kind if isinstance(x, list | tuple | np.ndarray) else "f"
+        kind = dtype_kind(x)
         if kind not in "biuf":  # text ('1' would silently parse), complex, ...
+            dtype = getattr(x, "dtype", None) or to_numpy(x).dtype
             raise DataError(
-                f"input must hold real numbers; got dtype {to_numpy(x).dtype}. "
+                f"input must hold real numbers; got dtype {dtype}. "
                 "Convert the features to a numeric array first."
             )
         arr = self.backend.asarray(x)
@@ -365,8 +366,10 @@ def _np_sigmoid(z):
 
 
 def _as_sizes(hidden_sizes) -> list[int]:
-    if isinstance(hidden_sizes, int):
-        hidden_sizes = [hidden_sizes]
+    if hidden_sizes is None:
+        return []
+    if not isinstance(hidden_sizes, list | tuple | range | np.ndarray):
+        hidden_sizes = [hidden_sizes]  # one width; checked below
     sizes = list(hidden_sizes)
     for i, h in enumerate(sizes):
         check_number(f"hidden_sizes[{i}]", h, ge=1, integer=True)

@@ -132,6 +132,8 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 def get_optimizer(spec="adam", **settings):
     """An optimizer from its name (``"sgd"``, ``"adam"``, ``"adamw"``) and settings, or itself."""
     if not isinstance(spec, str):
+        if not (hasattr(spec, "init") and hasattr(spec, "update")):
+            raise ConfigError(f"`optimizer` must be a name or an optimizer object; got {spec!r}.")
         return spec
     if spec not in OPTIMIZERS:
         known = ", ".join(OPTIMIZERS)

@@ -65,6 +65,7 @@ class Warmup:
 
     def __post_init__(self):
         check_number("warmup_steps", self.warmup_steps, ge=1, integer=True)
+        object.__setattr__(self, "after", get_schedule(self.after))  # a name or a schedule
 
     def factor(self, t, total):
         ramp = np.minimum((t + 1) / self.warmup_steps, 1.0)
@@ -80,11 +81,16 @@ def get_schedule(spec=None, **settings):
     if spec is None:
         return Constant()
     if not isinstance(spec, str):
+        if not hasattr(spec, "factor"):
+            raise ConfigError(f"`schedule` must be a name or a schedule object; got {spec!r}.")
         return spec
     if spec not in SCHEDULES:
         known = ", ".join(SCHEDULES)
         raise ConfigError(f"unknown schedule {spec!r}; known schedules: {known}.")
-    return SCHEDULES[spec](**settings)
+    try:
+        return SCHEDULES[spec](**settings)
+    except TypeError as err:
+        raise ConfigError(f"bad settings for schedule {spec!r}: {err}.") from None
 
 
 def learning_rates(lr: float, schedule, start: int, n_steps: int, total: int) -> np.ndarray:

@@ -170,6 +170,12 @@ def fit(
     if lr is None:
         lr = DEFAULT_LR.get(getattr(opt, "name", ""), 1e-3)
     _check_fit_args(lr, epochs, steps, batch_size, validation_split, patience, min_delta, l2)
+    check_number("seed", seed, ge=0, integer=True)
+    verbose = int(verbose) if isinstance(verbose, bool) else verbose
+    check_number("verbose", verbose, ge=0, integer=True)
+    callbacks = tuple(callbacks or ())
+    if not all(callable(cb) for cb in callbacks):
+        raise ConfigError("`callbacks` must be functions cb(epoch, logs, model).")
     sched = get_schedule(schedule)
     backend = model.backend
 
@@ -191,7 +197,7 @@ def fit(
     # validation data: given, or a seeded split of (X, y)
     Xv = Yv = None
     if validation_data is not None:
-        if len(validation_data) != 2:
+        if not isinstance(validation_data, list | tuple) or len(validation_data) != 2:
             raise ConfigError("`validation_data` must be a pair (X_val, y_val).")
         Xv = model.check_input(validation_data[0])
         _check_finite(Xv, "validation X")
@@ -221,7 +227,18 @@ def fit(
 
     B = n if batch_size is None else min(int(batch_size), n)
     steps_per_epoch = math.ceil(n / B)
-    state = state or TrainState(opt.init(model.params))
+    fresh = opt.init(model.params)
+    if state is not None and (
+        not isinstance(state, TrainState)
+        or not isinstance(state.opt_state, dict)
+        or set(state.opt_state) != set(fresh)
+    ):
+        raise ConfigError(
+            f"`state` does not belong to optimizer {getattr(opt, 'name', opt)!r} (it holds "
+            f"{sorted(getattr(state, 'opt_state', {}) or {})}); continue a run with the "
+            "optimizer it was started with."
+        )
+    state = state or TrainState(fresh)
     start_step, start_epoch = state.step, state.epoch
     skip = state.batch_in_epoch if state.batch_in_epoch < steps_per_epoch else 0
     if steps is not None:
@@ -292,19 +309,39 @@ def fit(
             )
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:
-                model.params = good[0]
-                history.state = TrainState(good[1], first, good[2], good[3])
-                ok = losses[: bad[0]]
+                # Keep the weights of the last epoch whose losses were all finite: the
+                # chunk may span many epochs, so re-run its good prefix (deterministic).
+                first_bad = int(bad[0])
+                done = int(np.sum(ends_epoch[:first_bad]))  # whole epochs before the bad step
+                k = max((i + 1 for i in range(first_bad) if ends_epoch[i]), default=0)
+                good_params, good_state = good[0], good[1]
+                if k:
+                    prefix = StepPlan(
+                        None if plan.batches is None else plan.batches[:k],
+                        plan.lrs[:k],
+                        plan.t[:k],
+                    )
+                    data = (Xb, Yb, SW)
+                    good_params, good_state, _ = run_steps(
+                        backend, step_fn, good_params, good_state, data, prefix
+                    )
+                model.params = good_params
+                history.state = TrainState(
+                    good_state, first + k, good[2] + done, good[3] if k == 0 else 0
+                )
+                ok = losses[:first_bad]
                 last_finite = float(ok[-1]) if ok.size else last_finite
-                step_no = first + int(bad[0]) + 1
-                raise TrainingDiverged(
-                    f"training diverged: the loss became {losses[bad[0]]} at step {step_no} "
-                    f"(epoch {start_epoch + epoch + 1}); last finite loss: {last_finite}. "
+                step_no = first + first_bad + 1
+                err = TrainingDiverged(
+                    f"training diverged: the loss became {losses[first_bad]} at step {step_no} "
+                    f"(epoch {good[2] + done + 1}); last finite loss: {last_finite}. "
                     f"The model keeps its weights from before that epoch. Try a smaller "
                     f"learning rate, e.g. lr={lr / 10:g} (was {lr:g}).",
                     step=step_no,
                     last_finite_loss=last_finite,
                 )
+                err.history = history
+                raise err
             if losses.size:
                 last_finite = float(losses[-1])
             model.params = params
@@ -339,13 +376,15 @@ def fit(
             if interrupted and not finished:
                 history.interrupted = True
                 break
-            if run_n and done_steps >= total_steps:  # `steps` ended mid-epoch: record it
+            partial = bool(run_n and done_steps >= total_steps)  # `steps` ended mid-epoch
+            if partial:
                 history.epoch.append(start_epoch + epoch + 1)
                 history.train_loss.append(float(run_loss / run_n))
             elif not finished:
                 break
+            label = history.epoch[-1]  # the epoch just recorded (a partial one counts)
 
-            logs = {"epoch": start_epoch + epoch, "train_loss": history.train_loss[-1]}
+            logs = {"epoch": label, "train_loss": history.train_loss[-1]}
             if train_metrics:
                 history.train_metric.append(_metric(model, Xb, Yb, loss_fn))
                 logs[f"train_{metric}"] = history.train_metric[-1]
@@ -357,11 +396,11 @@ def fit(
                 logs["val_loss"] = val_loss
                 logs[f"val_{metric}"] = history.val_metric[-1]
                 if val_loss < best[0] - min_delta:
-                    best = (val_loss, start_epoch + epoch, params)
+                    best = (val_loss, label, params)
             progress.update(logs)
-            stop = any(cb(start_epoch + epoch, dict(logs), model) is True for cb in callbacks)
+            stop = any(cb(label, dict(logs), model) is True for cb in callbacks)
             since = start_epoch if best[1] is None else best[1]  # None: no finite val loss yet
-            if early_stopping and start_epoch + epoch - since >= patience:
+            if early_stopping and label - since >= patience:
                 history.stopped_early = True
                 stop = True
             if interrupted:
