@@ -279,3 +279,70 @@ def test_errors_in_a_real_process_are_one_line_without_traceback(files):
         assert res.returncode == 2
         assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
         assert res.stderr.startswith("mlplab: error: ") and text in res.stderr
+
+
+# --- review fixes: outputs never replace inputs or a model the user had ----------
+
+
+def test_out_that_names_an_input_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.csv").write_text("a,b,label\n0,0,0\n1,1,1\n0,1,1\n1,0,0\n")
+    before = (tmp_path / "g.csv").read_bytes()
+    err = cli(capsys, "train", "g.csv", "--target", "label", "--out", "g.csv", "--no-plots")
+    assert "is also an input of this run" in err
+    assert (tmp_path / "g.csv").read_bytes() == before
+    assert main(["train", "xor", "--epochs", "1", "--no-plots", "--out", "m.safetensors"]) == 0
+    model = (tmp_path / "m.safetensors").read_bytes()
+    err = cli(capsys, "predict", "m.safetensors", "xor", "--out", "m.safetensors")
+    assert "is also an input of this command" in err
+    assert (tmp_path / "m.safetensors").read_bytes() == model
+
+
+def test_a_diverging_run_keeps_the_model_the_user_had(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "sine", "--epochs", "2", "--no-plots", "--out", "m.safetensors"]) == 0
+    model = (tmp_path / "m.safetensors").read_bytes()
+    err = cli(capsys, "train", "sine", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "20",
+              "--no-plots", "--out", "m.safetensors")  # fmt: skip
+    assert "saved to m.diverged.safetensors" in err
+    assert (tmp_path / "m.safetensors").read_bytes() == model
+    assert main(["predict", "m.diverged.safetensors", "sine"]) == 0
+    assert "holds the last good weights of a run that diverged" in capsys.readouterr().err
+
+
+def test_output_folders_and_figure_paths_are_checked_before_any_write(tmp_path, monkeypatch,
+                                                                      capsys):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.csv").write_text("x\n")
+    err = cli(capsys, "train", "xor", "--no-plots", "--out-dir", "a.csv/sub")
+    assert "cannot create the output folder 'a.csv/sub'" in err
+    (tmp_path / "pl" / "m_loss.png").mkdir(parents=True)
+    err = cli(capsys, "train", "moons", "--epochs", "1", "--out", "pl/m.safetensors")
+    assert "output 'pl/m_loss.png' is a folder" in err
+    assert not (tmp_path / "pl" / "m.safetensors").exists()
+    cli(capsys, "train", "nosuch", "--out-dir", "new/a")
+    assert not (tmp_path / "new").exists()
+
+
+def test_weights_that_overflow_on_the_last_step_are_reported_as_divergence(tmp_path, monkeypatch,
+                                                                           capsys):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    err = cli(capsys, "train", "xor", "--optimizer", "sgd", "--lr", "1e40", "--epochs", "1",
+              "--no-plots", "--out", "q.safetensors")  # fmt: skip
+    assert "training diverged at step 1" in err and "--lr 1e+39" in err
+
+
+def test_imputation_is_learnt_from_the_training_rows_only(tmp_path, monkeypatch, capsys):
+    from mlplab import load_model
+
+    monkeypatch.chdir(tmp_path)
+    rows = ["a,b,label"] + [f"{i},{'' if i % 5 == 0 else i % 7},{i % 2}" for i in range(40)]
+    (tmp_path / "imp.csv").write_text("\n".join(rows) + "\n")
+    code = main(["train", "imp.csv", "--target", "label", "--impute", "mean", "--test-split",
+                 "0.5", "--epochs", "1", "--no-plots", "--out", "imp.safetensors"])  # fmt: skip
+    assert code == 0
+    _, meta = load_model("imp.safetensors")
+    all_rows_mean = sum(i % 7 for i in range(40) if i % 5) / 32
+    fill = meta["preprocessor"]["fill_values"][1]
+    assert fill != pytest.approx(all_rows_mean)  # not leaked from the test rows
+    assert fill == pytest.approx(2.6)  # the mean of the b values in the 20 training rows

@@ -388,7 +388,7 @@ def load_csv(
             raise DataError(_missing_values_message(path, table, bad, targets))
 
     lines = table.lines[keep]
-    X_parts, names = [], []
+    X_parts, names, filled = [], [], []
     for c in features:
         col = table.columns[c]
         if c in categories:
@@ -396,9 +396,13 @@ def load_csv(
             idx = np.array([codes.get(s, -1) if s is not None else -1 for s in col])[keep]
             block = (idx[:, None] == np.arange(len(categories[c]))).astype(np.float64)
             X_parts.append(block)  # (n, k_c); a missing category is an all-zero row
+            filled.append(np.zeros(block.shape, dtype=bool))
             names.extend(f"{c}={cat}" for cat in categories[c])
         else:
             x = col[keep].copy()
+            filled.append(
+                ~np.isfinite(x)[:, None] if impute == "mean" else np.zeros((len(x), 1), bool)
+            )
             if impute == "mean" and c in bad:
                 finite = np.isfinite(x)
                 if not finite.any():
@@ -410,6 +414,7 @@ def load_csv(
             X_parts.append(x[:, None])
             names.append(c)
     X = np.concatenate(X_parts, axis=1)  # (n, d)
+    imputed = np.concatenate(filled, axis=1) if impute == "mean" else None  # (n, d) bool
 
     y, task_out, classes = _encode_target(path, table, targets, keep, lines, task)
     return Dataset(
@@ -424,6 +429,7 @@ def load_csv(
         categories=categories,
         impute=impute,
         source=path,
+        imputed=imputed if imputed is not None and imputed.any() else None,
     )
 
 

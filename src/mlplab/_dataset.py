@@ -31,6 +31,8 @@ class Dataset:
         columns: the raw input columns before one-hot expansion.
         categories: for each one-hot expanded column, its categories in order.
         impute: ``"mean"`` if missing feature values were filled with the mean.
+        imputed: `(n, d)` bool, the cells that were filled (``None`` if none were);
+            a training run re-opens them so the fill is learnt from its training rows.
         source: the CSV path, or ``None`` for a built-in set.
     """
 
@@ -47,6 +49,7 @@ class Dataset:
     categories: dict[str, list[str]] = field(default_factory=dict)
     impute: str | None = None
     source: str | None = None
+    imputed: np.ndarray | None = None
 
     def __post_init__(self):
         check_choice("task", self.task, TASKS)

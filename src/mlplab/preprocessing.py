@@ -139,14 +139,24 @@ class Preprocessor:
         self.impute = dataset.impute
         self.task, self.target_name = dataset.task, dataset.target_name
         self.classes = None if dataset.classes is None else list(dataset.classes)
-        scaler = Standardizer().fit(dataset.X)
+        X = np.asarray(dataset.X, dtype=np.float64)
+        # Imputation learns its fill from these rows: gaps left open (NaN) by the caller get
+        # the column mean of this data, the same value `transform` fills at predict time.
+        self._fill = np.nanmean(X, axis=0) if self.impute == "mean" and X.size else X.mean(0)
+        if self.impute == "mean":
+            if not np.all(np.isfinite(self._fill)):
+                raise DataError(
+                    "a column has no values to impute from in the training rows; "
+                    "remove it or fill it."
+                )
+            X = np.where(np.isfinite(X), X, self._fill)
+        scaler = Standardizer().fit(X)
         one_hot = np.array([self._is_one_hot(n) for n in self.feature_names], dtype=bool)
         if not self.standardize:
             one_hot[:] = True
         scaler.mean = np.where(one_hot, 0.0, scaler.mean)
         scaler.scale = np.where(one_hot, 1.0, scaler.scale)
         self.scaler = scaler
-        self._fill = Standardizer().fit(dataset.X).mean  # raw column means, for imputation
         self.target_scaler = None
         if dataset.task == "regression":
             y = np.asarray(dataset.y, dtype=np.float64).reshape(len(dataset.y), -1)

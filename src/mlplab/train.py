@@ -308,6 +308,9 @@ def fit(
                 backend, step_fn, params, opt_state, (Xb, Yb, SW), plan, ask
             )
             bad = np.flatnonzero(~np.isfinite(losses))
+            weights_bad = not bad.size and losses.size and not _all_finite(params)
+            if weights_bad:  # the last update overflowed: no later loss will show it
+                bad = np.array([losses.size - 1])
             if bad.size:
                 # Keep the weights of the last epoch whose losses were all finite: the
                 # chunk may span many epochs, so re-run its good prefix (deterministic).
@@ -329,11 +332,16 @@ def fit(
                 history.state = TrainState(
                     good_state, first + k, good[2] + done, good[3] if k == 0 else 0
                 )
-                ok = losses[:first_bad]
+                ok = losses[: first_bad + 1 if weights_bad else first_bad]
                 last_finite = float(ok[-1]) if ok.size else last_finite
                 step_no = first + first_bad + 1
+                what = (
+                    "the weights became NaN or infinite"
+                    if weights_bad
+                    else (f"the loss became {losses[first_bad]}")
+                )
                 err = TrainingDiverged(
-                    f"training diverged: the loss became {losses[first_bad]} at step {step_no} "
+                    f"training diverged: {what} at step {step_no} "
                     f"(epoch {good[2] + done + 1}); last finite loss: {last_finite}. "
                     f"The model keeps its weights from before that epoch. Try a smaller "
                     f"learning rate, e.g. lr={lr / 10:g} (was {lr:g}).",
@@ -415,6 +423,11 @@ def fit(
             model.params = best[2]
     model.history = history
     return history
+
+
+def _all_finite(params) -> bool:
+    """Whether every weight and bias is finite (one reduction per array, on its device)."""
+    return all(bool(np.isfinite(float(to_numpy((b * 0).sum() + (W * 0).sum())))) for b, W in params)
 
 
 def _check_fit_args(lr, epochs, steps, batch_size, validation_split, patience, min_delta, l2):

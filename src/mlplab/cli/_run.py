@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import hashlib
 import io as _io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,8 @@ class TrainingData:
         classify = ds.task != "regression"
         strat = (lambda y: y) if classify else (lambda y: None)
         X, y = ds.X, ds.y
+        if ds.imputed is not None:  # re-open the gaps: the fill is learnt from training rows
+            X = np.where(ds.imputed, np.nan, X)
         raw = {}
         if ds.X_test is not None:
             if cfg.test_split:
@@ -125,7 +128,7 @@ class TrainingData:
             raw["validation"] = (X_v, y_v)
         raw["train"] = (X, y)
         self.raw = raw
-        train_part = dataclasses.replace(ds, X=X, y=y, X_test=None, y_test=None)
+        train_part = dataclasses.replace(ds, X=X, y=y, X_test=None, y_test=None, imputed=None)
         self.preprocessor = Preprocessor().fit(train_part)
         prep = self.preprocessor
 
@@ -276,6 +279,17 @@ class SavedModel:
 
         self.path = path
         self.model, self.meta = io.load_model(path, backend=backend, dtype=dtype)
+        if "diverged" in self.meta:  # the last good weights of a run that diverged
+            step = (
+                self.meta["diverged"].get("step")
+                if isinstance(self.meta["diverged"], dict)
+                else "?"
+            )
+            print(
+                f"mlplab: warning: {str(path)!r} holds the last good weights of a run that "
+                f"diverged at step {step}; retrain with a smaller learning rate.",
+                file=sys.stderr,
+            )
         self.preprocessor = None
         if "preprocessor" in self.meta:
             self.preprocessor = Preprocessor.from_dict(self.meta["preprocessor"])

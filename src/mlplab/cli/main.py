@@ -64,6 +64,11 @@ def main(argv=None) -> int:
             raise
         print(f"mlplab: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`mlplab … | head`): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("mlplab: interrupted", file=sys.stderr)
         return 130
@@ -71,8 +76,8 @@ def main(argv=None) -> int:
         if args.debug:
             raise
         print(
-            f"mlplab: internal error: {type(err).__name__}: {err} (run with --debug for the "
-            "traceback, and please report it)",
+            f"mlplab: internal error: {type(err).__name__}: {err} (run `mlplab --debug "
+            "COMMAND …` for the traceback, and please report it)",
             file=sys.stderr,
         )
         return 1

@@ -279,13 +279,29 @@ class _Outputs:
         self.boundary_png = folder / f"{stem}_boundary.png"
         self.checkpoint = Path(checkpoint) if checkpoint else folder / f"{stem}.ckpt.safetensors"
 
-    def check(self) -> None:
-        """Fail before training, not after, when a folder is missing."""
-        for path in (self.model, self.metrics, self.checkpoint):
+    def check(self, inputs=(), plots: bool = True) -> None:
+        """Fail before training, not after: folders, outputs that are folders or inputs."""
+        paths = [self.model, self.metrics, self.checkpoint]
+        if plots:
+            paths += [self.loss_png, self.boundary_png]
+        for path in paths:
             if path.is_dir():
                 raise ConfigError(f"output {str(path)!r} is a folder; give a file name.")
+            for given in inputs:
+                if Path(given).is_file() and path.resolve() == Path(given).resolve():
+                    raise ConfigError(
+                        f"output {str(path)!r} is also an input of this run; "
+                        "choose another --out so the input is not overwritten."
+                    )
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ConfigError(f"--out-dir {str(self.folder)!r} is a file, not a folder.")
         if not self.folder.exists():
-            self.folder.mkdir(parents=True)
+            try:
+                self.folder.mkdir(parents=True)
+            except OSError as err:
+                raise ConfigError(
+                    f"cannot create the output folder {str(self.folder)!r}: {err.strerror or err}."
+                ) from None
         for path in (self.model, self.checkpoint):
             if not path.parent.is_dir():
                 raise ConfigError(
@@ -311,8 +327,8 @@ def run_train(args) -> int:
     else:
         cfg = _config_from_args(args)
         outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
-    outputs.check()
-    run = _prepare(cfg)
+    run = _prepare(cfg)  # data errors first: a failed run creates no folders
+    outputs.check(inputs=[cfg.data], plots=not args.no_plots)
     if resume is not None:
         if resume["fingerprint"] != run.fingerprint:
             raise DataError(
@@ -421,12 +437,16 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
     except TrainingDiverged as err:
         metadata = run.metadata(cfg, {})
         metadata["diverged"] = {"step": err.step, "last_finite_loss": err.last_finite_loss}
-        io.save_model(outputs.model, model, metadata=metadata)
+        target = outputs.model
+        if target.exists():  # never replace a model the user had with a diverged run's
+            target = target.with_name(target.name.removesuffix(".safetensors") + ".diverged")
+            target = target.with_name(target.name + ".safetensors")
+        io.save_model(target, model, metadata=metadata)
         last = "none" if err.last_finite_loss is None else f"{err.last_finite_loss:.6g}"
         raise TrainingDiverged(
             f"training diverged at step {err.step}: the loss became NaN or infinite "
             f"(last finite loss {last}). The last good weights (from before that epoch) "
-            f"were saved to {outputs.model}, marked 'diverged'. Try a smaller learning rate, "
+            f"were saved to {target}, marked 'diverged'. Try a smaller learning rate, "
             f"e.g. --lr {_lr(cfg) / 10:g}.",
             step=err.step,
             last_finite_loss=err.last_finite_loss,
@@ -561,11 +581,24 @@ def _prepare(cfg: TrainConfig):
 # --- predict / evaluate ------------------------------------------------------
 
 
+def _refuse_out_over_inputs(out, *inputs) -> None:
+    """``--out`` must not name a file this command reads (it would be replaced)."""
+    if not out:
+        return
+    for given in inputs:
+        if Path(given).is_file() and Path(out).resolve() == Path(given).resolve():
+            raise ConfigError(
+                f"--out {out!r} is also an input of this command; choose another file "
+                "so the input is not overwritten."
+            )
+
+
 def run_predict(args) -> int:
     """``mlplab predict MODEL DATA``: predictions as CSV (stdout or --out)."""
     from mlplab import io
     from mlplab.cli._run import SavedModel
 
+    _refuse_out_over_inputs(args.out, args.model, args.data)
     saved = SavedModel(args.model, args.backend)
     X, _ = saved.load_data(args.data, delimiter=args.delimiter, with_target=False)
     text = saved.predictions_csv(X)
@@ -582,6 +615,7 @@ def run_evaluate(args) -> int:
     from mlplab import io
     from mlplab.cli._run import SavedModel
 
+    _refuse_out_over_inputs(args.out, args.model, args.data)
     saved = SavedModel(args.model, args.backend)
     X, y = saved.load_data(args.data, delimiter=args.delimiter, with_target=True)
     metrics = saved.evaluate(X, y)
