@@ -498,7 +498,10 @@ class Sklearn:
             hidden_layer_sizes=spec.sizes[1:-1],
             activation=spec.activation,
             solver=spec.optimizer,
-            alpha=spec.l2,
+            # scikit-learn's penalty is (alpha / 2 / batch size)·Σ‖W‖²; mlplab's and the
+            # other peers' is (l2 / 2)·Σ‖W‖², so alpha = l2 · batch size matches them
+            # (every workload with L2 is a minibatch one).
+            alpha=spec.l2 * (spec.batch_size or 1),
             batch_size=spec.batch_size or "auto",
             learning_rate_init=spec.lr,
             max_iter=n_iter,

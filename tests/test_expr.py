@@ -81,3 +81,8 @@ def test_no_eval_exec_or_code_compilation(monkeypatch):
     values = expr(X)
     monkeypatch.undo()
     np.testing.assert_allclose(values, np.ones_like(X))
+
+
+def test_an_integer_beyond_float_range_is_refused():
+    with pytest.raises(ConfigError, match=r"too large for a float"):
+        parse_expression("x + 1" + "0" * 400)

@@ -163,3 +163,10 @@ def test_results_are_json_ready():
     data = json.loads(json.dumps(to_jsonable(r)))
     assert data["separability"]["xor"]["lp_status"] == 2
     assert data["separability"]["xor"]["certificate"]["multipliers"] == [1, 1, 1, 1]
+
+
+def test_l12_is_not_shown_by_numpy_alone():
+    # "runs on NumPy, PyTorch and JAX" needs the other two to have run
+    r = backends.backend_agreement(epochs=2, backends=["numpy"])
+    ok, _ = verdict("L12", r)
+    assert not ok

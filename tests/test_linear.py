@@ -134,3 +134,13 @@ def test_fit_polynomial_recovers_the_cubic():
     x = np.arange(8) * 0.25
     coef, _ = fit_polynomial(x, x**3 - 2 * x**2 - x + 2, 3)
     np.testing.assert_allclose(coef, [2, -1, -2, 1], atol=1e-10)
+
+
+def test_polynomial_features_allocate_only_the_checked_size():
+
+    X = np.random.default_rng(0).normal(size=(2000, 6))
+    tracemalloc.start()
+    F = polynomial_features(X, 3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.2 * F.nbytes  # the check sizes n·p·8 bytes: no second copy

@@ -120,6 +120,13 @@ def _validate(node: ast.AST, depth: int) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise _reject(f"the constant {node.value!r}")
+        try:
+            float(node.value)
+        except OverflowError:
+            raise ConfigError(
+                f"the number {str(node.value)[:20]}… is too large for a float (> 1.8e308); "
+                "use a smaller constant."
+            ) from None
     elif isinstance(node, ast.Name):
         if node.id != "x" and node.id not in CONSTANTS:
             raise _reject(f"the name {node.id!r}")
@@ -152,7 +159,7 @@ def _validate(node: ast.AST, depth: int) -> None:
 def _eval(node: ast.AST, x: np.ndarray):
     # Only nodes accepted by _validate reach here.
     if isinstance(node, ast.Constant):
-        return np.float64(node.value)
+        return np.float64(float(node.value))  # _validate refused integers beyond float range
     if isinstance(node, ast.Name):
         return x if node.id == "x" else np.float64(CONSTANTS[node.id])
     if isinstance(node, ast.BinOp):

@@ -218,15 +218,20 @@ def polynomial_features(
             f"({format_bytes(need)}) but only {format_bytes(limit)} is available. "
             "Lower the degree or the number of inputs, or use a neural network."
         )
-    cols = [np.ones(n)] if include_bias else []
-    prev = {(): np.ones(n)}  # monomials of the previous degree, by index tuple
+    out = np.empty((n, p))  # the one allocation the check above sized
+    j = 0
+    if include_bias:
+        out[:, 0] = 1.0
+        j = 1
+    prev = {(): np.ones(n)}  # monomials of the previous degree (views into `out`)
     for k in range(1, degree + 1):
         cur = {}
         for combo in combinations_with_replacement(range(d), k):
-            cur[combo] = prev[combo[:-1]] * X[:, combo[-1]]
-            cols.append(cur[combo])
+            np.multiply(prev[combo[:-1]], X[:, combo[-1]], out=out[:, j])
+            cur[combo] = out[:, j]
+            j += 1
         prev = cur
-    return np.column_stack(cols) if cols else np.empty((n, 0))
+    return out
 
 
 def fit_polynomial(x, y, degree: int, *, method: str = "lstsq") -> tuple[np.ndarray, LinearFit]:
