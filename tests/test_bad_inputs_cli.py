@@ -346,3 +346,28 @@ def test_imputation_is_learnt_from_the_training_rows_only(tmp_path, monkeypatch,
     fill = meta["preprocessor"]["fill_values"][1]
     assert fill != pytest.approx(all_rows_mean)  # not leaked from the test rows
     assert fill == pytest.approx(2.6)  # the mean of the b values in the 20 training rows
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "xor", "--loss", "mse"], "`--loss` 'mse' does not fit a binary target"),
+        (
+            ["train", "moons", "--val-split", "0.5", "--test-split", "0.5"],
+            "`--val-split` + `--test-split` must be < 1; got 0.5 + 0.5",
+        ),  # fmt: skip
+        (["train", "moons", "--early-stopping"], "`--early-stopping` needs validation data"),
+        (["train", "xor", "--n-samples", "100000000000"], "out of memory"),
+        (["tour", "--quick", "--only", "L1", "--out", "f.txt"], "--out 'f.txt' is a file"),
+    ],
+)
+def test_more_one_line_errors(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.txt").write_text("x")
+    assert message in cli(capsys, *args, *(["--no-plots"] if args[0] == "train" else []))
+
+
+def test_poly_prints_sizes_beyond_float_range(capsys):
+    assert main(["poly", "--inputs", "100000000", "--degree", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "10^339" in out.replace("\n", "") and "does NOT fit" in out.replace("\n", " ")

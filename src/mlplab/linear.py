@@ -173,11 +173,12 @@ def available_memory() -> int:
 def format_bytes(n: int) -> str:
     """``123456789`` -> ``'117.7 MiB'``; exact integers of any size."""
     units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
-    value, unit = float(n), 0
-    while value >= 1024 and unit < len(units) - 1:
-        value /= 1024
+    n, unit = int(n), 0
+    while n >= 1024 * 1024**unit and unit < len(units) - 1:
         unit += 1
-    return f"{value:.1f} {units[unit]}" if unit else f"{int(n)} B"
+    if unit == len(units) - 1 and n >= 1024 * 1024**unit:  # beyond YiB: powers of ten
+        return f"{n:.3e} B" if n < 10**300 else f"about 10^{len(str(n)) - 1} B"
+    return f"{n / 1024**unit:.1f} {units[unit]}" if unit else f"{n} B"
 
 
 def monomial_exponents(d: int, degree: int) -> list[tuple[int, ...]]:

@@ -332,6 +332,8 @@ class SavedModel:
         prep = self._need_preprocessor()
         if _is_builtin(data) and not Path(data).is_file():
             ds = datasets.load_dataset(data)
+            if ds.X_test is not None:  # a set with its own test split: use the held-out rows
+                ds = dataclasses.replace(ds, X=ds.X_test, y=ds.y_test, X_test=None, y_test=None)
             if ds.n_features != prep.n_features:
                 raise DataError(
                     f"data set {ds.name!r} has {ds.n_features} features but the model expects "

@@ -233,10 +233,15 @@ def _console():
 
 
 def run_tour(args) -> int:
+    from pathlib import Path
+
+    from mlplab.errors import ConfigError
     from mlplab.lecture.report import write_report
     from mlplab.lecture.text import render
     from mlplab.lecture.tour import run_tour as tour
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ConfigError(f"--out {args.out!r} is a file; the tour writes a folder there.")
     con = _console()
     mode = "quick" if args.quick else "full"
     con.print(f"[bold]mlplab tour[/bold] ({mode} run, seed {args.seed}, backend {args.backend})")

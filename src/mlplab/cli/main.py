@@ -64,6 +64,15 @@ def main(argv=None) -> int:
             raise
         print(f"mlplab: error: {err}", file=sys.stderr)
         return 2
+    except MemoryError:
+        if args.debug:
+            raise
+        print(
+            "mlplab: error: out of memory: the sizes asked for need more memory than this "
+            "machine has; use fewer samples, inputs or narrower layers.",
+            file=sys.stderr,
+        )
+        return 2
     except BrokenPipeError:  # the reader went away (`mlplab … | head`): not an error of ours
         import os
 

@@ -108,9 +108,18 @@ def poly_table(con, costs, n_samples: int) -> None:
             f"{row['columns']:,}",
             _bytes(row["design_bytes"]),
             _bytes(row["gram_bytes"]),
-            f"{float(row['solve_flops']):.2e}",
+            _sci(row["solve_flops"]),
         )
     con.print(t)
+
+
+def _sci(n: int) -> str:
+    """An exact integer in scientific notation, also beyond float range (10^400)."""
+    n = int(n)
+    digits = str(abs(n))
+    if len(digits) <= 300:
+        return f"{float(n):.2e}"
+    return f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
 
 
 def show_poly(con, r) -> None:
