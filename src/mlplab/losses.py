@@ -76,7 +76,8 @@ class BinaryCrossEntropy:
     """Binary cross-entropy from one logit z per sample.
 
     ``l = −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z y + log(1 + e^−|z|)``
-    (the stable form); ``∂l/∂z = σ(z) − y``. Labels are 0/1 (or probabilities).
+    (the stable form: no overflow, and no cancellation when the loss is tiny);
+    ``∂l/∂z = σ(z) − y``. Labels are 0/1 (or probabilities).
     """
 
     name: str = "bce"
@@ -85,11 +86,12 @@ class BinaryCrossEntropy:
     def value_and_grad(self, out, target, weight=None):
         xp = namespace(out)
         z = out  # (batch, 1) logits
-        e = xp.exp(-xp.abs(z))  # shared by the loss and σ(z); never overflows
-        per = xp.maximum(z, 0.0) - z * target + xp.log1p(e)  # (batch, 1)
+        pos = xp.maximum(z, 0.0)
+        neg = z - pos  # min(z, 0), exactly
+        log1p_e = xp.log1p(xp.exp(neg - pos))  # log(1 + e^−|z|); exp never overflows
+        per = pos - z * target + log1p_e  # (batch, 1): log(1 + e^z) − z y, no cancellation
         value, n = _mean(xp, per[:, 0], weight)
-        r = 1 / (1 + e)
-        sigma = xp.where(z >= 0, r, e * r)  # = _sigmoid(z), reusing e
+        sigma = xp.exp(neg - log1p_e)  # σ(z) = e^min(z, 0) / (1 + e^−|z|)
         return value, _scale(sigma - target, n, weight)
 
     def prepare_targets(self, y, n_outputs: int, backend: Backend):
