@@ -60,7 +60,8 @@ class SGD:
         if wd:
             grads = tree_map(lambda g, p: g + wd * p, grads, params)
         if not mu:  # the lecture's plain step, spelled out: it is the hot loop of tiny nets
-            return [(b - lr * gb, W - lr * gW) for (b, W), (gb, gW) in zip(params, grads)], state
+            pairs = zip(params, grads, strict=True)
+            return [(b - lr * gb, W - lr * gW) for (b, W), (gb, gW) in pairs], state
         velocity = tree_map(lambda v, g: mu * v + g, state["velocity"], grads)
         step = tree_map(lambda g, v: g + mu * v, grads, velocity) if self.nesterov else velocity
         return tree_map(lambda p, s: p - lr * s, params, step), {"velocity": velocity}
