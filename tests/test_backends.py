@@ -235,3 +235,38 @@ def test_conversions_between_frameworks(backend):
 def test_object_arrays_are_a_data_error():
     with pytest.raises(DataError, match="holds Python objects"):
         to_numpy(np.array([1, "a", None], dtype=object))
+
+
+def test_thin_weight_gradients_take_the_transposed_product_and_agree():
+    """A 2-input layer into 64 units on 256 rows: ``(bᵀ a)ᵀ`` on JAX and PyTorch (CPU).
+
+    That spelling is only a speed choice (see ``batch_matmul_tn``); the sums must
+    equal NumPy's ``a.T @ b`` and a whole float64 training run must match NumPy's.
+    """
+    import jax
+    import torch
+
+    from mlplab._backend import batch_matmul_tn
+
+    names = _all_backends()
+    rng = np.random.default_rng(3)
+    delta, x = rng.normal(size=(256, 64)), rng.normal(size=(256, 2))
+    expected = delta.T @ x  # (64, 2)
+    for b in names:
+        be = get_backend(b, "float64")
+        got = batch_matmul_tn(be.asarray(delta), be.asarray(x))
+        np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-12, err_msg=b)
+    # the fast spelling is what the compiled (JAX) and eager (PyTorch) paths run
+    hlo = jax.jit(batch_matmul_tn).lower(jax.numpy.ones((256, 64)), jax.numpy.ones((256, 2)))
+    assert "optimization_barrier" in hlo.as_text()
+    t = batch_matmul_tn(torch.ones(256, 64), torch.ones(256, 2))
+    assert not t.is_contiguous()  # the transpose of a (2, 64) product
+
+    X = rng.normal(size=(256, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    curves = {}
+    for b in names:
+        net = MLP(2, [64], 1, activation="tanh", seed=1, backend=b, dtype="float64")
+        curves[b] = fit(net, X, y, optimizer="adam", lr=0.01, steps=50, verbose=0).train_loss
+    for b in names[1:]:
+        np.testing.assert_allclose(curves[b], curves["numpy"], rtol=1e-10, err_msg=b)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._backend import namespace
+from ._backend import namespace, zeros_like_tree
 from .errors import ConfigError, check_number
 
 
@@ -27,10 +27,6 @@ def tree_map(fn, *trees):
         tuple(fn(*leaves) for leaves in zip(*layers, strict=True))
         for layers in zip(*trees, strict=True)
     ]
-
-
-def _zeros_like(params):
-    return tree_map(lambda p: namespace(p).zeros_like(p), params)
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ class SGD:
             raise ConfigError("`nesterov=True` needs `momentum` > 0; got momentum=0.")
 
     def init(self, params):
-        return {"velocity": _zeros_like(params)} if self.momentum else {}
+        return {"velocity": zeros_like_tree(params)} if self.momentum else {}
 
     def update(self, params, grads, state, lr, t):
         mu, wd = self.momentum, self.weight_decay
@@ -90,7 +86,7 @@ class Adam:
         check_number("weight_decay", self.weight_decay, ge=0)
 
     def init(self, params):
-        return {"m": _zeros_like(params), "v": _zeros_like(params)}
+        return {"m": zeros_like_tree(params), "v": zeros_like_tree(params)}
 
     def _coupled_decay(self, grads, params):
         wd = self.weight_decay

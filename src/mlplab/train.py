@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._backend import StepPlan, run_steps, to_numpy
+from ._backend import StepPlan, all_finite, run_steps, to_numpy
 from .errors import ConfigError, DataError, TrainingDiverged, check_number
 from .losses import get_loss, infer_loss
 from .metrics import accuracy, r2_score
@@ -308,7 +308,7 @@ def fit(
                 backend, step_fn, params, opt_state, (Xb, Yb, SW), plan, ask
             )
             bad = np.flatnonzero(~np.isfinite(losses))
-            weights_bad = not bad.size and losses.size and not _all_finite(params)
+            weights_bad = not bad.size and losses.size and not all_finite(params)
             if weights_bad:  # the last update overflowed: no later loss will show it
                 bad = np.array([losses.size - 1])
             if bad.size:
@@ -423,11 +423,6 @@ def fit(
             model.params = best[2]
     model.history = history
     return history
-
-
-def _all_finite(params) -> bool:
-    """Whether every weight and bias is finite (one reduction per array, on its device)."""
-    return all(bool(np.isfinite(float(to_numpy((b * 0).sum() + (W * 0).sum())))) for b, W in params)
 
 
 def _check_fit_args(lr, epochs, steps, batch_size, validation_split, patience, min_delta, l2):
