@@ -270,3 +270,31 @@ def test_thin_weight_gradients_take_the_transposed_product_and_agree():
         curves[b] = fit(net, X, y, optimizer="adam", lr=0.01, steps=50, verbose=0).train_loss
     for b in names[1:]:
         np.testing.assert_allclose(curves[b], curves["numpy"], rtol=1e-10, err_msg=b)
+
+
+def test_one_variable_fits_compile_with_their_own_xla_options():
+    """1-N-1 nets on the CPU compile without YNNPACK reductions (a speed choice only)."""
+    require_backend("jax")
+    from mlplab import _backend
+
+    def options(sizes, batch):
+        net = MLP(sizes[0], sizes[1:-1], sizes[-1], seed=0, backend="jax")
+        return _backend._xla_options(net.params, batch)
+
+    assert options((1, 64, 1), 256) == (
+        ("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_DOT"),
+    )
+    assert options((1, 64, 1), 4096) == ()  # 2^18 activations a step: defaults
+    assert options((2, 64, 1), 256) == ()
+    assert options((1, 64, 4), 256) == ()
+
+    # random points: on a symmetric grid some gradients are exactly 0 up to rounding,
+    # and Adam turns that rounding noise into full-size steps (1e-5 apart in float64)
+    x = np.random.default_rng(0).uniform(-2, 2, (256, 1))
+    y = np.sin(3 * x)
+    curves = {}
+    for b in ("numpy", "jax"):
+        net = MLP(1, [64], 1, activation="tanh", seed=0, backend=b, dtype="float64")
+        curves[b] = fit(net, x, y, optimizer="adam", lr=0.01, steps=50, verbose=0).train_loss
+    np.testing.assert_allclose(curves["jax"], curves["numpy"], rtol=1e-10)
+    assert any(key[2] for key in _backend._JAX_RUNNERS if key[0] == "full")  # compiled with them
