@@ -480,12 +480,13 @@ def _scan_unroll(params, batch: int) -> int:
     """How many steps one iteration of the compiled loop runs (``lax.scan(unroll=…)``).
 
     A tiny step (the lecture's XOR: ~100 flops) costs less than the loop's own
-    bookkeeping, so running 4 steps per iteration was ~15% faster; already at
-    1-64-1 on 256 points unrolling made it ~1.5x slower (XLA fuses worse), and a
-    large step gains nothing. Decided at trace time, from shapes.
+    bookkeeping: 8 steps per iteration ran it ~15% faster than 1. Up to ~64k
+    weights × rows, 2 steps were 1-10% faster than 1 (1-64-1 on 256 points,
+    2-16-1 on 200, minibatches of 32) and 4 or 8 slower (XLA fuses worse);
+    beyond that unrolling gains nothing. Decided at trace time, from shapes.
     """
-    n_weights = sum(W.size for _, W in params)
-    return 4 if n_weights * batch <= 4096 else 1
+    work = sum(W.size for _, W in params) * batch
+    return 8 if work <= 128 else 2 if work <= 65536 else 1
 
 
 def _xla_options(params, batch: int) -> tuple:
