@@ -226,3 +226,37 @@ def test_same_seed_same_model_file(tmp_path):
     a, b, c = (load_file(tmp_path / f"{n}.safetensors") for n in "abc")
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not all(np.array_equal(a[k], c[k]) for k in a)
+
+
+def test_explain_input_may_start_with_a_minus_and_must_not_skip_a_value(tmp_path):
+    res = mlplab("explain", "--gate", "xor", "--input", "-1,2", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("input: x1 = -1, x2 = 2")
+    res = mlplab("explain", "--gate", "xor", "--input", "-0.5 1", cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout.startswith("input: x1 = -0.5, x2 = 1")
+    res = mlplab("explain", "--gate", "xor", "--input", "1,,0", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "--input must be comma-separated numbers such as 1,0; got '1,,0'" in res.stderr
+
+
+def test_a_target_column_whose_name_holds_a_comma(tmp_path):
+    """The model file keeps the target names as a list: 'price,usd' is one column."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    with open(tmp_path / "d.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["a", "b", "price,usd"])
+        w.writerows([[a, b, 2 * a - b] for a, b in X])
+    with open(tmp_path / "p.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["a", "b"], *X[:3].tolist()])
+    res = mlplab("train", "d.csv", "--target", "price,usd", *TINY, "--no-plots",
+                 "--out", "m.safetensors", cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    _, meta = load_model(tmp_path / "m.safetensors")
+    assert Preprocessor.from_dict(meta["preprocessor"]).targets == ["price,usd"]
+    res = mlplab("predict", "m.safetensors", "p.csv", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert lines[0] == "prediction" and len(lines) == 4
+    res = mlplab("evaluate", "m.safetensors", "d.csv", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "r2" in res.stdout

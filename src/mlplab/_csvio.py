@@ -423,6 +423,7 @@ def load_csv(
         task=task_out,
         feature_names=names,
         target_name=",".join(targets),
+        targets=list(targets),
         classes=classes,
         name=Path(path).stem,
         columns=features,
@@ -571,7 +572,7 @@ def load_csv_for_prediction(
     preprocessor._fitted()
     table = _read_table(path, delimiter, max_bytes, text_columns=set(preprocessor.categories))
     path = table.path
-    targets = preprocessor.target_name.split(",") if target is None else _target_list(target)
+    targets = list(preprocessor.targets) if target is None else _target_list(target)
     if with_target or (with_target is None and target is not None):
         absent = [t for t in targets if t not in table.columns]
         if absent:

@@ -23,6 +23,8 @@ class Dataset:
         feature_names: `d` names, one per column of ``X`` (one-hot columns are
             named ``"column=category"``).
         target_name: name of the target (comma-joined for several targets).
+        targets: the target column names, one per target (default ``[target_name]``);
+            a name may itself contain a comma.
         classes: original label values (JSON-able), ``classes[i]`` ↔ index ``i``;
             ``None`` for regression.
         name: the data set's name (built-in name or the CSV file's stem).
@@ -50,6 +52,7 @@ class Dataset:
     impute: str | None = None
     source: str | None = None
     imputed: np.ndarray | None = None
+    targets: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         check_choice("task", self.task, TASKS)
@@ -64,6 +67,8 @@ class Dataset:
             raise DataError("Dataset needs both X_test and y_test, or neither.")
         if not self.columns:
             self.columns = list(self.feature_names)
+        if not self.targets:
+            self.targets = [self.target_name]
 
     @property
     def n_samples(self) -> int:

@@ -123,6 +123,7 @@ class Preprocessor:
         self.scaler: Standardizer | None = None
         self.task: str | None = None
         self.target_name: str = "y"
+        self.targets: list[str] = ["y"]  # the target column names (a name may hold a comma)
         self.classes: list | None = None
         self.target_scaler: Standardizer | None = None
 
@@ -138,6 +139,7 @@ class Preprocessor:
         self.feature_names = list(dataset.feature_names)
         self.impute = dataset.impute
         self.task, self.target_name = dataset.task, dataset.target_name
+        self.targets = list(dataset.targets)
         self.classes = None if dataset.classes is None else list(dataset.classes)
         X = np.asarray(dataset.X, dtype=np.float64)
         # Imputation learns its fill from these rows: gaps left open (NaN) by the caller get
@@ -319,6 +321,7 @@ class Preprocessor:
             "scaler": self.scaler.to_dict(),
             "task": self.task,
             "target_name": self.target_name,
+            "targets": list(self.targets),
             "classes": None if self.classes is None else list(self.classes),
             "target_scaler": None if self.target_scaler is None else self.target_scaler.to_dict(),
         }
@@ -373,6 +376,14 @@ class Preprocessor:
             raise ModelFileError(f"unknown task {d.get('task')!r} in preprocessing metadata.")
         p.task = d["task"]
         p.target_name = str(d.get("target_name", "y"))
+        targets = d.get("targets", p.target_name.split(","))  # older files: comma-joined only
+        if (
+            not isinstance(targets, list)
+            or not targets
+            or not all(isinstance(t, str) for t in targets)
+        ):
+            raise ModelFileError(f"bad target names {targets!r} in preprocessing metadata.")
+        p.targets = targets
         classes = d.get("classes")
         if (p.task == "regression") != (classes is None) or (
             classes is not None

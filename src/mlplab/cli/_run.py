@@ -352,7 +352,7 @@ class SavedModel:
             return X, datasets.check_labels_known(labels, prep.classes)
         if not _looks_like_path(data):
             datasets.load_dataset(data)  # raises: unknown name, lists the names
-        target = prep.target_name if with_target else None
+        target = prep.targets if with_target else None
         X, y = datasets.load_csv_for_prediction(
             data, prep, target=target, delimiter=delimiter, with_target=with_target
         )
@@ -368,7 +368,7 @@ class SavedModel:
         prep = self.preprocessor
         if self.is_regression:
             y = prep.inverse_transform_target(_outputs_np(self.model, X))  # (n, t)
-            names = prep.target_name.split(",")
+            names = prep.targets
             header = ["prediction"] if len(names) == 1 else [f"prediction_{n}" for n in names]
             writer.writerow(header)
             writer.writerows([repr(float(v)) for v in row] for row in y)

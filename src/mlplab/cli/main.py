@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 # Modules that contribute subcommands, in the order `--help` lists them.
@@ -19,6 +20,12 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A value such as `-1,2` or `-0.5,1` (`--input -1,2`) is a list of numbers, not an
+        # option: argparse only knows single negative numbers. No mlplab option looks like one.
+        self._negative_number_matcher = re.compile(r"^-\.?\d[\d.,eE+\- ]*$")
+
     def error(self, message):  # argparse's usage errors: one line, exit 2
         self.print_usage(sys.stderr)
         print(f"mlplab: error: {message}", file=sys.stderr)

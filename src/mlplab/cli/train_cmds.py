@@ -679,9 +679,9 @@ def run_explain(args) -> int:
 def _parse_input(text: str, n_inputs: int):
     import math
 
-    parts = [t for t in text.replace(" ", ",").split(",") if t]
+    parts = re.split(r"\s*,\s*|\s+", text.strip())  # "1,0", "1, 0" or "1 0"
     try:
-        values = [float(t) for t in parts]
+        values = [float(t) for t in parts]  # an empty field ("1,,0") is not a number
     except ValueError:
         raise DataError(
             f"--input must be comma-separated numbers such as 1,0; got {text!r}."
