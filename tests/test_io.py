@@ -127,8 +127,8 @@ def test_checkpoint_round_trip_is_exact(tmp_path, backend, dtype, optimizer, rng
     opt_state = {k: [(to_backend(b), to_backend(W)) for b, W in v] for k, v in opt_state.items()}
     model.params = params
     state = TrainState(opt_state, step=3, epoch=1)
-    if hasattr(state, "batch_in_epoch"):
-        state.batch_in_epoch = 2
+    state.batch_in_epoch = 2
+    state.epoch_loss_sum, state.epoch_loss_weight = 0.1 + 0.2, 32.0  # a float that is not short
     config = {"optimizer": optimizer.name, "lr": 0.01, "batch_size": 16, "hidden": [5, 4, 6]}
     path = tmp_path / "ckpt.safetensors"
     save_checkpoint(path, model, state, config=config, extra={"classes": [0, 1, 2]})
@@ -493,6 +493,18 @@ def test_checkpoint_errors(tmp_path, good_file):
         tmp_path,
         variant(lambda m: m["train_state"].update(step=-1)),
         r"training state field 'step' must be an integer >= 0; got -1",
+        load_checkpoint,
+    )
+    expect_error(
+        tmp_path,
+        variant(lambda m: m["train_state"].update(epoch_loss_weight=-2.0)),
+        r"training state field 'epoch_loss_weight' must be a finite number >= 0; got -2.0",
+        load_checkpoint,
+    )
+    expect_error(
+        tmp_path,
+        variant(lambda m: m["train_state"].update(epoch_loss_sum="1.5")),
+        r"training state field 'epoch_loss_sum' must be a finite number; got '1.5'",
         load_checkpoint,
     )
     expect_error(

@@ -450,7 +450,7 @@ def test_should_stop_then_resume_is_bitwise_identical(backend):
     kw = dict(optimizer="adam", lr=0.05, batch_size=4, seed=3, verbose=0)
     never = (lambda: False) if backend == "jax" else None
     whole = _net(backend=backend, dtype="float32")
-    fit(whole, X, y, epochs=4, should_stop=never, **kw)  # 4 epochs × 3 steps, uninterrupted
+    hw = fit(whole, X, y, epochs=4, should_stop=never, **kw)  # 4 epochs × 3 steps, uninterrupted
 
     net = _net(backend=backend, dtype="float32")
     h1 = fit(net, X, y, epochs=4, should_stop=_stop_after(2 if backend == "jax" else 5), **kw)
@@ -467,6 +467,8 @@ def test_should_stop_then_resume_is_bitwise_identical(backend):
     assert not h2.interrupted
     assert h2.state.step == 12 and h2.state.epoch == 4 and h2.epoch[-1] == 4
     _same_params(net, whole)
+    # the interrupted epoch's loss covers the batches before and after the interrupt
+    assert h1.epoch + h2.epoch == hw.epoch and h1.train_loss + h2.train_loss == hw.train_loss
 
 
 # --- inputs of every array type ---------------------------------------------

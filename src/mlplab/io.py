@@ -400,7 +400,15 @@ def _train_state(name: str, opt_state: dict, fields: dict):
                 raise ModelFileError(f"{name}: the training state lacks the field {key!r}.")
             continue
         value = fields[key]
-        if isinstance(field.default, int) or field.type in ("int", int):
+        if isinstance(field.default, float):  # the partly done epoch's loss sums
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value) or (key.endswith("weight") and value < 0):
+                raise ModelFileError(
+                    f"{name}: training state field {key!r} must be a finite number"
+                    f"{' >= 0' if key.endswith('weight') else ''}; got {value!r}."
+                )
+            value = float(value)
+        elif isinstance(field.default, int) or field.type in ("int", int):
             if not _is_int(value) or value < 0:
                 raise ModelFileError(
                     f"{name}: training state field {key!r} must be an integer >= 0; got {value!r}."

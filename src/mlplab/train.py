@@ -63,6 +63,10 @@ class TrainState:
     step: int = 0  # optimizer steps done in all
     epoch: int = 0  # epochs completed
     batch_in_epoch: int = 0  # batches of the next epoch already done (after an interrupt)
+    # that partly done epoch's Σ (batch loss × batch size or weight) and Σ sizes, so the
+    # epoch's train loss, reported when it ends, covers all of its batches
+    epoch_loss_sum: float = 0.0
+    epoch_loss_weight: float = 0.0
 
 
 @dataclass
@@ -265,6 +269,8 @@ def fit(
     last_finite = None
     done_steps, epoch = 0, 0  # steps and (relative) epochs started in this call
     in_epoch = skip  # batches of the current epoch already done
+    # the done batches' share of that epoch's loss (picked up by the first chunk only)
+    carried = (state.epoch_loss_sum, state.epoch_loss_weight) if skip else (0.0, 0.0)
     stopped = []  # should_stop() said yes after a step (NumPy, PyTorch): ask once per step
 
     def _ask():
@@ -303,7 +309,9 @@ def fit(
                 np.arange(first + 1, first + len(sizes) + 1),
             )
             # 1-5. the steps themselves (forward, loss, backward, penalty, update)
-            good = (params, opt_state, start_epoch + epoch, in_epoch)
+            run_loss, run_n = carried  # the current epoch's loss so far
+            carried = (0.0, 0.0)
+            good = (params, opt_state, start_epoch + epoch, in_epoch, run_loss, run_n)
             params, opt_state, losses = run_steps(
                 backend, step_fn, params, opt_state, (Xb, Yb, SW), plan, ask
             )
@@ -330,7 +338,7 @@ def fit(
                     )
                 model.params = good_params
                 history.state = TrainState(
-                    good_state, first + k, good[2] + done, good[3] if k == 0 else 0
+                    good_state, first + k, good[2] + done, *(good[3:] if k == 0 else (0,))
                 )
                 ok = losses[: first_bad + 1 if weights_bad else first_bad]
                 last_finite = float(ok[-1]) if ok.size else last_finite
@@ -356,7 +364,6 @@ def fit(
             # per-epoch train loss: mean of its step losses, weighted by batch size
             # (by batch weight with sample weights: then it is Σ wᵢ lᵢ / Σ wᵢ)
             finished = []
-            run_loss, run_n = 0.0, 0.0
             if steps_per_epoch == 1:  # every step is an epoch (same arithmetic, vectorized)
                 finished = ((losses * float(n)) / float(n)).tolist()
                 epoch += losses.size
@@ -372,7 +379,11 @@ def fit(
             done_steps += losses.size
             history.n_steps = done_steps
             history.state = TrainState(
-                opt_state, start_step + done_steps, start_epoch + epoch, in_epoch
+                opt_state,
+                start_step + done_steps,
+                start_epoch + epoch,
+                in_epoch,
+                *((float(run_loss), float(run_n)) if in_epoch else ()),
             )
             interrupted = losses.size < len(sizes) or bool(stopped)
             if should_stop is not None and backend.name == "jax" and losses.size:
