@@ -6,7 +6,8 @@ Reads one JSON request per line on stdin and answers one JSON line on stdout
 * ``{"op": "info"}``: versions, BLAS kernel (threadpoolctl), thread settings, RSS;
 * ``{"op": "warmup", "workload", "quick", "width", "cache"}``: load the data, time
   one untimed-for-the-median run (compilation included);
-* ``{"op": "run", "workload", "quick", "width", "seed"}``: one timed run;
+* ``{"op": "run", "workload", "quick", "width", "seed", "times"}``: ``times`` timed
+  runs back to back (default 1), reported as their median;
 * ``{"op": "peak", "quick"}``: best float32 matmul GFLOP/s of this tool's library;
 * ``{"op": "memory"}``: peak and current resident memory (``/proc/self/status``).
 
@@ -130,7 +131,10 @@ class Worker:
             out = self._run(request, seed=0)
             return {**out, "rss_before": before["now"]}
         if op == "run":
-            return self._run(request, seed=request.get("seed", 0))
+            seed = request.get("seed", 0)
+            runs = [self._run(request, seed=seed) for _ in range(request.get("times", 1))]
+            seconds = sorted(run["seconds"] for run in runs)
+            return {**runs[-1], "seconds": seconds[len(seconds) // 2], "times": len(runs)}
         if op == "peak":
             library = {"numpy": "numpy", "torch": "torch", "jax": "jax"}[self.name]
             return {"gflops": matmul_peak(library, request["quick"])}
