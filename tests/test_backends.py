@@ -298,3 +298,62 @@ def test_one_variable_fits_compile_with_their_own_xla_options():
         curves[b] = fit(net, x, y, optimizer="adam", lr=0.01, steps=50, verbose=0).train_loss
     np.testing.assert_allclose(curves["jax"], curves["numpy"], rtol=1e-10)
     assert any(key[2] for key in _backend._JAX_RUNNERS if key[0] == "full")  # compiled with them
+
+
+def _subnormal_probe_step(seen):
+    """A step function that records, at each step, whether PyTorch flushes subnormals."""
+
+    def step(params, opt_state, xb, yb, wb, lr, t):
+        import torch
+
+        seen.append(bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0)[0] == 0))
+        return params, opt_state, torch.zeros(())
+
+    return step
+
+
+def test_torch_loop_flushes_subnormals_and_restores_the_mode():
+    """The PyTorch loop runs with flush-to-zero on, and leaves the mode as it found it."""
+    require_backend("torch")
+    import torch
+
+    from mlplab._backend import StepPlan, run_steps
+
+    backend = get_backend("torch")
+    plan = StepPlan(None, np.full(3, 0.1), np.arange(1, 4))
+    data = (torch.zeros(2, 1), torch.zeros(2, 1), None)
+
+    def flushing():
+        return bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0)[0] == 0)
+
+    try:
+        for before in (False, True):
+            torch.set_flush_denormal(before)
+            seen: list = []
+            run_steps(backend, _subnormal_probe_step(seen), [], {}, data, plan)
+            assert seen == [True, True, True]  # on during every step
+            assert flushing() is before  # and back to what it was
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def test_numpy_loop_flushes_subnormal_optimizer_state():
+    """NumPy has no flush mode: every FLUSH_EVERY steps the state's subnormals become 0."""
+    from mlplab import _backend
+    from mlplab._backend import StepPlan, run_steps
+
+    tiny = np.float32(1e-39)  # subnormal in float32
+    state = {"v": [(np.full(3, tiny), np.array([[tiny, 1.0]], dtype=np.float32))]}
+
+    def step(params, opt_state, xb, yb, wb, lr, t):
+        return params, opt_state, np.float32(0.0)
+
+    def run(n_steps):
+        X = np.zeros((2, 1), dtype=np.float32)
+        plan = StepPlan(None, np.full(n_steps, 0.1), np.arange(1, n_steps + 1))
+        return run_steps(get_backend("numpy"), step, [], state, (X, X, None), plan)[1]
+
+    assert run(_backend.FLUSH_EVERY - 1)["v"][0][0][0] == tiny  # not yet
+    b, W = run(_backend.FLUSH_EVERY)["v"][0]
+    assert not b.any() and W[0, 0] == 0 and W[0, 1] == 1.0  # normal numbers untouched
+    assert b.dtype == np.float32 and W.dtype == np.float32

@@ -398,17 +398,19 @@ FLUSH_EVERY = 16
 
 @contextmanager
 def _flush_to_zero(backend: Backend):
-    """PyTorch: flush subnormals to zero on the CPU while the loop runs (back to off after)."""
+    """PyTorch: flush subnormals to zero on the CPU while the loop runs, then as it was."""
     if not (FLUSH_SUBNORMALS and backend.name == "torch"):
         yield
         return
     import torch
 
+    # PyTorch has no getter for the mode: a subnormal times 1 is 0 exactly when it is on
+    was_on = bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0)[0] == 0)
     torch.set_flush_denormal(True)
     try:
         yield
     finally:
-        torch.set_flush_denormal(False)
+        torch.set_flush_denormal(was_on)
 
 
 def _flush_subnormals(tree):
