@@ -48,6 +48,27 @@ def _epochs_and_batch(spec: Spec, n: int) -> tuple[int, int]:
     return spec.epochs, min(spec.batch_size or n, n)
 
 
+def _minibatches(spec: Spec, X, Y, permutation):
+    """The ``(x, y)`` batches of a run: a fresh ``permutation(n)`` each epoch, cut at ``steps``.
+
+    Full batch (``batch_size`` None or >= n) yields ``(X, Y)`` itself every step.
+    """
+    n = X.shape[0]
+    epochs, B = _epochs_and_batch(spec, n)
+    left = spec.steps or math.inf
+    for _ in range(epochs):
+        order = permutation(n) if B < n else None
+        for start in range(0, n, B):
+            if left <= 0:
+                return
+            left -= 1
+            if order is None:
+                yield X, Y
+            else:
+                idx = order[start : start + B]
+                yield X[idx], Y[idx]
+
+
 # --- mlplab -------------------------------------------------------------------
 
 
@@ -216,25 +237,12 @@ class TorchEager:
             opt = torch.optim.Adam(model.parameters(), lr=spec.lr, weight_decay=spec.l2)
         else:
             opt = torch.optim.SGD(model.parameters(), lr=spec.lr)
-        n = X.shape[0]
-        epochs, B = _epochs_and_batch(spec, n)
         gen = torch.Generator().manual_seed(seed)
-        t, max_steps = 0, spec.steps or math.inf
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=gen) if B < n else None
-            for start in range(0, n, B):
-                if t >= max_steps:
-                    break
-                if perm is None:
-                    xb, yb = X, y
-                else:
-                    idx = perm[start : start + B]
-                    xb, yb = X[idx], y[idx]
-                opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                loss.backward()
-                opt.step()
-                t += 1
+        for xb, yb in _minibatches(spec, X, y, lambda n: torch.randperm(n, generator=gen)):
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
         return model, float(loss.item())
 
     def predict(self, model, spec: Spec, X):
@@ -326,25 +334,11 @@ class JaxOptax:
     def train(self, params, spec: Spec, data: dict, seed: int):
         opt, step = self._step(spec)
         X, Y = data["X"], _jax_targets(spec, data["y"])
-        n = X.shape[0]
-        epochs, B = _epochs_and_batch(spec, n)
-        opt_state = opt.init(params)
-        rng = np.random.default_rng(seed)
-        t, max_steps, loss = 0, spec.steps or math.inf, None
-        if B >= n:  # full batch: the data moves to the device once
+        if _epochs_and_batch(spec, len(X))[1] >= len(X):  # full batch: to the device once
             X, Y = self.jax.numpy.asarray(X), self.jax.numpy.asarray(Y)
-        for _ in range(epochs):
-            order = rng.permutation(n) if B < n else None
-            for start in range(0, n, B):
-                if t >= max_steps:
-                    break
-                if order is None:
-                    xb, yb = X, Y
-                else:
-                    idx = order[start : start + B]
-                    xb, yb = X[idx], Y[idx]
-                params, opt_state, loss = step(params, opt_state, xb, yb)
-                t += 1
+        opt_state, rng = opt.init(params), np.random.default_rng(seed)
+        for xb, yb in _minibatches(spec, X, Y, rng.permutation):  # batches gathered in NumPy
+            params, opt_state, loss = step(params, opt_state, xb, yb)
         self.jax.block_until_ready(params)
         return params, float(loss)
 
@@ -450,25 +444,12 @@ class Equinox:
         eqx = self.eqx
         opt, make_step = self._step(spec)
         X, Y = data["X"], _jax_targets(spec, data["y"])
-        n = X.shape[0]
-        epochs, B = _epochs_and_batch(spec, n)
+        if _epochs_and_batch(spec, len(X))[1] >= len(X):  # full batch: to the device once
+            X, Y = self.jax.numpy.asarray(X), self.jax.numpy.asarray(Y)
         opt_state = opt.init(eqx.filter(model, eqx.is_array))
         rng = np.random.default_rng(seed)
-        t, max_steps, loss = 0, spec.steps or math.inf, None
-        if B >= n:
-            X, Y = self.jax.numpy.asarray(X), self.jax.numpy.asarray(Y)
-        for _ in range(epochs):
-            order = rng.permutation(n) if B < n else None
-            for start in range(0, n, B):
-                if t >= max_steps:
-                    break
-                if order is None:
-                    xb, yb = X, Y
-                else:
-                    idx = order[start : start + B]
-                    xb, yb = X[idx], Y[idx]
-                model, opt_state, loss = make_step(model, opt_state, xb, yb)
-                t += 1
+        for xb, yb in _minibatches(spec, X, Y, rng.permutation):
+            model, opt_state, loss = make_step(model, opt_state, xb, yb)
         self.jax.block_until_ready(eqx.filter(model, eqx.is_array))
         return model, float(loss)
 
