@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import require_backend
+from oracles import jax_activation, torch_activation
 from scipy.special import expit
 
 from mlplab._backend import get_backend, to_numpy
@@ -134,57 +135,6 @@ def test_sigmoid_surrogate_at_zero_is_slope_over_four():
         assert _deriv(H, np.array([0.0]))[0] == pytest.approx(k / 4)
 
 
-def _torch_fn(spec):
-    import torch
-    import torch.nn.functional as F
-
-    name = spec if isinstance(spec, str) else spec["name"]
-    if name == "heaviside":
-        surrogate = None if isinstance(spec, str) else spec["surrogate"]
-        soft = {
-            None: lambda z: 0 * z,
-            "straight-through": lambda z: z,
-            "sigmoid": lambda z: torch.sigmoid(spec.get("slope", 0) * z),
-        }[surrogate]
-        # forward: the exact step; backward: the surrogate's derivative
-        return lambda z: (z > 0).to(z.dtype) + soft(z) - soft(z).detach()
-    k = 0.01 if isinstance(spec, str) else spec.get("negative_slope")
-    return {
-        "identity": lambda z: z,
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "leaky_relu": lambda z: F.leaky_relu(z, k),
-        "softplus": F.softplus,
-        "gelu": lambda z: F.gelu(z, approximate="tanh"),
-    }[name]
-
-
-def _jax_fn(spec):
-    import jax
-    import jax.numpy as jnp
-
-    name = spec if isinstance(spec, str) else spec["name"]
-    if name == "heaviside":
-        surrogate = None if isinstance(spec, str) else spec["surrogate"]
-        soft = {
-            None: lambda z: 0 * z,
-            "straight-through": lambda z: z,
-            "sigmoid": lambda z: jax.nn.sigmoid(spec.get("slope", 0) * z),
-        }[surrogate]
-        return lambda z: (z > 0).astype(z.dtype) + soft(z) - jax.lax.stop_gradient(soft(z))
-    k = 0.01 if isinstance(spec, str) else spec.get("negative_slope")
-    return {
-        "identity": lambda z: z,
-        "sigmoid": jax.nn.sigmoid,
-        "tanh": jnp.tanh,
-        "relu": jax.nn.relu,
-        "leaky_relu": lambda z: jax.nn.leaky_relu(z, k),
-        "softplus": jax.nn.softplus,
-        "gelu": lambda z: jax.nn.gelu(z, approximate=True),
-    }[name]
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=_id)
 def test_matches_torch_autograd(spec):
     require_backend("torch")
@@ -193,7 +143,7 @@ def test_matches_torch_autograd(spec):
     z_np = _points()
     g_np = np.random.default_rng(2).normal(size=z_np.shape)
     z = torch.tensor(z_np, requires_grad=True)
-    out = _torch_fn(spec)(z)
+    out = torch_activation(spec)(z)
     out.backward(torch.tensor(g_np))
     sigma = get_activation(spec)
     np.testing.assert_allclose(sigma(z_np), out.detach().numpy(), rtol=1e-13, atol=1e-14)
@@ -214,7 +164,7 @@ def test_matches_jax_grad(spec):
     z_np = _points()
     g_np = np.random.default_rng(3).normal(size=z_np.shape)
     z = bk.asarray(z_np)  # a float64 array turns on jax_enable_x64
-    out, vjp = jax.vjp(_jax_fn(spec), z)
+    out, vjp = jax.vjp(jax_activation(spec), z)
     (grad,) = vjp(bk.asarray(g_np))
     assert grad.dtype == np.float64
     sigma = get_activation(spec)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import require_backend
-from test_activations import _jax_fn, _torch_fn
+from oracles import jax_activation, torch_activation
 
 from mlplab import MLP
 from mlplab._backend import get_backend, to_numpy
@@ -206,7 +206,7 @@ def test_backward_equals_torch_autograd(act, loss_name, n_out, kind):
     import torch
 
     net, X, y = _setup(act, loss_name, n_out, kind)
-    fn = _torch_fn(act)
+    fn = torch_activation(act)
     tparams = [
         (torch.tensor(b, requires_grad=True), torch.tensor(W, requires_grad=True))
         for b, W in net.numpy_params()
@@ -252,7 +252,7 @@ def test_backward_equals_jax_grad(act, loss_name, n_out, kind):
 
     net, X, y = _setup(act, loss_name, n_out, kind)
     jnet = net.to("jax")  # float64: turns on jax_enable_x64
-    fn = _jax_fn(act)
+    fn = jax_activation(act)
     Xj, yj = jnp.asarray(X), jnp.asarray(y)
 
     def objective(params, dzs):
