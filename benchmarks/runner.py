@@ -345,7 +345,7 @@ def render(results: dict) -> str:
         add(f"{'width':<8}" + "".join(f"{t:>14}" for t in tool_names) + f"{'best/torch':>12}")
         for width, per_tool in res.items():
             rates = {t: per_tool[t]["rate"]["median"] for t in tool_names}
-            best = max(rates[t] for t in tool_names if t in tools.MLPLAB)
+            best = max((rates[t] for t in tool_names if t in tools.MLPLAB), default=float("nan"))
             vs_torch = best / rates["torch"] if "torch" in rates else float("nan")
             add(f"{width:<8}" + "".join(f"{_fmt(rates[t]):>14}" for t in tool_names)
                 + f"{vs_torch:>11.2f}x")  # fmt: skip

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import time
 import traceback
@@ -133,8 +134,8 @@ class Worker:
         if op == "run":
             seed = request.get("seed", 0)
             runs = [self._run(request, seed=seed) for _ in range(request.get("times", 1))]
-            seconds = sorted(run["seconds"] for run in runs)
-            return {**runs[-1], "seconds": seconds[len(seconds) // 2], "times": len(runs)}
+            seconds = statistics.median(run["seconds"] for run in runs)
+            return {**runs[-1], "seconds": seconds, "times": len(runs)}
         if op == "peak":
             library = {"numpy": "numpy", "torch": "torch", "jax": "jax"}[self.name]
             return {"gflops": matmul_peak(library, request["quick"])}

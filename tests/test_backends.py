@@ -256,9 +256,9 @@ def test_thin_weight_gradients_take_the_transposed_product_and_agree():
         be = get_backend(b, "float64")
         got = batch_matmul_tn(be.asarray(delta), be.asarray(x))
         np.testing.assert_allclose(to_numpy(got), expected, rtol=1e-12, err_msg=b)
-    # the fast spelling is what the compiled (JAX) and eager (PyTorch) paths run
+    # the fast spelling is what the compiled (JAX) and eager (PyTorch) paths run on a CPU
     hlo = jax.jit(batch_matmul_tn).lower(jax.numpy.ones((256, 64)), jax.numpy.ones((256, 2)))
-    assert "optimization_barrier" in hlo.as_text()
+    assert ("optimization_barrier" in hlo.as_text()) == (jax.default_backend() == "cpu")
     t = batch_matmul_tn(torch.ones(256, 64), torch.ones(256, 2))
     assert not t.is_contiguous()  # the transpose of a (2, 64) product
 
@@ -275,7 +275,12 @@ def test_thin_weight_gradients_take_the_transposed_product_and_agree():
 def test_one_variable_fits_compile_with_their_own_xla_options():
     """1-N-1 nets on the CPU compile without YNNPACK reductions (a speed choice only)."""
     require_backend("jax")
+    import jax
+
     from mlplab import _backend
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("the XLA option is for CPU compilations only")
 
     def options(sizes, batch):
         net = MLP(sizes[0], sizes[1:-1], sizes[-1], seed=0, backend="jax")

@@ -15,6 +15,7 @@ from mlplab.datasets import (
     load_csv_for_prediction,
     load_dataset,
 )
+from mlplab.errors import DataError, ModelFileError
 
 
 def write(tmp_path, text: str, name: str = "data.csv", *, bom: bool = False, newline="\n"):
@@ -159,6 +160,19 @@ def test_several_regression_targets(tmp_path):
     ds = load_csv(write(tmp_path, text), ["u", "v"])
     assert ds.task == "regression" and ds.y.shape == (2, 2) and ds.target_name == "u,v"
     assert ds.y.tolist() == [[2, 3], [5, 6]] and ds.n_outputs == 2
+    assert ds.targets == ["u", "v"]
+    # a Dataset built by hand names several targets in target_name, comma-joined
+    from mlplab.datasets import Dataset
+
+    by_hand = Dataset(ds.X, ds.y, "regression", ["x"], target_name="u,v")
+    assert by_hand.targets == ["u", "v"]
+    assert Preprocessor().fit(by_hand).targets == ["u", "v"]
+    with pytest.raises(DataError, match=r"2 target column\(s\) in y but 1 target names"):
+        Dataset(ds.X, ds.y, "regression", ["x"], targets=["u"])
+    meta = Preprocessor().fit(ds).to_dict()
+    meta["targets"] = ["u"]
+    with pytest.raises(ModelFileError, match=r"names 1 target\(s\) \['u'\] for 2 target value"):
+        Preprocessor.from_dict(meta)
 
 
 def test_prediction_csv_goes_through_the_saved_preprocessor(tmp_path):

@@ -503,6 +503,12 @@ def test_checkpoint_errors(tmp_path, good_file):
     )
     expect_error(
         tmp_path,
+        variant(lambda m: m["train_state"].update(epoch_loss_sum=10**400)),
+        r"training state field .epoch_loss_sum. must be a finite number; got 1000+[.]{4}$",
+        load_checkpoint,
+    )
+    expect_error(
+        tmp_path,
         variant(lambda m: m["train_state"].update(epoch_loss_sum="1.5")),
         r"training state field 'epoch_loss_sum' must be a finite number; got '1.5'",
         load_checkpoint,

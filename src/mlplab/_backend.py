@@ -134,7 +134,9 @@ class Backend:
             host = np.asarray(to_numpy(x), dtype=dtype)
             # `jnp.asarray` without a dtype took 19 µs for a tiny array (`device_put` 36 µs);
             # from ~1 MiB `device_put` is faster (31 vs 45 ms for 51 MiB)
-            arr = jax.device_put(host) if host.nbytes > 2**20 else jnp.asarray(host)
+            if host.nbytes > 2**20 or self.device is not None:
+                return jax.device_put(host, self.device)
+            arr = jnp.asarray(host)
         return jax.device_put(arr, self.device) if self.device is not None else arr
 
     @property
@@ -246,7 +248,9 @@ def batch_matmul_tn(a, b):
     * a thin result (a layer with few inputs and many outputs: 2-D data into a
       wide layer) is computed as ``(bᵀ a)ᵀ``. XLA's dot writing a `(m, 2..16)`
       result ran 2-9x slower than the `(n, m)` one plus a transpose (a 2-64-1 net
-      on 256 points trained 2x faster); PyTorch's 1.3-3x for ``n <= 8``.
+      on 256 points trained 2x faster); PyTorch's 1.3-3x for ``n <= 8``. On JAX
+      the choice is made when the step is traced, from JAX's default backend
+      (a tracer has no device); either spelling gives the same sums.
     """
     if type(a) is np.ndarray:
         return np.dot(a.T, b)  # = a.T @ b, faster on tiny arrays (see `matmul`)
@@ -516,11 +520,10 @@ def _xla_options(params, batch: int) -> tuple:
     stay XLA's own loops); measured for 1-N-1 nets, N = 2-512, on 64-2048 points.
     Other shapes were as often slower (up to 1.7x), so they keep XLA's defaults.
     """
-    import jax
-
     d_in, d_out = params[0][1].shape[1], params[-1][1].shape[0]
     width = max(W.shape[0] for _, W in params)
-    if d_in == d_out == 1 and batch * width <= 2**17 and jax.default_backend() == "cpu":
+    on_cpu = all(d.platform == "cpu" for d in params[0][1].devices())
+    if d_in == d_out == 1 and batch * width <= 2**17 and on_cpu:
         return (("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_DOT"),)
     return ()
 

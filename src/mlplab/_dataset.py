@@ -67,8 +67,14 @@ class Dataset:
             raise DataError("Dataset needs both X_test and y_test, or neither.")
         if not self.columns:
             self.columns = list(self.feature_names)
-        if not self.targets:
-            self.targets = [self.target_name]
+        n_targets = int(self.y.shape[1]) if self.y.ndim == 2 else 1
+        if not self.targets:  # several targets: their names comma-joined in target_name
+            self.targets = [self.target_name] if n_targets == 1 else self.target_name.split(",")
+        if len(self.targets) != n_targets:
+            raise DataError(
+                f"Dataset has {n_targets} target column(s) in y but {len(self.targets)} target "
+                f"names {self.targets}; give one name per target."
+            )
 
     @property
     def n_samples(self) -> int:

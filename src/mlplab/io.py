@@ -402,10 +402,15 @@ def _train_state(name: str, opt_state: dict, fields: dict):
         value = fields[key]
         if isinstance(field.default, float):  # the partly done epoch's loss sums
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not ok or not math.isfinite(value) or (key.endswith("weight") and value < 0):
+            try:  # a 400-digit integer is valid JSON, and too large for a float
+                ok = ok and math.isfinite(float(value))
+            except OverflowError:
+                ok = False
+            if not ok or (key.endswith("weight") and value < 0):
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
                 raise ModelFileError(
                     f"{name}: training state field {key!r} must be a finite number"
-                    f"{' >= 0' if key.endswith('weight') else ''}; got {value!r}."
+                    f"{' >= 0' if key.endswith('weight') else ''}; got {shown}."
                 )
             value = float(value)
         elif isinstance(field.default, int) or field.type in ("int", int):

@@ -402,6 +402,12 @@ class Preprocessor:
         p.target_scaler = None if ts is None else Standardizer.from_dict(ts)
         if p.task == "regression" and p.target_scaler is None:
             raise ModelFileError("regression preprocessing metadata lacks 'target_scaler'.")
+        n_targets = 1 if p.target_scaler is None else len(p.target_scaler.mean)
+        if len(p.targets) != n_targets:
+            raise ModelFileError(
+                f"preprocessing metadata names {len(p.targets)} target(s) {p.targets} for "
+                f"{n_targets} target value(s)."
+            )
         return p
 
 
