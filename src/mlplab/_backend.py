@@ -389,13 +389,14 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_s
     return params, opt_state, values
 
 
-# Float32 subnormals (0 < |x| < 1.2e-38) make x86 arithmetic ~7-16x slower. XLA
+# Float32 subnormals (0 < |x| < 1.2e-38) make x86 arithmetic ~5-16x slower. XLA
 # flushes them to zero; NumPy and PyTorch keep them, and Adam's moments of a unit
-# whose gradient became 0 (a dead ReLU) decay through that range for hundreds of
+# whose gradient became 0 (a dead ReLU) decay through that range for thousands of
 # steps. So the NumPy and PyTorch loops flush them, as XLA does: PyTorch switches
-# the CPU's flush-to-zero mode on for the loop; NumPy has no such switch, so every
-# FLUSH_EVERY steps the optimizer state's subnormal entries are set to 0 (new
-# arrays; at most a 1e-38 change). FLUSH_SUBNORMALS = False turns both off.
+# the CPU's flush-to-zero mode on for the loop (then back to the mode it found);
+# NumPy has no such switch, so every FLUSH_EVERY steps the optimizer state's
+# subnormal entries are set to 0 (new arrays; at most a 1e-38 change).
+# FLUSH_SUBNORMALS = False turns both off.
 FLUSH_SUBNORMALS = True
 FLUSH_EVERY = 16
 
