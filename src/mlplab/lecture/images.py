@@ -22,7 +22,9 @@ MNIST1D_THRESHOLD = 0.68  # the MNIST-1D paper's MLP baseline
 # (hidden sizes, activation, lr, epochs, batch size, schedule, l2): Adam, seeded
 CONFIGS = {
     "digits": ((128,), "relu", 3e-3, 30, 64, "constant", 1e-3),
-    "mnist1d": ((256, 256), "tanh", 2e-3, 80, 100, "cosine", 1e-4),
+    # L2 2e-3, not 1e-4: with 1e-4 the MLP overfits and lands at 66.9-70.8% over seeds 0-9
+    # (below the bar at 3 of them); with 2e-3 at 70.2-72.5% (numpy backend)
+    "mnist1d": ((256, 256), "tanh", 2e-3, 80, 100, "cosine", 2e-3),
 }
 QUICK_EPOCHS = {"digits": 30, "mnist1d": 80}  # both are fast enough to run in full
 
