@@ -16,6 +16,7 @@ import struct
 
 import numpy as np
 import pytest
+from filebytes import join, split
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,16 +83,6 @@ def assert_well_formed(model: MLP) -> None:
         assert np.all(np.isfinite(b)) and np.all(np.isfinite(W))
     out = model(np.zeros((2, model.n_inputs)))
     assert out.shape == (2, model.n_outputs)
-
-
-def split(data: bytes) -> tuple[dict, bytes]:
-    n = struct.unpack("<Q", data[:8])[0]
-    return json.loads(data[8 : 8 + n]), data[8 + n :]
-
-
-def join(header: dict, body: bytes) -> bytes:
-    raw = json.dumps(header).encode()
-    return struct.pack("<Q", len(raw)) + raw + body
 
 
 kinds = st.sampled_from(["model", "checkpoint"])

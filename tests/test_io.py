@@ -12,6 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 from conftest import require_backend
+from filebytes import join, split
 from safetensors.numpy import save as st_save
 
 from mlplab import MLP, ConfigError, DataError, ModelFileError, TrainState, fit, to_numpy
@@ -287,16 +288,6 @@ def good_file(tmp_path):
     path = tmp_path / "good.safetensors"
     save_model(path, make_model(dtype="float64"), metadata={"task": "regression"})
     return path
-
-
-def split(data: bytes) -> tuple[dict, bytes]:
-    n = struct.unpack("<Q", data[:8])[0]
-    return json.loads(data[8 : 8 + n]), data[8 + n :]
-
-
-def join(header: dict, body: bytes) -> bytes:
-    raw = json.dumps(header).encode()
-    return struct.pack("<Q", len(raw)) + raw + body
 
 
 def with_meta(path, change) -> bytes:

@@ -223,6 +223,25 @@ def plot_curves(
     return _save(fig, path)
 
 
+def plot_extrapolation(result, path, *, title: str, samples: str = "samples") -> Path:
+    """L3's figure: each fit of the lecture's 8 samples on [0, 1.75], drawn far beyond them.
+
+    ``result`` is an :class:`~mlplab.lecture.regression.ExtrapolationResult`
+    (``x``, ``predictions``, ``x_train``, ``y_train``).
+    """
+    return plot_curves(
+        result.x,
+        result.predictions,
+        path,
+        title=title,
+        xlabel="x",
+        ylabel="f(x)",
+        points=(result.x_train, result.y_train, samples),
+        ylim=(-25, 25),
+        shade=(0, 1.75, "training data range"),
+    )
+
+
 def plot_error_vs_width(
     series: dict, path, *, title: str, xlabel: str = "N (hidden neurons)", reference: bool = True
 ) -> Path:
@@ -357,6 +376,7 @@ __all__ = [
     "plot_curves",
     "plot_decision_boundary",
     "plot_error_vs_width",
+    "plot_extrapolation",
     "plot_loss_curve",
     "plot_separability",
 ]

@@ -358,19 +358,9 @@ def run_extrapolate(args) -> int:
     )
     show_extrapolation(con, r)
     if args.out:
-        from mlplab.plots import plot_curves
+        from mlplab.plots import plot_extrapolation
 
-        path = plot_curves(
-            r.x,
-            r.predictions,
-            args.out,
-            title="fitted on [0, 1.75]",
-            xlabel="x",
-            ylabel="f(x)",
-            points=(r.x_train, r.y_train, "samples"),
-            ylim=(-25, 25),
-            shade=(0, 1.75, "training data range"),
-        )
+        path = plot_extrapolation(r, args.out, title="fitted on [0, 1.75]")
         con.print(f"figure: {path}")
     return 0
 

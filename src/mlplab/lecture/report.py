@@ -148,16 +148,11 @@ def make_figures(tour, out_dir) -> dict[str, list[tuple[Path, str]]]:
         r = res["L3"]
         add(
             "L3",
-            plots.plot_curves(
-                r.x,
-                r.predictions,
+            plots.plot_extrapolation(
+                r,
                 out / "l3_extrapolation.png",
                 title="L3: fitted on [0, 1.75], evaluated on [−5, 5]",
-                xlabel="x",
-                ylabel="f(x)",
-                points=(r.x_train, r.y_train, "the 8 samples"),
-                ylim=(-25, 25),
-                shade=(0, 1.75, "training data range"),
+                samples="the 8 samples",
             ),
             "Polynomials leave the frame outside the data; the tanh MLP stays bounded.",
         )
