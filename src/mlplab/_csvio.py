@@ -422,7 +422,6 @@ def load_csv(
         y=y,
         task=task_out,
         feature_names=names,
-        target_name=",".join(targets),
         targets=list(targets),
         classes=classes,
         name=Path(path).stem,

@@ -23,8 +23,9 @@ class Dataset:
         feature_names: `d` names, one per column of ``X`` (one-hot columns are
             named ``"column=category"``).
         target_name: name of the target (comma-joined for several targets).
-        targets: the target column names, one per target (default ``[target_name]``);
-            a name may itself contain a comma.
+        targets: the target column names, one per target; a name may itself contain
+            a comma. Given, they set ``target_name`` (their comma-join); left out,
+            they are read from ``target_name``.
         classes: original label values (JSON-able), ``classes[i]`` ↔ index ``i``;
             ``None`` for regression.
         name: the data set's name (built-in name or the CSV file's stem).
@@ -68,7 +69,9 @@ class Dataset:
         if not self.columns:
             self.columns = list(self.feature_names)
         n_targets = int(self.y.shape[1]) if self.y.ndim == 2 else 1
-        if not self.targets:  # several targets: their names comma-joined in target_name
+        if self.targets:  # one name per target; target_name is their joint display name
+            self.target_name = ",".join(self.targets)
+        else:  # several targets: their names comma-joined in target_name
             self.targets = [self.target_name] if n_targets == 1 else self.target_name.split(",")
         if len(self.targets) != n_targets:
             raise DataError(

@@ -122,10 +122,14 @@ class Preprocessor:
         self.impute: str | None = None
         self.scaler: Standardizer | None = None
         self.task: str | None = None
-        self.target_name: str = "y"
         self.targets: list[str] = ["y"]  # the target column names (a name may hold a comma)
         self.classes: list | None = None
         self.target_scaler: Standardizer | None = None
+
+    @property
+    def target_name(self) -> str:
+        """The target's name; several targets' names comma-joined (for display)."""
+        return ",".join(self.targets)
 
     @property
     def n_features(self) -> int:
@@ -138,8 +142,7 @@ class Preprocessor:
         self.categories = {c: list(v) for c, v in dataset.categories.items()}
         self.feature_names = list(dataset.feature_names)
         self.impute = dataset.impute
-        self.task, self.target_name = dataset.task, dataset.target_name
-        self.targets = list(dataset.targets)
+        self.task, self.targets = dataset.task, list(dataset.targets)
         self.classes = None if dataset.classes is None else list(dataset.classes)
         X = np.asarray(dataset.X, dtype=np.float64)
         # Imputation learns its fill from these rows: gaps left open (NaN) by the caller get
@@ -320,7 +323,7 @@ class Preprocessor:
             "fill_values": self._fill.tolist(),
             "scaler": self.scaler.to_dict(),
             "task": self.task,
-            "target_name": self.target_name,
+            "target_name": self.target_name,  # what mlplab read before `targets` existed
             "targets": list(self.targets),
             "classes": None if self.classes is None else list(self.classes),
             "target_scaler": None if self.target_scaler is None else self.target_scaler.to_dict(),
@@ -375,8 +378,8 @@ class Preprocessor:
         if d.get("task") not in TASKS:
             raise ModelFileError(f"unknown task {d.get('task')!r} in preprocessing metadata.")
         p.task = d["task"]
-        p.target_name = str(d.get("target_name", "y"))
-        targets = d.get("targets", p.target_name.split(","))  # older files: comma-joined only
+        # older files have only the comma-joined target_name
+        targets = d.get("targets", str(d.get("target_name", "y")).split(","))
         if (
             not isinstance(targets, list)
             or not targets
