@@ -38,6 +38,23 @@ class Spec:
     epochs: int | None = None
     l2: float = 0.0
 
+    def describe(self) -> str:
+        """The settings in words: "2-8-1 tanh, BCE, full-batch SGD lr 0.5"."""
+        loss = {"bce": "BCE", "mse": "MSE", "softmax_cross_entropy": "softmax CE"}[self.loss]
+        act = "ReLU" if self.activation == "relu" else self.activation
+        opt = f"{'Adam' if self.optimizer == 'adam' else 'SGD'} lr {_short(self.lr)}"
+        parts = ["-".join(map(str, self.sizes)) + f" {act}", loss]
+        parts.append(f"full-batch {opt}" if self.batch_size is None else opt)
+        if self.l2:
+            parts.append(f"L2 {_short(self.l2)}")
+        if self.batch_size is not None:
+            parts.append(f"batch {self.batch_size}")
+        if self.epochs is not None:
+            parts.append(f"{self.epochs} epoch{'s' if self.epochs > 1 else ''}")
+        elif self.batch_size is not None:  # full-batch runs: the step count is in the figure
+            parts.append(f"{self.steps} steps")
+        return ", ".join(parts)
+
     @property
     def n_weights(self) -> int:
         """Σ d_in · d_out: the multiply-adds of one sample's forward pass."""
@@ -54,6 +71,11 @@ class Spec:
         if self.steps is not None:
             return self.steps * (self.batch_size or n_samples)
         return self.epochs * n_samples
+
+
+def _short(x: float) -> str:
+    """0.5 -> "0.5", 0.01 -> "1e-2", 0.002 -> "2e-3"."""
+    return f"{x:g}" if x >= 0.1 else f"{x:.0e}".replace("e-0", "e-")
 
 
 SPECS = {
