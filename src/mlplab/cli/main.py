@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "mlplab.cli.lecture_cmds",
     "mlplab.cli.train_cmds",
     "mlplab.cli.interop_cmds",
+    "mlplab.cli.playground_cmds",
 )
 
 
