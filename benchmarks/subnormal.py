@@ -2,7 +2,7 @@
 
 Run ``python -m benchmarks.subnormal``.
 
-Two measurements, each with ``mlplab._backend.FLUSH_SUBNORMALS`` off and on:
+Two measurements, each with ``mlplab.backend.arrays.FLUSH_SUBNORMALS`` off and on:
 
 1. elementwise: ``0.9 a + 0.1 a`` (an Adam moment update) on 1M float32 values
    that are subnormal (1e-39) or normal (1e-3), NumPy;
@@ -45,8 +45,8 @@ def elementwise(repeats: int = 3, n: int = 1_000_000) -> dict:
 
 def training(backend: str, flush: bool, steps: int = 200, repeats: int = 3) -> float:
     import mlplab
-    from mlplab import _backend
-    from mlplab.optim import Adam
+    from mlplab.backend import loop as _backend
+    from mlplab.nn.optim import Adam
     from mlplab.train import TrainState
 
     from .workloads import load_data

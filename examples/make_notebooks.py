@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mlplab as ml
-from mlplab.gates import TRUTH_INPUTS, TRUTH_TABLES
+from mlplab.nn.gates import TRUTH_INPUTS, TRUTH_TABLES
 """),
     md("""
 ## 1. A neuron is the linear model with an activation
@@ -71,7 +71,7 @@ positives and `≤ 0` on the negatives has a solution. A linear program decides
 it; for XOR it is infeasible, and Farkas' lemma gives a certificate we can read.
 """),
     code("""
-from mlplab.separability import check_gate
+from mlplab.theory.separability import check_gate
 
 print("AND separable:", check_gate("and").separable, "with θ =", check_gate("and").theta)
 xor = check_gate("xor")
@@ -165,7 +165,7 @@ plt.tight_layout()
 The lecture's `f(x) = x³ − 2x² − x + 2` sampled at x = 0, 0.25, …, 1.75.
 """),
     code("""
-from mlplab.linear import eval_polynomial, fit_polynomial
+from mlplab.theory.linear import eval_polynomial, fit_polynomial
 
 
 def cubic(x):
@@ -382,7 +382,7 @@ CSV = [
 # A CSV workflow with `mlplab.sklearn.MLPClassifier` in a scikit-learn pipeline
 
 Write a CSV file (scikit-learn's wine data, with text labels) to a temporary
-folder, read it back with `mlplab.datasets.load_csv`, and fit a
+folder, read it back with `mlplab.data.load_csv`, and fit a
 `StandardScaler` + `MLPClassifier` pipeline: cross-validation, a small grid
 search, held-out accuracy and the confusion matrix.
 """),
@@ -398,8 +398,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_sp
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlplab.datasets import load_csv
-from mlplab.metrics import confusion_matrix
+from mlplab.data import load_csv
+from mlplab.nn.metrics import confusion_matrix
 from mlplab.sklearn import MLPClassifier
 
 wine = load_wine()

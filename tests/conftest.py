@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from mlplab._backend import BACKENDS, is_available
+from mlplab.backend.arrays import BACKENDS, is_available
 
 REQUIRED = [b for b in os.environ.get("MLPLAB_REQUIRE_BACKENDS", "").split(",") if b]
 

@@ -8,9 +8,9 @@ from conftest import require_backend
 from oracles import jax_activation, torch_activation
 from scipy.special import expit
 
-from mlplab._backend import get_backend, to_numpy
-from mlplab.activations import ACTIVATIONS, Activation, get_activation
+from mlplab.backend.arrays import get_backend, to_numpy
 from mlplab.errors import ConfigError
+from mlplab.nn.activations import ACTIVATIONS, Activation, get_activation
 
 # Every activation, with the settings that matter (the surrogates of heaviside included).
 SPECS = [

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlplab.approx import (
+from mlplab.errors import ConfigError, DataError
+from mlplab.nn.mlp import MLP
+from mlplab.theory.approx import (
     DEFAULT_STEPS,
     constructive,
     get_target,
@@ -13,8 +15,6 @@ from mlplab.approx import (
     sigmoid_network,
     trained,
 )
-from mlplab.errors import ConfigError, DataError
-from mlplab.mlp import MLP
 
 
 def _decreasing(values):

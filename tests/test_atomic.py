@@ -14,16 +14,10 @@ import time
 import numpy as np
 import pytest
 
-import mlplab.io as mio
+import mlplab.files.model as mio
 from mlplab import MLP, ModelFileError
-from mlplab.io import (
-    FileWriteError,
-    atomic_write_bytes,
-    atomic_write_text,
-    atomic_writer,
-    load_model,
-    save_model,
-)
+from mlplab.files.atomic import FileWriteError, atomic_write_text, atomic_writer
+from mlplab.files.model import atomic_write_bytes, load_model, save_model
 
 
 def leftovers(folder) -> list[str]:
@@ -119,14 +113,15 @@ def test_permissions(tmp_path):
 WRITER = textwrap.dedent(
     """
     import os, sys, time
-    import mlplab.io as mio
+    import mlplab.files.atomic as atomic
+    import mlplab.files.model as mio
     from mlplab import MLP
 
     path, mode = sys.argv[1], sys.argv[2]
     models = {s: MLP(16, [96, 96], 8, seed=s, dtype="float64") for s in (1, 2)}
 
     def paced(path, data):
-        with (mio.atomic_writer(path) if mode == "atomic" else open(path, "wb")) as f:
+        with (atomic.atomic_writer(path) if mode == "atomic" else open(path, "wb")) as f:
             for k in range(0, len(data), 8192):
                 f.write(data[k : k + 8192])
                 f.flush()

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import require_backend
 
-import mlplab.train as train_module
+import mlplab.train.loop as train_module
 from mlplab import MLP, fit
-from mlplab._backend import (
+from mlplab.backend.arrays import (
     BACKENDS,
     available_backends,
     backend_of,
@@ -17,9 +17,9 @@ from mlplab._backend import (
     to_numpy,
 )
 from mlplab.errors import ConfigError, DataError
-from mlplab.optim import get_optimizer
-from mlplab.schedules import get_schedule
-from mlplab.train import _epoch_order
+from mlplab.nn.optim import get_optimizer
+from mlplab.nn.schedules import get_schedule
+from mlplab.train.plan import epoch_order as _epoch_order
 
 N, BATCH = 36, 8  # 5 steps per epoch, the last one a partial batch of 4
 EPOCHS = 40  # 200 steps
@@ -122,7 +122,7 @@ def test_same_seed_same_minibatch_order_on_every_backend(monkeypatch):
 def test_jax_runs_are_compiled_once_and_reused():
     """A second run with the same shapes reuses the compiled scan: no new trace."""
     require_backend("jax")
-    from mlplab import _backend
+    from mlplab.backend import jax_loop as _backend
 
     _run("jax", "float32", OPTIMIZERS["adam"])
     runners = dict(_backend._JAX_RUNNERS)
@@ -246,7 +246,7 @@ def test_thin_weight_gradients_take_the_transposed_product_and_agree():
     import jax
     import torch
 
-    from mlplab._backend import batch_matmul_tn
+    from mlplab.backend.arrays import batch_matmul_tn
 
     names = _all_backends()
     rng = np.random.default_rng(3)
@@ -277,7 +277,7 @@ def test_one_variable_fits_compile_with_their_own_xla_options():
     require_backend("jax")
     import jax
 
-    from mlplab import _backend
+    from mlplab.backend import jax_loop as _backend
 
     if jax.default_backend() != "cpu":
         pytest.skip("the XLA option is for CPU compilations only")
@@ -322,7 +322,7 @@ def test_torch_loop_flushes_subnormals_and_restores_the_mode():
     require_backend("torch")
     import torch
 
-    from mlplab._backend import StepPlan, run_steps
+    from mlplab.backend.loop import StepPlan, run_steps
 
     backend = get_backend("torch")
     plan = StepPlan(None, np.full(3, 0.1), np.arange(1, 4))
@@ -344,8 +344,8 @@ def test_torch_loop_flushes_subnormals_and_restores_the_mode():
 
 def test_numpy_loop_flushes_subnormal_optimizer_state():
     """NumPy has no flush mode: every FLUSH_EVERY steps the state's subnormals become 0."""
-    from mlplab import _backend
-    from mlplab._backend import StepPlan, run_steps
+    from mlplab.backend import loop as _backend
+    from mlplab.backend.loop import StepPlan, run_steps
 
     tiny = np.float32(1e-39)  # subnormal in float32
     state = {"v": [(np.full(3, tiny), np.array([[tiny, 1.0]], dtype=np.float32))]}

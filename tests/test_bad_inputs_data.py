@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlplab.datasets import (
+from mlplab.data import (
     Preprocessor,
     Standardizer,
     check_labels_known,
@@ -331,7 +331,7 @@ def test_2gb_file_is_refused_with_its_size_before_reading(tmp_path, monkeypatch)
     def no_open(*args, **kwargs):
         raise AssertionError("the huge file was opened")
 
-    monkeypatch.setattr("mlplab._csvio._open_text", no_open)
+    monkeypatch.setattr("mlplab.data.csvfile._open_text", no_open)
     with pytest.raises(
         DataError, match=r"is 2\.0 GiB, more than the [\d.]+ [KMG]iB limit; it was not read"
     ):
@@ -520,7 +520,7 @@ def test_check_X_accepts_numbers_and_converts():
 
 
 def test_check_X_takes_every_backends_arrays(backend):
-    from mlplab._backend import get_backend
+    from mlplab.backend.arrays import get_backend
 
     X = get_backend(backend, dtype="float32").asarray(np.arange(6.0).reshape(2, 3))
     out = check_X(X, n_features=3)

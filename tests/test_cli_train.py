@@ -19,8 +19,8 @@ from conftest import require_backend
 from safetensors.numpy import load_file
 
 from mlplab.cli.main import build_parser, main
-from mlplab.datasets import Preprocessor
-from mlplab.io import load_model
+from mlplab.data import Preprocessor
+from mlplab.files.model import load_model
 
 # `python -m mlplab.cli.main` warns (runpy); this is what the `mlplab` script runs
 MLPLAB = [sys.executable, "-c", "import sys; from mlplab.cli.main import main; sys.exit(main())"]
@@ -158,7 +158,7 @@ def test_predict_to_stdout_and_regression_in_target_units(tmp_path):
     expected = prep.inverse_transform_target(out)[:, 0]
     assert [float(v) for v in lines[1:]] == expected.tolist()
     # the targets were standardised with the statistics of the lecture's 8 samples
-    from mlplab.datasets import cubic
+    from mlplab.data import cubic
 
     assert prep.target_scaler.mean[0] == pytest.approx(cubic(np.arange(8) * 0.25).mean())
 
@@ -199,7 +199,7 @@ def test_explain_trained_model_matches_its_prediction(trained, tmp_path):
 
 def test_info_lists_version_backends_and_devices(tmp_path):
     import mlplab
-    from mlplab._backend import available_backends
+    from mlplab.backend.arrays import available_backends
 
     res = subprocess.run([*MLPLAB, "info"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

@@ -255,7 +255,7 @@ def test_errors_leave_the_model_untouched(net, data):
 
 def test_huge_width_is_refused_before_allocating(monkeypatch):
     # 1e12 weights would need ~15 TiB: refused with the size, not a raw MemoryError.
-    monkeypatch.setattr("mlplab.linear.available_memory", lambda: 8 * 2**30)
+    monkeypatch.setattr("mlplab.backend.memory.available_memory", lambda: 8 * 2**30)
     with pytest.raises(ConfigError, match=r"1,000,796,000,010 parameters.*TiB.*narrower"):
         MLP(784, [10**6, 10**6], 10)
     MLP(784, [64], 10)  # a sane size still builds

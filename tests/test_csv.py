@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from mlplab.datasets import (
+from mlplab.data import (
     Preprocessor,
     csv_columns,
     load_csv,
@@ -162,7 +162,7 @@ def test_several_regression_targets(tmp_path):
     assert ds.y.tolist() == [[2, 3], [5, 6]] and ds.n_outputs == 2
     assert ds.targets == ["u", "v"]
     # a Dataset built by hand names several targets in target_name, comma-joined
-    from mlplab.datasets import Dataset
+    from mlplab.data import Dataset
 
     by_hand = Dataset(ds.X, ds.y, "regression", ["x"], target_name="u,v")
     assert by_hand.targets == ["u", "v"]

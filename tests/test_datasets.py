@@ -11,7 +11,7 @@ import pytest
 import sklearn.datasets
 from sklearn.preprocessing import StandardScaler
 
-from mlplab.datasets import (
+from mlplab.data import (
     DATASETS,
     Dataset,
     Preprocessor,

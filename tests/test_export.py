@@ -9,9 +9,10 @@ import pytest
 from conftest import REQUIRED
 
 import mlplab as ml
-from mlplab._backend import is_available
+from mlplab.backend.arrays import is_available
 from mlplab.cli.main import main
 from mlplab.errors import ConfigError, ModelFileError
+from mlplab.nn import gates
 
 # Export needs PyTorch and JAX: skipped where they are missing, unless CI requires them.
 _missing = [b for b in ("torch", "jax") if not is_available(b)]
@@ -129,8 +130,8 @@ def test_exported_modules_backpropagate_like_mlplab(act):
 
 def test_heaviside_keeps_h_of_zero_equal_zero():
     """AND is θ = [−1, 1, 1]: input (1, 0) puts z exactly at 0, and H(0) = 0."""
-    X = ml.gates.TRUTH_INPUTS
-    expected = ml.gates.TRUTH_TABLES["and"]
+    X = gates.TRUTH_INPUTS
+    expected = gates.TRUTH_TABLES["and"]
     seq = export.to_torch(ml.and_gate())
     assert [type(m).__name__ for m in seq] == ["Linear", "Heaviside"]
     out = seq(torch.as_tensor(X, dtype=torch.float32)).detach().numpy()
@@ -149,8 +150,8 @@ def test_from_torch_imports_the_lectures_style_xor_network():
         seq[2][0].bias.copy_(torch.tensor([-0.5]))
     net = export.from_torch(seq)
     assert net.sizes == [2, 2, 1] and [a.name for a in net.activations] == ["heaviside"] * 2
-    out = ml.to_numpy(net(ml.gates.TRUTH_INPUTS))[:, 0]
-    np.testing.assert_array_equal(out, ml.gates.TRUTH_TABLES["xor"])
+    out = ml.to_numpy(net(gates.TRUTH_INPUTS))[:, 0]
+    np.testing.assert_array_equal(out, gates.TRUTH_TABLES["xor"])
 
 
 def test_from_torch_reads_half_precision_weights_as_float32():
@@ -245,11 +246,11 @@ ALL_HIDDEN += ["softplus", "gelu"]
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    from mlplab import io
+    from mlplab import files
 
     model = ml.MLP(3, [5] * len(ALL_HIDDEN), 2, activation=ALL_HIDDEN, seed=4)
     path = tmp_path_factory.mktemp("models") / "model.safetensors"
-    io.save_model(path, model, metadata={"task": "regression"})
+    files.save_model(path, model, metadata={"task": "regression"})
     return path, model
 
 

@@ -8,8 +8,8 @@ import builtins
 import numpy as np
 import pytest
 
+from mlplab.data.expr import parse_expression
 from mlplab.errors import ConfigError
-from mlplab.expr import parse_expression
 
 X = np.linspace(-2, 2, 9)
 

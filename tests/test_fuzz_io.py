@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlplab import MLP, ModelFileError, TrainState
-from mlplab.io import load_checkpoint, load_model, save_checkpoint, save_model
-from mlplab.optim import Adam
+from mlplab.files.checkpoint import load_checkpoint, save_checkpoint
+from mlplab.files.model import load_model, save_model
+from mlplab.nn.optim import Adam
 
 FUZZ = settings(
     # a few seconds in CI; MLPLAB_FUZZ_EXAMPLES=5000 for a longer hunt

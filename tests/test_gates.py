@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mlplab import MLP, fit, get_activation
-from mlplab._backend import to_numpy
+from mlplab.backend.arrays import to_numpy
 from mlplab.errors import ConfigError
-from mlplab.gates import (
+from mlplab.nn.gates import (
     AND_THETA,
     OR_THETA,
     TRUTH_INPUTS,
@@ -21,7 +21,7 @@ from mlplab.gates import (
     theta_network,
     xor_network,
 )
-from mlplab.layers import neuron
+from mlplab.nn.layers import neuron
 
 X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 

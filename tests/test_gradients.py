@@ -14,9 +14,9 @@ from conftest import require_backend
 from oracles import jax_activation, torch_activation
 
 from mlplab import MLP
-from mlplab._backend import get_backend, to_numpy
-from mlplab.losses import get_loss
-from mlplab.optim import SGD
+from mlplab.backend.arrays import get_backend, to_numpy
+from mlplab.nn.losses import get_loss
+from mlplab.nn.optim import SGD
 from mlplab.train import make_step
 
 H = 1e-5  # central-difference step: truncation O(H²) ~ 1e-10, rounding ~ 1e-16 / H ~ 1e-11

@@ -20,7 +20,8 @@ from safetensors.numpy import load_file
 
 from mlplab import MLP
 from mlplab.cli.main import main
-from mlplab.io import load_checkpoint, load_model
+from mlplab.files.checkpoint import load_checkpoint
+from mlplab.files.model import load_model
 
 # `python -m mlplab.cli.main` warns (runpy); this is what the `mlplab` script runs
 MLPLAB = [sys.executable, "-c", "import sys; from mlplab.cli.main import main; sys.exit(main())"]
@@ -97,7 +98,7 @@ def test_sigint_saves_checkpoint_and_resume_gives_identical_weights(tmp_path):
 
 
 def test_resume_refuses_changed_settings_and_changed_data(tmp_path, capsys):
-    from mlplab.io import save_checkpoint
+    from mlplab.files.checkpoint import save_checkpoint
 
     # a checkpoint as `mlplab train` writes it, made from a 1-epoch run
     out = tmp_path / "m.safetensors"

@@ -16,14 +16,9 @@ from filebytes import join, split
 from safetensors.numpy import save as st_save
 
 from mlplab import MLP, ConfigError, DataError, ModelFileError, TrainState, fit, to_numpy
-from mlplab.io import (
-    MAX_HEADER_BYTES,
-    load_checkpoint,
-    load_model,
-    save_checkpoint,
-    save_model,
-)
-from mlplab.optim import SGD, Adam
+from mlplab.files.checkpoint import load_checkpoint, save_checkpoint
+from mlplab.files.model import MAX_HEADER_BYTES, load_model, save_model
+from mlplab.nn.optim import SGD, Adam
 
 ACTS = ["tanh", {"name": "leaky_relu", "negative_slope": 0.2}, "gelu"]
 EXTRA = {

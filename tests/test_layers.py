@@ -7,11 +7,11 @@ import pytest
 from scipy import stats
 
 from mlplab import MLP
-from mlplab._backend import get_backend, to_numpy
-from mlplab.activations import get_activation
+from mlplab.backend.arrays import get_backend, to_numpy
 from mlplab.errors import DataError
-from mlplab.layers import dense, dense_backward, dense_forward, neuron
-from mlplab.mlp import init_params
+from mlplab.nn.activations import get_activation
+from mlplab.nn.layers import dense, dense_backward, dense_forward, neuron
+from mlplab.nn.mlp import init_params
 
 ACTS = ["identity", "heaviside", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "gelu"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlplab._backend import available_backends
+from mlplab.backend.arrays import available_backends
 from mlplab.lecture import CLAIMS, backends, backprop, images, neurons, regression
 from mlplab.lecture.tour import to_jsonable, verdict
 

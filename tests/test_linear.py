@@ -11,7 +11,7 @@ import scipy.linalg
 from sklearn.preprocessing import PolynomialFeatures
 
 from mlplab.errors import ConfigError, DataError
-from mlplab.linear import (
+from mlplab.theory.linear import (
     add_bias_column,
     fit_linear,
     fit_polynomial,

@@ -8,11 +8,11 @@ from conftest import require_backend
 from sklearn.metrics import r2_score as sk_r2
 
 from mlplab import MLP
-from mlplab._backend import backend_of, to_numpy
-from mlplab.activations import get_activation
+from mlplab.backend.arrays import backend_of, to_numpy
 from mlplab.errors import ConfigError
-from mlplab.layers import dense
-from mlplab.mlp import forward
+from mlplab.nn.activations import get_activation
+from mlplab.nn.layers import dense
+from mlplab.nn.mlp import forward
 
 
 def test_four_layer_mlp_has_four_parameter_matrices():

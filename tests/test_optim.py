@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import require_backend
 
-from mlplab._backend import get_backend, to_numpy
+from mlplab.backend.arrays import get_backend, to_numpy
 from mlplab.errors import ConfigError
-from mlplab.optim import SGD, Adam, AdamW, get_optimizer
+from mlplab.nn.optim import SGD, Adam, AdamW, get_optimizer
 
 N_STEPS = 8
 SHAPES = [((4,), (4, 3)), ((2,), (2, 4))]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mlplab.errors import ConfigError, DataError
-from mlplab.gates import TRUTH_TABLES
-from mlplab.perceptron import train_gate, train_perceptron
+from mlplab.nn.gates import TRUTH_TABLES
+from mlplab.theory.perceptron import train_gate, train_perceptron
 
 
 @pytest.mark.parametrize("name", ["and", "or", "nand", "nor"])

@@ -10,7 +10,7 @@ import pytest
 import mlplab as ml
 from mlplab import plots
 from mlplab.errors import DataError
-from mlplab.gates import TRUTH_INPUTS, TRUTH_TABLES
+from mlplab.nn.gates import TRUTH_INPUTS, TRUTH_TABLES
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlplab import MLP, fit
-from mlplab._backend import BACKENDS, backend_of, to_numpy
+from mlplab.backend.arrays import BACKENDS, backend_of, to_numpy
 
 ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "gelu", "heaviside"]
 # derandomized: the same examples every run (CI-stable); JAX compiles each new shape, so few

@@ -9,7 +9,7 @@ import pytest
 from conftest import require_backend
 
 from mlplab.errors import ConfigError
-from mlplab.schedules import Constant, Cosine, Step, Warmup, get_schedule, learning_rates
+from mlplab.nn.schedules import Constant, Cosine, Step, Warmup, get_schedule, learning_rates
 
 LR, TOTAL = 0.3, 50
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mlplab.errors import ConfigError, DataError
-from mlplab.gates import TRUTH_INPUTS, TRUTH_TABLES
-from mlplab.separability import check_gate, check_separable
+from mlplab.nn.gates import TRUTH_INPUTS, TRUTH_TABLES
+from mlplab.theory.separability import check_gate, check_separable
 
 
 def _heaviside_outputs(theta, X):

@@ -11,11 +11,12 @@ import pytest
 from conftest import require_backend
 
 from mlplab import MLP, fit
-from mlplab._backend import to_numpy
+from mlplab.backend.arrays import to_numpy
 from mlplab.errors import MLPLabError, TrainingDiverged
-from mlplab.losses import get_loss
-from mlplab.schedules import Step, learning_rates
-from mlplab.train import History, TrainState, _epoch_order
+from mlplab.nn.losses import get_loss
+from mlplab.nn.schedules import Step, learning_rates
+from mlplab.train import History, TrainState
+from mlplab.train.plan import epoch_order as _epoch_order
 
 
 def _regression(n=10, d=2, seed=0):
@@ -392,7 +393,7 @@ def test_a_batch_whose_weights_are_all_zero_contributes_nothing():
 
 
 def test_custom_activations_with_one_name_do_not_share_a_training_step():
-    from mlplab.activations import Activation
+    from mlplab.nn.activations import Activation
 
     double = Activation("mine", lambda z: 2 * z, lambda z, a: 2 + 0 * z)
     half = Activation("mine", lambda z: 0.5 * z, lambda z, a: 0.5 + 0 * z)

@@ -4,22 +4,51 @@ Neurons ``σ(b + w·x)``, wide layers ``σ(b + W x)``, deep compositions, explic
 backpropagation and gradient descent, on NumPy, PyTorch and JAX.
 """
 
-from ._backend import Backend, available_backends, get_backend, to_numpy
-from .activations import ACTIVATIONS, Activation, get_activation
-from .datasets import Dataset, load_csv, load_dataset, train_test_split
+from ._version import __version__
+from .backend import Backend, available_backends, get_backend, to_numpy
+from .data import Dataset, load_csv, load_dataset, train_test_split
+from .data.preprocessing import Preprocessor, Standardizer
 from .errors import ConfigError, DataError, MLPLabError, ModelFileError, TrainingDiverged
-from .gates import and_gate, gate, or_gate, single_neuron, theta_network, xor_network
-from .io import FileWriteError, load_checkpoint, load_model, save_checkpoint, save_model
-from .layers import dense, dense_backward, dense_forward, neuron
-from .losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
-from .metrics import accuracy, confusion_matrix, r2_score
-from .mlp import MLP, Backward, backward, forward, forward_cache, init_params
-from .optim import SGD, Adam, AdamW, get_optimizer
-from .preprocessing import Preprocessor, Standardizer
-from .schedules import Constant, Cosine, Step, Warmup, get_schedule, learning_rates
-from .train import History, TrainState, fit
-
-__version__ = "0.1.0"
+from .files import FileWriteError, load_checkpoint, load_model, save_checkpoint, save_model
+from .nn import (
+    ACTIVATIONS,
+    MLP,
+    MSE,
+    SGD,
+    Activation,
+    Adam,
+    AdamW,
+    Backward,
+    BinaryCrossEntropy,
+    Constant,
+    Cosine,
+    SoftmaxCrossEntropy,
+    Step,
+    Warmup,
+    accuracy,
+    and_gate,
+    backward,
+    confusion_matrix,
+    dense,
+    dense_backward,
+    dense_forward,
+    forward,
+    forward_cache,
+    gate,
+    get_activation,
+    get_loss,
+    get_optimizer,
+    get_schedule,
+    init_params,
+    learning_rates,
+    neuron,
+    or_gate,
+    r2_score,
+    single_neuron,
+    theta_network,
+    xor_network,
+)
+from .train import FitOptions, History, TrainState, fit
 
 __all__ = [
     "Standardizer",
@@ -53,6 +82,7 @@ __all__ = [
     "SoftmaxCrossEntropy",
     "Step",
     "TrainState",
+    "FitOptions",
     "TrainingDiverged",
     "Warmup",
     "__version__",

@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields
 
-from ._backend import BACKENDS, DTYPES
-from .activations import ACTIVATIONS
+from .backend.arrays import BACKENDS, DTYPES
 from .errors import ConfigError, check_choice, check_number
-from .losses import LOSSES
-from .optim import OPTIMIZERS
-from .schedules import SCHEDULES
+from .nn.activations import ACTIVATIONS
+from .nn.losses import LOSSES
+from .nn.optim import OPTIMIZERS
+from .nn.schedules import SCHEDULES
 
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 LOSS_NAMES = tuple(LOSSES)

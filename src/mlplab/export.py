@@ -1,6 +1,6 @@
 """Export to and import from PyTorch, Equinox and ONNX.
 
-An :class:`~mlplab.mlp.MLP` is a list of ``(b, W)`` with ``W`` `(d_out, d_in)`,
+An :class:`~mlplab.nn.mlp.MLP` is a list of ``(b, W)`` with ``W`` `(d_out, d_in)`,
 which is exactly ``torch.nn.Linear``'s and ``equinox.nn.Linear``'s layout, so
 the conversions copy the numbers and map each activation onto its
 counterpart:
@@ -37,11 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._backend import get_backend, to_numpy
-from .activations import Activation, get_activation
+from .backend.arrays import get_backend, to_numpy
 from .errors import ConfigError, DataError, ModelFileError
-from .io import FORMAT_VERSION  # exports carry mlplab's own header version
-from .mlp import MLP
+from .files.model import FORMAT_VERSION  # exports carry mlplab's own header version
+from .nn.activations import Activation, get_activation
+from .nn.mlp import MLP
 
 TORCH_FORMAT = "mlplab-torch-sequential"
 EQUINOX_FORMAT = "mlplab-equinox-mlp"
@@ -82,7 +82,7 @@ def _torch_classes():
         Args:
             surrogate: ``None`` (true derivative, 0), ``"sigmoid"`` (derivative of
                 ``sigmoid(slope · z)``) or ``"straight-through"`` (1), as in
-                :func:`mlplab.activations.heaviside`.
+                :func:`mlplab.nn.activations.heaviside`.
             slope: steepness of the sigmoid surrogate.
         """
 
@@ -291,7 +291,7 @@ def save_torch(model: MLP, path, *, metadata: dict | None = None) -> None:
     """
     from safetensors.torch import save
 
-    from .io import atomic_write_bytes
+    from .files.atomic import atomic_write_bytes
 
     seq = to_torch(model)
     header = _architecture(model, TORCH_FORMAT, metadata)
@@ -432,7 +432,7 @@ def to_equinox(model: MLP):
 
 
 def from_equinox(module, *, backend: str = "numpy", dtype: str | None = None) -> MLP:
-    """The :class:`~mlplab.mlp.MLP` of a module made by :func:`to_equinox`."""
+    """The :class:`~mlplab.nn.mlp.MLP` of a module made by :func:`to_equinox`."""
     if type(module).__name__ != "EquinoxMLP" or not hasattr(module, "layers"):
         raise ConfigError(
             f"from_equinox needs a module made by mlplab.export.to_equinox; "
@@ -452,7 +452,7 @@ def save_equinox(model: MLP, path, *, metadata: dict | None = None) -> None:
     """
     import equinox as eqx
 
-    from .io import atomic_writer
+    from .files.atomic import atomic_writer
 
     module = to_equinox(model)
     header = _architecture(model, EQUINOX_FORMAT, metadata)
@@ -537,7 +537,7 @@ def to_onnx_bytes(model: MLP, *, metadata: dict | None = None) -> bytes:
 
 def save_onnx(model: MLP, path, *, metadata: dict | None = None) -> None:
     """Write :func:`to_onnx_bytes` of ``model`` to ``path`` atomically."""
-    from .io import atomic_write_bytes
+    from .files.atomic import atomic_write_bytes
 
     atomic_write_bytes(path, to_onnx_bytes(model, metadata=metadata))
 
@@ -555,8 +555,8 @@ def _check_model(model) -> None:
 
 def _architecture(model: MLP, fmt: str, metadata: dict | None) -> dict:
     """mlplab's own architecture header (``io``), with the export's format name and metadata."""
-    from .io import _architecture as architecture
-    from .io import _check_json_dict
+    from .files.model import _architecture as architecture
+    from .files.model import _check_json_dict
 
     return {**architecture(model, fmt), "extra": _check_json_dict("metadata", metadata)}
 

@@ -67,7 +67,7 @@ def plot_loss_curve(history, path, title: str | None = None) -> Path:
     """Training (and validation) loss per epoch.
 
     Args:
-        history: a :class:`~mlplab.train.History` or its ``as_dict()``.
+        history: a :class:`~mlplab.train.state.History` or its ``as_dict()``.
         path: the PNG to write.
         title: figure title (default "Loss curve (<loss>)").
     """
@@ -107,7 +107,7 @@ def plot_decision_boundary(
     """Predicted class over the plane, with the training points coloured by class.
 
     Args:
-        model: a classifier with ``predict_class`` (an :class:`~mlplab.mlp.MLP`).
+        model: a classifier with ``predict_class`` (an :class:`~mlplab.nn.mlp.MLP`).
         X: `(n, 2)` raw 2-D inputs.
         y: `(n,)` integer class labels.
         path: the PNG to write.

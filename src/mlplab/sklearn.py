@@ -1,7 +1,7 @@
 """scikit-learn estimators: :class:`MLPClassifier` and :class:`MLPRegressor`.
 
 Drop-in members of the scikit-learn ecosystem (``Pipeline``, ``GridSearchCV``,
-``cross_val_score``, ``clone``, pickling) that train an :class:`~mlplab.mlp.MLP`
+``cross_val_score``, ``clone``, pickling) that train an :class:`~mlplab.nn.mlp.MLP`
 with :func:`mlplab.fit`, on NumPy (default), PyTorch or JAX. They follow
 scikit-learn's conventions: ``__init__`` stores its arguments unchanged,
 ``fit`` validates them, fitted attributes end with ``_``. They pass
@@ -40,12 +40,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._backend import BACKENDS, DTYPES, backend_of, from_numpy_like, to_numpy
-from .activations import get_activation
+from .backend.arrays import BACKENDS, DTYPES, backend_of, from_numpy_like, to_numpy
 from .errors import ConfigError, DataError, check_choice, check_number
-from .mlp import MLP
-from .optim import SGD, Adam, AdamW
-from .schedules import Constant, Cosine, Step, Warmup
+from .nn.activations import get_activation
+from .nn.mlp import MLP
+from .nn.optim import SGD, Adam, AdamW
+from .nn.schedules import Constant, Cosine, Step, Warmup
 from .train import TrainState, fit
 
 SOLVERS = ("adam", "sgd", "adamw")
@@ -421,7 +421,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         warm_start: a new ``fit`` continues from the previous weights and optimizer state.
         verbose: print one line per epoch.
 
-    Fitted attributes: ``model_`` (the :class:`~mlplab.mlp.MLP`), ``classes_``,
+    Fitted attributes: ``model_`` (the :class:`~mlplab.nn.mlp.MLP`), ``classes_``,
     ``n_features_in_``, ``feature_names_in_`` (with a DataFrame), ``loss_curve_``
     (per epoch, with the L2 term), ``validation_scores_`` (accuracy per epoch with
     early stopping, else ``None``), ``best_loss_``, ``best_validation_score_``,

@@ -20,9 +20,9 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    import mlplab.io as mio
+    import mlplab.files.model as mio
     from mlplab import MLP, ModelFileError, TrainState
-    from mlplab.optim import Adam
+    from mlplab.nn.optim import Adam
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="mlplab-fuzz-")) / "input.safetensors"
 

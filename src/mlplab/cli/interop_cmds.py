@@ -51,10 +51,10 @@ def register(sub) -> None:
 def run_export(args) -> int:
     from pathlib import Path
 
-    from mlplab import export, io
+    from mlplab import export, files
     from mlplab.errors import ConfigError
 
-    model, extra = io.load_model(args.model)
+    model, extra = files.load_model(args.model)
     out = args.out
     if out is None:
         src = Path(args.model)

@@ -285,7 +285,7 @@ def run_gates(args) -> int:
 
 def run_xor_proof(args) -> int:
     from mlplab.lecture.text import show_separability
-    from mlplab.separability import check_gate
+    from mlplab.theory.separability import check_gate
 
     show_separability(_console(), {g: check_gate(g) for g in args.gate})
     return 0
@@ -293,7 +293,7 @@ def run_xor_proof(args) -> int:
 
 def run_perceptron(args) -> int:
     from mlplab.lecture.text import show_perceptron
-    from mlplab.perceptron import train_gate
+    from mlplab.theory.perceptron import train_gate
 
     results = {g: train_gate(g, lr=args.lr, max_epochs=args.max_epochs) for g in args.gate}
     show_perceptron(_console(), results)
@@ -310,8 +310,8 @@ def run_xor(args) -> int:
 
 
 def run_approx(args) -> int:
-    from mlplab.approx import DEFAULT_STEPS, constructive, get_target, trained
     from mlplab.lecture.text import show_constructive, show_trained
+    from mlplab.theory.approx import DEFAULT_STEPS, constructive, get_target, trained
 
     con = _console()
     target = get_target(args.target, args.interval)
@@ -331,8 +331,9 @@ def run_approx(args) -> int:
 
 
 def run_poly(args) -> int:
+    from mlplab.backend.memory import available_memory, format_bytes
     from mlplab.lecture.text import poly_table
-    from mlplab.linear import available_memory, format_bytes, poly_cost
+    from mlplab.theory.linear import poly_cost
 
     con = _console()
     costs = [poly_cost(d, m, args.samples) for d in args.inputs for m in args.degree]

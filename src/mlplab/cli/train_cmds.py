@@ -1,8 +1,8 @@
 """Data commands: ``train``, ``predict``, ``evaluate``, ``explain`` and ``info``.
 
 ``mlplab train`` is a thin layer over the library: flags -> :class:`TrainConfig`
--> data (:mod:`mlplab.datasets`) -> :class:`~mlplab.mlp.MLP` ->
-:func:`~mlplab.train.fit` -> :func:`~mlplab.io.save_model` + metrics JSON +
+-> data (:mod:`mlplab.data`) -> :class:`~mlplab.nn.mlp.MLP` ->
+:func:`~mlplab.train.fit` -> :func:`~mlplab.files.model.save_model` + metrics JSON +
 plots. Every file is written atomically. Ctrl-C during training stops after the
 current step and saves a checkpoint that ``mlplab train --resume`` continues to
 the same final weights; a diverging run saves its last good weights.
@@ -318,7 +318,7 @@ class _Outputs:
 
 def run_train(args) -> int:
     """``mlplab train``: data -> model -> fit -> files."""
-    from mlplab import io
+    from mlplab import files
 
     resume = None
     if args.resume:
@@ -365,7 +365,7 @@ def run_train(args) -> int:
             "fingerprint": run.fingerprint,
             "split_seed": cfg.seed,
         }
-        io.save_checkpoint(outputs.checkpoint, model, state, config=cfg.to_dict(), extra=extra)
+        files.save_checkpoint(outputs.checkpoint, model, state, config=cfg.to_dict(), extra=extra)
         print(
             f"\ninterrupted after step {state.step} ({state.epoch} of {cfg.epochs} epochs done"
             + _batches_into(state.batch_in_epoch)
@@ -378,10 +378,10 @@ def run_train(args) -> int:
     _print_metrics(metrics)
     metadata = run.metadata(cfg, metrics)
     metadata["history"] = merged
-    io.save_model(outputs.model, model, metadata=metadata)
+    files.save_model(outputs.model, model, metadata=metadata)
     written = [outputs.model]
     report = {"config": cfg.to_dict(), "metrics": metrics, "history": merged}
-    io.atomic_write_text(outputs.metrics, _json(report))
+    files.atomic_write_text(outputs.metrics, _json(report))
     written.append(outputs.metrics)
     if not args.no_plots:
         written += run.plots(model, merged, outputs)
@@ -396,7 +396,7 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
 
     import numpy as np
 
-    from mlplab import fit, io
+    from mlplab import files, fit
 
     pressed = {"n": 0}
 
@@ -441,7 +441,7 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
         if target.exists():  # never replace a model the user had with a diverged run's
             target = target.with_name(target.name.removesuffix(".safetensors") + ".diverged")
             target = target.with_name(target.name + ".safetensors")
-        io.save_model(target, model, metadata=metadata)
+        files.save_model(target, model, metadata=metadata)
         last = "none" if err.last_finite_loss is None else f"{err.last_finite_loss:.6g}"
         raise TrainingDiverged(
             f"training diverged at step {err.step}: the loss became NaN or infinite "
@@ -457,7 +457,7 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
 
 
 def _load_resume(args) -> dict:
-    from mlplab import io
+    from mlplab import files
 
     given = sorted(
         _FLAGS[f] for f in TrainConfig.__dataclass_fields__ if f != "data" and hasattr(args, f)
@@ -467,7 +467,7 @@ def _load_resume(args) -> dict:
             f"--resume continues a run with the settings saved in the checkpoint; drop "
             f"{', '.join(given)} (or start a new run without --resume)."
         )
-    _, _, config, extra = io.load_checkpoint(args.resume)
+    _, _, config, extra = files.load_checkpoint(args.resume)
     try:
         cfg = TrainConfig.from_dict(config)
     except ConfigError as err:
@@ -485,7 +485,7 @@ def _load_resume(args) -> dict:
                 f"{args.resume!r} is an mlplab checkpoint but not one written by "
                 f"`mlplab train` (no {key!r}); resume it from Python with fit(..., state=...)."
             )
-    model, state, _, _ = io.load_checkpoint(args.resume, backend=cfg.backend)
+    model, state, _, _ = files.load_checkpoint(args.resume, backend=cfg.backend)
     saved = extra["outputs"]
     if saved.get("plots") is False:
         args.no_plots = True
@@ -529,7 +529,7 @@ def _lr(cfg: TrainConfig) -> float:
 
 
 def _optimizer(cfg: TrainConfig):
-    from mlplab.optim import get_optimizer
+    from mlplab.nn.optim import get_optimizer
 
     if cfg.optimizer == "sgd":
         return get_optimizer("sgd", momentum=cfg.momentum)
@@ -573,7 +573,7 @@ def _json(obj) -> str:
 
 
 def _prepare(cfg: TrainConfig):
-    from mlplab.cli._run import TrainingData
+    from mlplab.pipeline import TrainingData
 
     return TrainingData(cfg)
 
@@ -595,15 +595,15 @@ def _refuse_out_over_inputs(out, *inputs) -> None:
 
 def run_predict(args) -> int:
     """``mlplab predict MODEL DATA``: predictions as CSV (stdout or --out)."""
-    from mlplab import io
-    from mlplab.cli._run import SavedModel
+    from mlplab import files
+    from mlplab.pipeline import SavedModel
 
     _refuse_out_over_inputs(args.out, args.model, args.data)
     saved = SavedModel(args.model, args.backend)
     X, _ = saved.load_data(args.data, delimiter=args.delimiter, with_target=False)
     text = saved.predictions_csv(X)
     if args.out:
-        io.atomic_write_text(args.out, text)
+        files.atomic_write_text(args.out, text)
         print(f"wrote {X.shape[0]} predictions to {args.out}")
     else:
         sys.stdout.write(text)
@@ -612,8 +612,8 @@ def run_predict(args) -> int:
 
 def run_evaluate(args) -> int:
     """``mlplab evaluate MODEL DATA``: loss and accuracy / R² on labelled data."""
-    from mlplab import io
-    from mlplab.cli._run import SavedModel
+    from mlplab import files
+    from mlplab.pipeline import SavedModel
 
     _refuse_out_over_inputs(args.out, args.model, args.data)
     saved = SavedModel(args.model, args.backend)
@@ -632,7 +632,7 @@ def run_evaluate(args) -> int:
         else:
             print(f"{key}: {value}")
     if args.out:
-        io.atomic_write_text(args.out, _json(metrics))
+        files.atomic_write_text(args.out, _json(metrics))
         print(f"wrote {args.out}")
     return 0
 
@@ -644,8 +644,8 @@ def run_explain(args) -> int:
     """``mlplab explain``: the forward pass written out neuron by neuron."""
     import numpy as np
 
-    from mlplab.cli._run import SavedModel, explain_lines
-    from mlplab.gates import TRUTH_INPUTS, gate
+    from mlplab.nn.gates import TRUTH_INPUTS, gate
+    from mlplab.pipeline import SavedModel, explain_lines
 
     if (args.model is None) == (args.gate is None):
         raise ConfigError(
@@ -705,7 +705,7 @@ def run_info(args) -> int:
     import numpy as np
 
     import mlplab
-    from mlplab._backend import is_available
+    from mlplab.backend.arrays import is_available
 
     print(f"mlplab {mlplab.__version__}")
     print(f"python {platform.python_version()} ({platform.system()} {platform.machine()})")

@@ -1,10 +1,10 @@
-"""L10: universal approximation, constructive and trained (see :mod:`mlplab.approx`)."""
+"""L10: universal approximation, constructive and trained (see :mod:`mlplab.theory.approx`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..approx import (
+from ..theory.approx import (
     DEFAULT_STEPS,
     PRESETS,
     ConstructiveResult,
@@ -32,7 +32,7 @@ def approximation(
     seed: int = 0,
     backend: str = "numpy",
 ) -> ApproximationResult:
-    """Run :func:`~mlplab.approx.constructive` on each target and :func:`~mlplab.approx.trained`."""
+    """Run the constructive method and a trained network on each target (theory.approx)."""
     built = {t: constructive(t, steps) for t in targets}
     fitted = trained(trained_target, widths, epochs=epochs, seed=seed, backend=backend)
     return ApproximationResult(built, fitted)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._backend import available_backends
+from ..backend.arrays import available_backends
 
 
 @dataclass
@@ -44,7 +44,7 @@ def backend_agreement(
     """Train a 2-16-16-1 tanh MLP on two moons with Adam on each backend; compare."""
     from sklearn.datasets import make_moons
 
-    from ..mlp import MLP
+    from ..nn.mlp import MLP
     from ..train import fit
 
     backends = list(backends or available_backends())

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._backend import is_available, to_numpy
-from ..losses import get_loss
-from ..mlp import MLP
+from ..backend.arrays import is_available, to_numpy
+from ..nn.losses import get_loss
+from ..nn.mlp import MLP
 
 _NP_ACT = {
     "tanh": (np.tanh, lambda z, a: 1 - a**2),
@@ -213,8 +213,8 @@ class BackpropStepResult:
 
 def backprop_step(lr: float = 0.5, seed: int = 0) -> BackpropStepResult:
     """One gradient-descent step of a 2-3-1 tanh network on XOR (MSE, float64)."""
-    from ..gates import TRUTH_INPUTS, TRUTH_TABLES
-    from ..optim import SGD
+    from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES
+    from ..nn.optim import SGD
 
     net = MLP(2, [3], 1, activation="tanh", seed=seed, dtype="float64")
     X = TRUTH_INPUTS

@@ -126,8 +126,8 @@ def _train(
     dataset: str, *, quick: bool, epochs: int | None, seed: int, backend: str
 ) -> ImageResult:
     from ..errors import check_choice
-    from ..metrics import accuracy, confusion_matrix
-    from ..mlp import MLP
+    from ..nn.metrics import accuracy, confusion_matrix
+    from ..nn.mlp import MLP
     from ..train import fit
 
     check_choice("dataset", dataset, tuple(CONFIGS))

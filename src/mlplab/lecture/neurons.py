@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._backend import available_backends, to_numpy
-from ..gates import TRUTH_INPUTS, TRUTH_TABLES, gate, xor_network
-from ..layers import dense, neuron
-from ..perceptron import PerceptronResult, train_gate
-from ..separability import SeparabilityResult, check_gate
+from ..backend.arrays import available_backends, to_numpy
+from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES, gate, xor_network
+from ..nn.layers import dense, neuron
+from ..theory.perceptron import PerceptronResult, train_gate
+from ..theory.separability import SeparabilityResult, check_gate
 
 # --- formatting the arithmetic --------------------------------------------------------
 
@@ -53,7 +53,7 @@ class NeuronResult:
 
 def neuron_demo(seed: int = 0) -> NeuronResult:
     """H at points around 0 (``H(0) = 0``) and ``neuron`` against a hand computation."""
-    from ..activations import get_activation
+    from ..nn.activations import get_activation
 
     z = [-1.0, -1e-9, 0.0, 1e-9, 1.0]
     H = get_activation("heaviside")
@@ -150,7 +150,7 @@ class WideLayerResult:
 
 def wide_layer(n_neurons: int = 5, n_inputs: int = 3, batch: int = 8, seed: int = 0):
     """Compare one wide layer with its neurons one by one, on every installed backend."""
-    from .._backend import get_backend
+    from ..backend.arrays import get_backend
 
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((n_neurons, n_inputs))  # (m, d): row j is neuron j
@@ -189,7 +189,7 @@ class DeepNetworkResult:
 
 def deep_network(sizes=(64, 32, 16, 8, 10), seed: int = 0) -> DeepNetworkResult:
     """A four-layer MLP: its shapes, parameter count, and forward = composition of ``dense``."""
-    from ..mlp import MLP
+    from ..nn.mlp import MLP
 
     net = MLP(sizes[0], list(sizes[1:-1]), sizes[-1], activation="tanh", seed=seed, dtype="float64")
     params = net.numpy_params()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError
-from ..linear import (
+from ..theory.linear import (
     eval_polynomial,
     fit_linear,
     fit_polynomial,
@@ -179,7 +179,7 @@ def extrapolation(
     backend: str = "numpy",
 ) -> ExtrapolationResult:
     """Fit polynomials of each degree and a 1-``hidden``-1 tanh MLP to the cubic's 8 samples."""
-    from ..mlp import MLP
+    from ..nn.mlp import MLP
     from ..train import fit
 
     x_train = np.arange(8) * 0.25  # 0, 0.25, …, 1.75

@@ -135,7 +135,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def make_figures(tour, out_dir) -> dict[str, list[tuple[Path, str]]]:
     """Draw every claim's figures into ``out_dir``; return ``{claim: [(path, caption)]}``."""
     from .. import plots
-    from ..gates import TRUTH_INPUTS, TRUTH_TABLES, xor_network
+    from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES, xor_network
 
     out = Path(out_dir)
     figs: dict[str, list[tuple[Path, str]]] = {}
@@ -313,7 +313,7 @@ def _img(path: Path) -> str:
 
 def render_html(tour, figures: dict | None = None) -> str:
     """The report as one HTML string (figures embedded from their PNG files)."""
-    from .. import __version__
+    from .._version import __version__
 
     figures = figures or {}
     verdicts = tour.verdicts()

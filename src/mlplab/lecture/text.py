@@ -41,7 +41,7 @@ def _theta(theta) -> str:
 
 
 def _bytes(n: int) -> str:
-    from ..linear import format_bytes
+    from ..backend.memory import format_bytes
 
     return format_bytes(n)
 
@@ -90,7 +90,7 @@ def show_linear(con, r) -> None:
 
 
 def poly_table(con, costs, n_samples: int) -> None:
-    """The L2 table from :class:`~mlplab.linear.PolyCost` objects (or dicts with their fields)."""
+    """The L2 table from :class:`~mlplab.theory.linear.PolyCost` objects (or dicts of them)."""
     t = _table(
         f"L2 polynomial design matrices (n = {n_samples:,} samples, float64)",
         "inputs d",

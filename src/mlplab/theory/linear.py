@@ -14,13 +14,13 @@ p × p and solving with it costs O(p³).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
 
 import numpy as np
 
-from .errors import ConfigError, DataError, check_choice, check_number
+from ..backend.memory import available_memory, format_bytes
+from ..errors import ConfigError, DataError, check_choice, check_number
 
 # --- L1: the normal equations ---------------------------------------------------
 
@@ -149,38 +149,6 @@ def poly_cost(d: int, m: int, n_samples: int = 1000, itemsize: int = 8) -> PolyC
     )
 
 
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (psutil, else /proc/meminfo, else sysconf)."""
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 2**63 - 1  # unknown: do not refuse
-
-
-def format_bytes(n: int) -> str:
-    """``123456789`` -> ``'117.7 MiB'``; exact integers of any size."""
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
-    n, unit = int(n), 0
-    while n >= 1024 * 1024**unit and unit < len(units) - 1:
-        unit += 1
-    if unit == len(units) - 1 and n >= 1024 * 1024**unit:  # beyond YiB: powers of ten
-        return f"{n:.3e} B" if n < 10**300 else f"about 10^{len(str(n)) - 1} B"
-    return f"{n / 1024**unit:.1f} {units[unit]}" if unit else f"{n} B"
-
-
 def monomial_exponents(d: int, degree: int) -> list[tuple[int, ...]]:
     """Index tuples of every monomial of degree ≤ ``degree``: ``()`` = bias, ``(0, 0)`` = x₀²."""
     return [
@@ -254,11 +222,9 @@ __all__ = [
     "LinearFit",
     "PolyCost",
     "add_bias_column",
-    "available_memory",
     "eval_polynomial",
     "fit_linear",
     "fit_polynomial",
-    "format_bytes",
     "monomial_exponents",
     "poly_cost",
     "poly_feature_count",

@@ -21,8 +21,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ._backend import namespace
-from .errors import ConfigError, check_number
+from ..backend.arrays import namespace
+from ..errors import ConfigError, check_number
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 

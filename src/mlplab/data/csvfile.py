@@ -1,4 +1,4 @@
-"""CSV files → validated :class:`~mlplab.datasets.Dataset` (and model inputs).
+"""CSV files → validated :class:`~mlplab.data.Dataset` (and model inputs).
 
 The file is read in two streaming passes (column types, then values; numbers go
 straight into float arrays) after its size is checked, so a huge file is refused
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._dataset import Dataset
-from .errors import ConfigError, DataError, check_choice, check_number
+from ..errors import ConfigError, DataError, check_choice, check_number
+from .dataset import Dataset
 from .preprocessing import Preprocessor
 from .validation import _is_missing, _join, _lines_text, _parse_float, check_labels_known
 

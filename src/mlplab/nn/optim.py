@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._backend import namespace, zeros_like_tree
-from .errors import ConfigError, check_number
+from ..backend.arrays import namespace, zeros_like_tree
+from ..errors import ConfigError, check_number
 
 
 def tree_map(fn, *trees):

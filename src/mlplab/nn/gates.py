@@ -66,7 +66,7 @@ def xor_network(**backend) -> MLP:
 
 def gate(name: str, **backend) -> MLP:
     """The hand-set network for ``"and"``, ``"or"``, ``"nand"``, ``"nor"`` or ``"xor"``."""
-    from .errors import check_choice
+    from ..errors import check_choice
 
     check_choice("gate", name, ("and", "or", "nand", "nor", "xor"))
     if name == "xor":

@@ -9,16 +9,14 @@ on NumPy and PyTorch; one ``jax.jit``-compiled ``lax.scan`` on JAX).
 
 from __future__ import annotations
 
-import functools
 import importlib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace
 
-from .errors import ConfigError, DataError
+from ..errors import ConfigError, DataError
 
 BACKENDS = ("numpy", "torch", "jax")
 DTYPES = ("float32", "float64")
@@ -341,238 +339,14 @@ def from_numpy_like(values: np.ndarray, like):
 # --- the training loop: how steps are iterated on each backend -------------
 
 
-def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_stop=None):
-    """Run the optimizer steps of ``plan``; return ``(params, opt_state, losses)``.
-
-    ``step_fn(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``
-    is one pure training step. ``data = (X, Y, sample_weight or None)`` on the
-    backend. ``plan`` is a :class:`StepPlan`: the batch indices, learning rate
-    and step number of each step. ``losses`` is a float64 NumPy array, one per step.
-
-    NumPy and PyTorch run a Python loop. JAX runs all steps of the plan as one
-    ``lax.scan`` inside one ``jax.jit``, compiled once per step function and
-    shape: the loop never returns to Python between steps.
-
-    ``should_stop()`` (e.g. "Ctrl-C was pressed") is asked after every step on
-    NumPy and PyTorch; when it says yes the run ends there and ``losses`` is
-    shorter than the plan. JAX finishes the compiled plan first.
-    """
-    if backend.name == "jax":
-        return _run_steps_jax(backend, step_fn, params, opt_state, data, plan)
-    X, Y, SW = data
-    to_index = _torch_index(backend) if backend.name == "torch" else (lambda i: i)
-    flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
-    losses = []
-    lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
-    # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
-    with _flush_to_zero(backend), np.errstate(over="ignore", invalid="ignore"):
-        for k in range(plan.n_steps):
-            if plan.batches is None:  # full batch, no gather needed
-                xb, yb, wb = X, Y, SW
-            else:
-                idx = to_index(plan.batches[k])
-                xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
-            params, opt_state, loss = step_fn(params, opt_state, xb, yb, wb, lrs[k], ts[k])
-            losses.append(loss)
-            if flush_state and k % FLUSH_EVERY == FLUSH_EVERY - 1:
-                opt_state = _flush_subnormals(opt_state)
-            if should_stop is not None and should_stop():
-                break
-    if not losses:
-        return params, opt_state, np.zeros(0)
+def to_index(backend: Backend, idx: np.ndarray):
+    """NumPy row indices ``idx`` as an index array of ``backend`` (on its device)."""
     if backend.name == "torch":
         import torch
 
-        values = torch.stack(losses).double().cpu().numpy()
-    else:
-        values = np.asarray([float(v) for v in losses], dtype=np.float64)
-    return params, opt_state, values
+        return torch.as_tensor(idx, device=backend.torch_device)
+    if backend.name == "jax":
+        import jax.numpy as jnp
 
-
-# Float32 subnormals (0 < |x| < 1.2e-38) make x86 arithmetic ~5-16x slower. XLA
-# flushes them to zero; NumPy and PyTorch keep them, and Adam's moments of a unit
-# whose gradient became 0 (a dead ReLU) decay through that range for thousands of
-# steps. So the NumPy and PyTorch loops flush them, as XLA does: PyTorch switches
-# the CPU's flush-to-zero mode on for the loop (then back to the mode it found);
-# NumPy has no such switch, so every FLUSH_EVERY steps the optimizer state's
-# subnormal entries are set to 0 (new arrays; at most a 1e-38 change).
-# FLUSH_SUBNORMALS = False turns both off.
-FLUSH_SUBNORMALS = True
-FLUSH_EVERY = 16
-
-
-@contextmanager
-def _flush_to_zero(backend: Backend):
-    """PyTorch: flush subnormals to zero on the CPU while the loop runs, then as it was."""
-    if not (FLUSH_SUBNORMALS and backend.name == "torch"):
-        yield
-        return
-    import torch
-
-    # PyTorch has no getter for the mode: a subnormal times 1 is 0 exactly when it is on
-    was_on = bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0)[0] == 0)
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(was_on)
-
-
-def _flush_subnormals(tree):
-    """``tree`` (dicts, lists, tuples of NumPy arrays) with subnormal entries set to 0."""
-    if isinstance(tree, dict):
-        return {key: _flush_subnormals(value) for key, value in tree.items()}
-    if isinstance(tree, list | tuple):
-        values = [_flush_subnormals(value) for value in tree]
-        return type(tree)(*values) if hasattr(tree, "_fields") else type(tree)(values)
-    if isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
-        return np.where(np.abs(tree) < np.finfo(tree.dtype).tiny, tree.dtype.type(0), tree)
-    return tree
-
-
-def _torch_index(backend: Backend):
-    import torch
-
-    device = backend.torch_device
-    return lambda idx: torch.as_tensor(idx, device=device)
-
-
-class StepPlan:
-    """What each step of a run uses: batch indices, learning rate, step number.
-
-    ``batches`` is ``None`` (every step sees the whole data set) or a list of
-    index arrays, one per step (the last batch of an epoch may be shorter).
-    """
-
-    def __init__(self, batches, lrs: np.ndarray, t: np.ndarray):
-        self.batches = batches
-        self.lrs = lrs
-        self.t = t
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.lrs)
-
-    def padded(self):
-        """`(n_steps, B)` indices and `(n_steps, B)` 0/1 mask, short batches padded.
-
-        A compiled scan needs every step to have the same shape; padded rows
-        get weight 0, so the weighted mean loss equals the short batch's mean.
-        """
-        size = max(len(b) for b in self.batches)
-        idx = np.zeros((self.n_steps, size), dtype=np.int32)
-        mask = np.zeros((self.n_steps, size), dtype=np.float64)
-        for k, b in enumerate(self.batches):
-            idx[k, : len(b)] = b
-            mask[k, : len(b)] = 1.0
-        return idx, mask
-
-
-def _run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
-    import jax
-
-    X, Y, SW = data
-    # The per-step inputs go to the compiled run as NumPy arrays: jit moves them to
-    # the device itself, ~30 µs less each than `jnp.asarray` (fit's fixed cost shows
-    # on the lecture's 15 ms XOR run). t in the float dtype: Adam's β**t with an int32
-    # t would promote to float64 once jax_enable_x64 is on, breaking float32 runs.
-    lrs = plan.lrs.astype(backend.dtype)
-    ts = plan.t.astype(backend.dtype)
-    # Full float32 matmuls: on GPUs JAX defaults to TF32 (~1e-3 relative), which made
-    # float32 loss curves drift ~2% from NumPy's and PyTorch's over 200 steps (seen on
-    # an H200). The setting is part of jit's cache key, so it is compiled in.
-    with jax.default_matmul_precision("highest"):
-        if plan.batches is None:
-            run = _jax_full_batch_runner(step_fn, _xla_options(params, X.shape[0]))
-            params, opt_state, losses = run(params, opt_state, X, Y, SW, lrs, ts)
-        else:
-            idx, mask = plan.padded()
-            ragged = bool(mask.min() == 0)
-            weights = None
-            if ragged or SW is not None:
-                weights = mask.astype(backend.dtype)
-            run = _jax_minibatch_runner(step_fn, _xla_options(params, idx.shape[1]))
-            params, opt_state, losses = run(params, opt_state, X, Y, SW, idx, weights, lrs, ts)
-    return params, opt_state, np.asarray(losses, dtype=np.float64)
-
-
-_JAX_RUNNERS: dict = {}
-
-
-def _scan_unroll(params, batch: int) -> int:
-    """How many steps one iteration of the compiled loop runs (``lax.scan(unroll=…)``).
-
-    A tiny step (the lecture's XOR: ~100 flops) costs less than the loop's own
-    bookkeeping: 8 steps per iteration ran it ~15% faster than 1. Up to ~64k
-    weights × rows, 2 steps were 1-10% faster than 1 (1-64-1 on 256 points,
-    2-16-1 on 200, minibatches of 32) and 4 or 8 slower (XLA fuses worse);
-    beyond that unrolling gains nothing. Decided at trace time, from shapes.
-    """
-    work = sum(W.size for _, W in params) * batch
-    return 8 if work <= 128 else 2 if work <= 65536 else 1
-
-
-def _xla_options(params, batch: int) -> tuple:
-    """XLA compiler options for one compiled run, as ``((name, value), …)``; usually none.
-
-    A function of one variable (1 input, 1 output: the lecture's fits of sin(3x)
-    and sums of steps) with up to 2^17 hidden activations a step trained 2-25%
-    faster on the CPU with XLA's YNNPACK reductions off (the sums over the batch
-    stay XLA's own loops); measured for 1-N-1 nets, N = 2-512, on 64-2048 points.
-    Other shapes were as often slower (up to 1.7x), so they keep XLA's defaults.
-    """
-    d_in, d_out = params[0][1].shape[1], params[-1][1].shape[0]
-    width = max(W.shape[0] for _, W in params)
-    on_cpu = all(d.platform == "cpu" for d in params[0][1].devices())
-    if d_in == d_out == 1 and batch * width <= 2**17 and on_cpu:
-        return (("xla_cpu_experimental_ynn_fusion_type", "LIBRARY_FUSION_TYPE_DOT"),)
-    return ()
-
-
-def _jax_full_batch_runner(step_fn, options: tuple = ()):
-    key = ("full", step_fn, options)
-    if key not in _JAX_RUNNERS:
-        import jax
-        from jax import lax
-
-        @functools.partial(jax.jit, compiler_options=dict(options) or None)
-        def run(params, opt_state, X, Y, SW, lrs, ts):
-            def body(carry, step):
-                lr, t = step
-                params, opt_state, loss = step_fn(*carry, X, Y, SW, lr, t)
-                return (params, opt_state), loss
-
-            unroll = _scan_unroll(params, X.shape[0])
-            (params, opt_state), losses = lax.scan(
-                body, (params, opt_state), (lrs, ts), unroll=unroll
-            )
-            return params, opt_state, losses
-
-        _JAX_RUNNERS[key] = run
-    return _JAX_RUNNERS[key]
-
-
-def _jax_minibatch_runner(step_fn, options: tuple = ()):
-    key = ("minibatch", step_fn, options)
-    if key not in _JAX_RUNNERS:
-        import jax
-        from jax import lax
-
-        @functools.partial(jax.jit, compiler_options=dict(options) or None)
-        def run(params, opt_state, X, Y, SW, idx, weights, lrs, ts):
-            def body(carry, step):
-                i, w, lr, t = step  # i: (B,) indices of this step's batch
-                wb = w
-                if SW is not None:
-                    wb = SW[i] if w is None else SW[i] * w
-                params, opt_state, loss = step_fn(*carry, X[i], Y[i], wb, lr, t)
-                return (params, opt_state), loss
-
-            unroll = _scan_unroll(params, idx.shape[1])
-            (params, opt_state), losses = lax.scan(
-                body, (params, opt_state), (idx, weights, lrs, ts), unroll=unroll
-            )
-            return params, opt_state, losses
-
-        _JAX_RUNNERS[key] = run
-    return _JAX_RUNNERS[key]
+        return jnp.asarray(idx)
+    return idx

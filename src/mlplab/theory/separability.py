@@ -27,7 +27,7 @@ from math import lcm
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 
 @dataclass
@@ -208,8 +208,8 @@ def _linear_form(coef) -> str:
 
 def check_gate(name: str) -> SeparabilityResult:
     """:func:`check_separable` on a two-input gate's truth table (``"and"``, …, ``"xor"``)."""
-    from .errors import check_choice
-    from .gates import TRUTH_INPUTS, TRUTH_TABLES
+    from ..errors import check_choice
+    from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES
 
     check_choice("gate", name, tuple(TRUTH_TABLES))
     return check_separable(TRUTH_INPUTS, TRUTH_TABLES[name])

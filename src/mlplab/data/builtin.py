@@ -1,25 +1,7 @@
-"""Data sets: the built-in ones, CSV files, preprocessing and input checks.
+"""The built-in data sets: logic gates, 2-D toy sets, 1-D functions, scikit-learn's bundled
+sets and MNIST-1D generated locally. Nothing is ever downloaded.
 
-Everything here turns user data into the arrays the MLP trains on:
-
-- :func:`load_dataset` returns a built-in :class:`Dataset` (logic gates, 2-D
-  toy sets, 1-D functions, scikit-learn's bundled sets, MNIST-1D generated
-  locally). Nothing is ever downloaded.
-- :func:`load_csv` reads a CSV file with a header row and a target column,
-  validating every step; every problem is a :class:`~mlplab.errors.DataError`
-  whose message says what was wrong, the value, and what to do.
-- :class:`Preprocessor` is the JSON-able recipe (columns, one-hot categories,
-  imputation, standardisation ``x' = (x − μ) / s``, label classes) that turns raw
-  rows into model inputs; it is stored in the model file so prediction needs
-  nothing else. :func:`load_csv_for_prediction` applies it to a new CSV file.
-- :func:`check_X`, :func:`check_X_y`, :func:`encode_labels` and
-  :func:`check_labels_known` validate arrays for the library and the
-  scikit-learn estimators.
-
-This module holds the built-in sets and the split; the CSV reader lives in
-``_csvio.py``, the container in ``_dataset.py``, the recipe in
-``preprocessing.py`` and the checks in ``validation.py``. All are re-exported
-here, so ``from mlplab.datasets import ...`` is the one import users need.
+:func:`load_dataset` returns a :class:`~mlplab.data.dataset.Dataset`.
 """
 
 from __future__ import annotations
@@ -30,48 +12,11 @@ import random
 
 import numpy as np
 
-from ._csvio import (
-    MAX_CSV_BYTES,
-    MAX_INFERRED_CLASSES,
-    csv_columns,
-    default_max_bytes,
-    load_csv,
-    load_csv_for_prediction,
-)
-from ._dataset import TASKS, Dataset
-from .errors import ConfigError, DataError, check_number
-from .preprocessing import Preprocessor, Standardizer
+from ..errors import ConfigError, DataError, check_number
+from .dataset import Dataset
 from .validation import (
-    MISSING_TOKENS,
     _jsonable,
-    _length_message,
-    check_labels_known,
-    check_X,
-    check_X_y,
-    encode_labels,
 )
-
-__all__ = [
-    "DATASETS",
-    "MAX_CSV_BYTES",
-    "MAX_INFERRED_CLASSES",
-    "MISSING_TOKENS",
-    "TASKS",
-    "Dataset",
-    "Preprocessor",
-    "Standardizer",
-    "check_X",
-    "check_X_y",
-    "check_labels_known",
-    "csv_columns",
-    "cubic",
-    "default_max_bytes",
-    "encode_labels",
-    "load_csv",
-    "load_csv_for_prediction",
-    "load_dataset",
-    "train_test_split",
-]
 
 DATASETS = (
     "xor",
@@ -170,7 +115,7 @@ def _regression(X, y, name, feature_names, target_name="y") -> Dataset:
 
 def _gate(table_name):
     def load(*, seed, n_samples, noise):
-        from .gates import TRUTH_INPUTS, TRUTH_TABLES
+        from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES
 
         X = np.asarray(TRUTH_INPUTS, dtype=np.float64)  # (4, 2)
         y = np.asarray(TRUTH_TABLES[table_name], dtype=np.int64)  # (4,)
@@ -343,55 +288,4 @@ _LOADERS = {
 # ----------------------------------------------------------------------------- splitting
 
 
-def train_test_split(X, y, *, test_size: float | int = 0.25, seed: int = 0, stratify=None):
-    """Split rows into train and test parts, seeded; stratified by ``stratify`` labels.
-
-    Args:
-        X: `(n, d)` features. y: `(n, …)` targets.
-        test_size: fraction in (0, 1) or a row count in [1, n − 1].
-        seed: seed of ``numpy.random.default_rng``.
-        stratify: `(n,)` labels whose proportions both parts keep (per class,
-            rounded so the total test size is exact), or ``None``.
-
-    Returns:
-        ``(X_train, X_test, y_train, y_test)``, rows in shuffled order.
-    """
-    X, y = np.asarray(X), np.asarray(y)
-    n = len(X)
-    if len(y) != n:
-        raise DataError(_length_message(n, len(y)))
-    check_number("seed", seed, ge=0, integer=True)
-    if isinstance(test_size, float):
-        check_number("test_size", test_size, gt=0, lt=1, hint="Pass a fraction such as 0.25.")
-        n_test = int(round(test_size * n))
-    else:
-        check_number("test_size", test_size, ge=1, integer=True)
-        n_test = int(test_size)
-    if not 1 <= n_test <= n - 1:
-        raise DataError(
-            f"cannot split {n} rows with test_size={test_size}: it gives {n_test} test rows; "
-            "both parts need at least one row."
-        )
-    rng = np.random.default_rng(seed)
-    if stratify is None:
-        perm = rng.permutation(n)
-        test, train = perm[:n_test], perm[n_test:]
-    else:
-        labels = np.asarray(stratify)
-        if len(labels) != n:
-            raise DataError(f"`stratify` has {len(labels)} labels for {n} rows; they must match.")
-        _, codes = np.unique(labels, return_inverse=True)
-        counts = np.bincount(codes)
-        # Largest-remainder rounding of n_test · (class share): exact total, fair per class.
-        quota = n_test * counts / n
-        per_class = np.floor(quota).astype(int)
-        order = np.argsort(-(quota - per_class), kind="stable")
-        per_class[order[: n_test - per_class.sum()]] += 1
-        test_parts, train_parts = [], []
-        for k in range(len(counts)):
-            idx = rng.permutation(np.flatnonzero(codes == k))
-            test_parts.append(idx[: per_class[k]])
-            train_parts.append(idx[per_class[k] :])
-        test = rng.permutation(np.concatenate(test_parts))
-        train = rng.permutation(np.concatenate(train_parts))
-    return X[train], X[test], y[train], y[test]
+__all__ = ["DATASETS", "cubic", "load_dataset"]

@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import batch_matmul_tn, matmul, namespace
+from ..backend.arrays import batch_matmul_tn, matmul, namespace
+from ..errors import DataError
 from .activations import Activation, get_activation
-from .errors import DataError
 
 
 def neuron(x, theta, activation: str | Activation = "heaviside"):
@@ -23,7 +23,7 @@ def neuron(x, theta, activation: str | Activation = "heaviside"):
     Args:
         x: `(n,)` one input, or `(batch, n)` a batch of inputs.
         theta: `(n + 1,)` the bias θ₀ followed by the weights θ₁…θₙ.
-        activation: σ, by name or :class:`~mlplab.activations.Activation`.
+        activation: σ, by name or :class:`~mlplab.nn.activations.Activation`.
 
     Returns:
         a scalar for one input, `(batch,)` for a batch.

@@ -12,7 +12,7 @@ output neuron (bias ``g(t₀)``, weights ``g(t_j) − g(t_{j−1})``): the lectu
 for an L-Lipschitz g, ``max |g − f| ≤ L h / 2 = L (b − a) / (2N)``: ε ≈ 1/N.
 Replacing H by a steep sigmoid ``σ(k (x − s_j))`` with ``k = slope / h`` gives
 the same picture with a smooth network. Both are built exactly, with no
-training, as :class:`~mlplab.mlp.MLP` objects.
+training, as :class:`~mlplab.nn.mlp.MLP` objects.
 
 (b) **Trained.** tanh / ReLU MLPs of growing width fitted to g by gradient
 descent (:func:`mlplab.fit`), with the same error measured on the same grid.
@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ConfigError, DataError, check_number
-from .expr import parse_expression
-from .mlp import MLP
+from ..data.expr import parse_expression
+from ..errors import ConfigError, DataError, check_number
+from ..nn.mlp import MLP
 
 # name -> (expression, interval, description)
 PRESETS: dict[str, tuple[str, tuple[float, float], str]] = {
@@ -61,7 +61,7 @@ def get_target(spec: str, interval: tuple[float, float] | None = None) -> Target
 
     Args:
         spec: preset name or an expression such as ``"sin(3*x) + x/2"``
-            (parsed safely by :mod:`mlplab.expr`).
+            (parsed safely by :mod:`mlplab.data.expr`).
         interval: ``(a, b)``; default the preset's interval, or ``(−1, 1)``.
 
     Raises:
@@ -245,7 +245,7 @@ def trained(
     Inputs are mapped to [−1, 1] and targets standardised for training; the
     error is reported in g's own units on the dense grid.
     """
-    from .train import fit
+    from ..train import fit
 
     target = get_target(target) if isinstance(target, str) else target
     check_number("epochs", epochs, ge=1, integer=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DataError, check_number
+from ..errors import DataError, check_number
 
 
 @dataclass
@@ -93,8 +93,8 @@ def train_perceptron(
 
 def train_gate(name: str, **kwargs) -> PerceptronResult:
     """:func:`train_perceptron` on a two-input gate's truth table (``"and"``, …, ``"xor"``)."""
-    from .errors import check_choice
-    from .gates import TRUTH_INPUTS, TRUTH_TABLES
+    from ..errors import check_choice
+    from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES
 
     check_choice("gate", name, tuple(TRUTH_TABLES))
     return train_perceptron(TRUTH_INPUTS, TRUTH_TABLES[name], **kwargs)

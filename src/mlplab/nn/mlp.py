@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._backend import Backend, dtype_kind, get_backend, matmul, namespace, to_numpy
+from ..backend.arrays import Backend, dtype_kind, get_backend, matmul, to_numpy
+from ..errors import ConfigError, DataError, check_choice, check_number
 from .activations import RELU_FAMILY, Activation, get_activation
-from .errors import ConfigError, DataError, check_choice, check_number
 from .layers import LayerCache, dense_backward, dense_forward
 
 INITS = ("auto", "glorot", "he", "lecun", "zeros")
@@ -308,7 +308,7 @@ class MLP:
     # prediction helpers
     def predict(self, x):
         """Raw outputs ŷ, returned as the caller's array type (NumPy / PyTorch / JAX)."""
-        from ._backend import from_numpy_like
+        from ..backend.arrays import from_numpy_like
 
         out = to_numpy(self(x))
         return from_numpy_like(out, x) if not isinstance(x, list | tuple) else out
@@ -348,7 +348,7 @@ def _check_fits_in_memory(sizes: Sequence[int]) -> None:
 
     Initialisation holds the float64 draw and the backend's copy: ≤ 16 bytes a parameter.
     """
-    from .linear import available_memory, format_bytes
+    from ..backend.memory import available_memory, format_bytes
 
     n_params = sum(o + o * i for i, o in zip(sizes[:-1], sizes[1:], strict=True))
     need, have = 16 * n_params, available_memory()
@@ -376,4 +376,4 @@ def _as_sizes(hidden_sizes) -> list[int]:
     return [int(h) for h in sizes]
 
 
-__all__ = ["MLP", "Backward", "backward", "forward", "forward_cache", "init_params", "namespace"]
+__all__ = ["MLP", "Backward", "backward", "forward", "forward_cache", "init_params"]

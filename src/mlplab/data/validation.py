@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 #: Field values read as "missing" (compared case-insensitively, after stripping).
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
@@ -53,7 +53,7 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
     Checks, in order: numeric dtype (no strings/objects), rank 2, at least one
     row and one column, ``d == n_features`` when given, no NaN/inf.
     """
-    from ._backend import to_numpy
+    from ..backend.arrays import to_numpy
 
     try:
         arr = to_numpy(X) if type(X).__module__.split(".")[0] in ("torch", "jax", "jaxlib") else X

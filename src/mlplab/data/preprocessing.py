@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._dataset import TASKS
-from .errors import ConfigError, DataError, ModelFileError
+from ..errors import ConfigError, DataError, ModelFileError
+from .dataset import TASKS
 from .validation import _is_missing, _join, _parse_float, check_labels_known, check_X
 
 if TYPE_CHECKING:
-    from ._dataset import Dataset
+    from .dataset import Dataset
 
 _PREPROCESSOR_VERSION = 1
 

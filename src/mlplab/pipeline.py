@@ -28,7 +28,7 @@ from mlplab.errors import ConfigError, DataError, ModelFileError
 
 
 def _is_builtin(name: str) -> bool:
-    from mlplab.datasets import DATASETS
+    from mlplab.data import DATASETS
 
     return name.lower() in DATASETS
 
@@ -39,8 +39,8 @@ def _looks_like_path(name: str) -> bool:
 
 
 def load_training_dataset(cfg: TrainConfig):
-    """The :class:`~mlplab.datasets.Dataset` named by ``cfg.data`` (built-in or CSV)."""
-    from mlplab import datasets
+    """The :class:`~mlplab.data.Dataset` named by ``cfg.data`` (built-in or CSV)."""
+    from mlplab import data as datasets
 
     if _is_builtin(cfg.data) and not Path(cfg.data).is_file():
         csv_only = [
@@ -88,7 +88,7 @@ class TrainingData:
     """The arrays of one ``mlplab train`` run, split, encoded and standardised.
 
     Attributes:
-        dataset: the loaded :class:`~mlplab.datasets.Dataset`.
+        dataset: the loaded :class:`~mlplab.data.Dataset`.
         preprocessor: fitted on the training rows only.
         X_train, y_train: `(n, d)` standardised inputs and the targets ``fit`` sees
             (class indices, or standardised regression targets).
@@ -99,7 +99,7 @@ class TrainingData:
     """
 
     def __init__(self, cfg: TrainConfig):
-        from mlplab.datasets import Preprocessor, train_test_split
+        from mlplab.data import Preprocessor, train_test_split
 
         ds = load_training_dataset(cfg)
         self.cfg, self.dataset = cfg, ds
@@ -245,9 +245,9 @@ def evaluate_model(model, prep, X, y, loss: str) -> dict:
     (regression). Classification: ``loss``, ``accuracy``; regression: ``mse``,
     ``mae`` (target units) and ``r2``. Always ``n``, the number of rows.
     """
-    from mlplab._backend import get_backend
-    from mlplab.losses import get_loss
-    from mlplab.metrics import accuracy, r2_score
+    from mlplab.backend.arrays import get_backend
+    from mlplab.nn.losses import get_loss
+    from mlplab.nn.metrics import accuracy, r2_score
 
     out = _outputs_np(model, X)
     result: dict = {"n": int(len(X))}
@@ -274,11 +274,11 @@ class SavedModel:
     """A model file with its preprocessing, ready to predict, evaluate and explain."""
 
     def __init__(self, path: str, backend: str = "numpy", dtype: str | None = None):
-        from mlplab import io
-        from mlplab.datasets import Preprocessor
+        from mlplab import files
+        from mlplab.data import Preprocessor
 
         self.path = path
-        self.model, self.meta = io.load_model(path, backend=backend, dtype=dtype)
+        self.model, self.meta = files.load_model(path, backend=backend, dtype=dtype)
         if "diverged" in self.meta:  # the last good weights of a run that diverged
             step = (
                 self.meta["diverged"].get("step")
@@ -327,7 +327,7 @@ class SavedModel:
 
     def load_data(self, data: str, *, delimiter=None, with_target: bool):
         """``(X, y)``: standardised inputs and targets (indices / target units) or ``None``."""
-        from mlplab import datasets
+        from mlplab import data as datasets
 
         prep = self._need_preprocessor()
         if _is_builtin(data) and not Path(data).is_file():
@@ -382,7 +382,7 @@ class SavedModel:
 
     def evaluate(self, X, y) -> dict:
         """Metrics (see :func:`evaluate_model`) plus the confusion matrix for classes."""
-        from mlplab.metrics import confusion_matrix
+        from mlplab.nn.metrics import confusion_matrix
 
         result = evaluate_model(self.model, self.preprocessor, X, y, self.loss)
         if not self.is_regression:
@@ -420,7 +420,7 @@ def explain_lines(model, x, *, saved: SavedModel | None = None, max_terms: int =
     With ``saved`` the raw input is standardised first, and the output is read
     as a class (with its probability) or a value in target units.
     """
-    from mlplab.mlp import forward_cache
+    from mlplab.nn.mlp import forward_cache
 
     lines = []
     x = np.asarray(x, dtype=np.float64)

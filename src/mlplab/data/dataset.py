@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DataError, check_choice
+from ..errors import DataError, check_choice
 
 TASKS = ("binary", "multiclass", "regression")
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._backend import Backend, namespace, to_numpy
-from .errors import ConfigError, DataError
+from ..backend.arrays import Backend, namespace, to_numpy
+from ..errors import ConfigError, DataError
 
 
 def _mean(xp, per_sample, weight):
@@ -227,8 +227,9 @@ def infer_loss(y, n_outputs: int):
 
 
 def l2_penalty(params, l2: float):
-    """``(l2 / 2) Σ_ℓ ‖W_ℓ‖²`` and its gradient ``l2 · W`` (biases are not penalised)."""
-    xp = namespace(params[0][1])
-    value = sum(xp.sum(W * W) for _, W in params) * (0.5 * l2)
-    grads = [(xp.zeros_like(b), l2 * W) for b, W in params]
-    return value, grads
+    """``(l2 / 2) Σ_ℓ ‖W_ℓ‖²`` and its gradient ``l2 · W_ℓ`` for each layer's weights.
+
+    Biases are not penalised (their gradient is 0, so none is returned).
+    """
+    value = 0.5 * l2 * sum((W * W).sum() for _, W in params)
+    return value, [l2 * W for _, W in params]

@@ -7,7 +7,7 @@ metadata entry ``"mlplab"``: a JSON document with the architecture
 (``sizes``, ``activations``), the ``dtype`` and the caller's ``extra`` dict
 (task, classes, preprocessing, training config, metrics). A checkpoint adds the
 optimizer state (``opt.{name}.{i}.b`` / ``opt.{name}.{i}.W``), every
-:class:`~mlplab.train.TrainState` field and the training config. The format is
+:class:`~mlplab.train.state.TrainState` field and the training config. The format is
 described in ``docs/model-format.md``.
 
 Loading never executes code: only the header JSON is parsed (with the
@@ -25,26 +25,21 @@ flushed and ``fsync``-ed, and the temporary file is renamed over the target
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
 import math
 import os
 import re
-import secrets
 import stat
 import struct
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 import numpy as np
 
-from ._backend import DTYPES, to_numpy
-from .activations import get_activation
-from .errors import ConfigError, DataError, MLPLabError, ModelFileError
-from .mlp import MLP
-from .train import TrainState
+from ..backend.arrays import DTYPES
+from ..errors import ConfigError, DataError, ModelFileError
+from ..nn.activations import get_activation
+from ..nn.mlp import MLP
+from .atomic import _as_path, _os_reason, atomic_write_bytes
 
 MODEL_FORMAT = "mlplab-model"
 CHECKPOINT_FORMAT = "mlplab-checkpoint"
@@ -53,100 +48,10 @@ METADATA_KEY = "mlplab"
 #: Largest safetensors header accepted (the ``safetensors`` library's own limit).
 MAX_HEADER_BYTES = 100_000_000
 _ST_DTYPES = {"float32": "F32", "float64": "F64"}
-_OPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class FileWriteError(MLPLabError, OSError):
-    """A file could not be written (missing folder, no permission, disk full, …)."""
+_OPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # optimizer state names
 
 
 # --- atomic writes -----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """Write ``path`` atomically through a binary file object.
-
-    ``with atomic_writer("fig.png") as f: fig.savefig(f, format="png")``.
-    The data goes to a temporary file next to ``path``; when the block ends
-    without an exception the file is flushed, ``fsync``-ed and renamed over
-    ``path`` (``os.replace``), and the folder is ``fsync``-ed. On any error
-    the temporary file is removed and an existing ``path`` is left untouched.
-    A new file gets the usual permissions (``0o666`` less the umask); a
-    replaced file keeps its permissions.
-
-    Raises:
-        FileWriteError: the folder is missing or not writable, ``path`` is a
-            folder, or the disk is full.
-    """
-    target = _as_path(path, FileWriteError)
-    if target.is_symlink():  # replace the file the link points to, and keep the link
-        target = target.resolve()
-    folder = target.parent
-    if target.is_dir():
-        raise FileWriteError(f"cannot write {str(target)!r}: it is a directory; give a file name.")
-    if not folder.is_dir():
-        raise FileWriteError(
-            f"cannot write {str(target)!r}: the folder {str(folder)!r} does not exist; "
-            "create it first."
-        )
-    tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for open(path, "wb")
-    except OSError as err:
-        raise FileWriteError(f"cannot write {str(target)!r}: {_os_reason(err)}.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError) and not isinstance(err, MLPLabError):
-            raise FileWriteError(f"cannot write {str(target)!r}: {_os_reason(err)}.") from None
-        raise
-    _fsync_dir(folder)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    with atomic_writer(path) as f:
-        f.write(data)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to ``path`` atomically, encoded as ``encoding`` (UTF-8)."""
-    atomic_write_bytes(path, text.encode(encoding))
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable. Not possible on every platform (Windows).
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _os_reason(err: OSError) -> str:
-    return err.strerror or str(err) or type(err).__name__
-
-
-def _as_path(path, error: type[MLPLabError]) -> Path:
-    try:
-        return Path(os.fspath(path))
-    except TypeError:
-        raise error(f"`path` must be a file path (str or os.PathLike); got {path!r}.") from None
 
 
 # --- saving ------------------------------------------------------------------
@@ -157,7 +62,7 @@ def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = N
 
     Args:
         path: the file to write, by convention ``*.safetensors``.
-        model: the :class:`~mlplab.mlp.MLP`; its weights are stored in its dtype.
+        model: the :class:`~mlplab.nn.mlp.MLP`; its weights are stored in its dtype.
         metadata: any JSON-able dict (str keys; finite numbers; NumPy scalars and
             arrays are converted to numbers and lists) stored under ``"extra"``
             and returned by :func:`load_model`: task, classes, preprocessing, …
@@ -172,68 +77,8 @@ def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = N
     atomic_write_bytes(path, _serialize(_layer_tensors(model), header))
 
 
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: MLP,
-    state: TrainState,
-    *,
-    config: dict,
-    extra: dict | None = None,
-) -> None:
-    """Save a training checkpoint: weights, optimizer state, progress and config.
-
-    Args:
-        path: the file to write.
-        model: the model being trained.
-        state: its :class:`~mlplab.train.TrainState` (``history.state``). The
-            optimizer state must be a dict ``name -> [(b, W)]`` shaped like the
-            parameters (SGD with momentum, Adam, AdamW) or an empty dict (SGD);
-            every other field (``step``, ``epoch``, …) must be JSON-able.
-        config: the training configuration (JSON-able dict).
-        extra: anything else to keep (JSON-able dict), e.g. preprocessing.
-
-    Rebuilt exactly (bitwise, in the model's dtype) by :func:`load_checkpoint`.
-    """
-    if not isinstance(state, TrainState):
-        raise ConfigError(f"`state` must be a TrainState; got {type(state).__name__}.")
-    header = _architecture(model, CHECKPOINT_FORMAT)
-    tensors = _layer_tensors(model)
-    opt_state = state.opt_state
-    if not isinstance(opt_state, dict):
-        raise ConfigError(
-            "checkpoints hold optimizer states that are dicts of [(b, W)] lists; "
-            f"got {type(opt_state).__name__}."
-        )
-    for name, layers in opt_state.items():
-        if not isinstance(name, str) or not _OPT_NAME.match(name):
-            raise ConfigError(
-                f"optimizer state name {name!r} must be an identifier (letters, digits, _)."
-            )
-        if not isinstance(layers, list | tuple) or len(layers) != model.depth:
-            raise ConfigError(
-                f"optimizer state {name!r} must list one (b, W) pair per layer "
-                f"({model.depth}); got {type(layers).__name__}."
-            )
-        for i, pair in enumerate(layers):
-            b, W = (to_numpy(a) for a in pair)
-            if (b.shape, W.shape) != model.shapes[i]:
-                raise ConfigError(
-                    f"optimizer state {name!r} layer {i} has shapes {b.shape}, {W.shape}; "
-                    f"expected the parameter shapes {model.shapes[i]}."
-                )
-            tensors[f"opt.{name}.{i}.b"] = _contiguous(b, model.backend.dtype, f"opt.{name}.{i}.b")
-            tensors[f"opt.{name}.{i}.W"] = _contiguous(W, model.backend.dtype, f"opt.{name}.{i}.W")
-    fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
-    fields.pop("opt_state")
-    header["optimizer_state"] = list(opt_state)
-    header["train_state"] = _check_json_dict("state", fields)
-    header["config"] = _check_json_dict("config", config)
-    header["extra"] = _check_json_dict("extra", extra)
-    atomic_write_bytes(path, _serialize(tensors, header))
-
-
 def _architecture(model: MLP, fmt: str) -> dict:
-    from . import __version__
+    from .._version import __version__
 
     if not isinstance(model, MLP):
         raise ConfigError(f"`model` must be an mlplab MLP; got {type(model).__name__}.")
@@ -322,10 +167,10 @@ def load_model(
         backend: ``"numpy"``, ``"torch"`` or ``"jax"``.
         dtype: ``"float32"`` / ``"float64"``; ``None`` keeps the file's dtype
             (then the weights are bit-for-bit those saved).
-        device: framework device, as for :class:`~mlplab.mlp.MLP`.
+        device: framework device, as for :class:`~mlplab.nn.mlp.MLP`.
 
     Returns:
-        ``(model, extra)``: the :class:`~mlplab.mlp.MLP` and the ``metadata``
+        ``(model, extra)``: the :class:`~mlplab.nn.mlp.MLP` and the ``metadata``
         dict given to :func:`save_model`.
 
     Raises:
@@ -338,38 +183,6 @@ def load_model(
     return model, meta["extra"]
 
 
-def load_checkpoint(
-    path: str | os.PathLike, *, backend: str = "numpy", dtype: str | None = None, device=None
-) -> tuple[MLP, TrainState, dict, dict]:
-    """Load a checkpoint saved by :func:`save_checkpoint`.
-
-    Returns:
-        ``(model, state, config, extra)``: the :class:`~mlplab.mlp.MLP`, its
-        :class:`~mlplab.train.TrainState` (optimizer state as backend arrays,
-        exactly as saved), the training config and the ``extra`` dict.
-        Pass ``state`` to :func:`~mlplab.train.fit` to continue the run.
-
-    Raises:
-        ModelFileError: as :func:`load_model`; also for a model file (which
-            has no optimizer state).
-    """
-    name, meta, tensors = _read(path, (CHECKPOINT_FORMAT,))
-    params = _layer_params(meta, tensors)
-    model = _build(name, params, meta, backend, dtype, device)
-    opt_state = {
-        opt: [
-            (
-                model.backend.asarray(tensors[f"opt.{opt}.{i}.b"]),
-                model.backend.asarray(tensors[f"opt.{opt}.{i}.W"]),
-            )
-            for i in range(len(params))
-        ]
-        for opt in meta["optimizer_state"]
-    }
-    state = _train_state(name, opt_state, meta["train_state"])
-    return model, state, meta["config"], meta["extra"]
-
-
 def _build(name, params, meta, backend, dtype, device) -> MLP:
     activations = []
     for i, spec in enumerate(meta["activations"]):
@@ -380,50 +193,6 @@ def _build(name, params, meta, backend, dtype, device) -> MLP:
     return MLP.from_params(
         params, activations, backend=backend, dtype=dtype or meta["dtype"], device=device
     )
-
-
-def _train_state(name: str, opt_state: dict, fields: dict):
-    values: dict[str, Any] = {"opt_state": opt_state}
-    known = {f.name: f for f in dataclasses.fields(TrainState) if f.name != "opt_state"}
-    unknown = sorted(set(fields) - set(known))
-    if unknown:
-        raise ModelFileError(
-            f"{name}: the training state has fields {unknown} this mlplab does not know; "
-            "the checkpoint was written by a newer mlplab. Upgrade mlplab to resume it."
-        )
-    for key, field in known.items():
-        if key not in fields:
-            if (
-                field.default is dataclasses.MISSING
-                and field.default_factory is dataclasses.MISSING
-            ):
-                raise ModelFileError(f"{name}: the training state lacks the field {key!r}.")
-            continue
-        value = fields[key]
-        if isinstance(field.default, float):  # the partly done epoch's loss sums
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            try:  # a 400-digit integer is valid JSON, and too large for a float
-                ok = ok and math.isfinite(float(value))
-            except OverflowError:
-                ok = False
-            if not ok or (key.endswith("weight") and value < 0):
-                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-                raise ModelFileError(
-                    f"{name}: training state field {key!r} must be a finite number"
-                    f"{' >= 0' if key.endswith('weight') else ''}; got {shown}."
-                )
-            value = float(value)
-        elif isinstance(field.default, int) or field.type in ("int", int):
-            if not _is_int(value) or value < 0:
-                raise ModelFileError(
-                    f"{name}: training state field {key!r} must be an integer >= 0; got {value!r}."
-                )
-        values[key] = value
-    return TrainState(**values)
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
@@ -716,17 +485,15 @@ def _layer_params(meta: dict, tensors: dict) -> list[tuple[np.ndarray, np.ndarra
     ]
 
 
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 __all__ = [
     "CHECKPOINT_FORMAT",
     "FORMAT_VERSION",
     "MAX_HEADER_BYTES",
     "MODEL_FORMAT",
-    "FileWriteError",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "atomic_writer",
-    "load_checkpoint",
     "load_model",
-    "save_checkpoint",
     "save_model",
 ]

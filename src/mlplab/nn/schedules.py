@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError, check_number
+from ..errors import ConfigError, check_number
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""The training loop: how a plan of optimizer steps is iterated on each backend.
+
+NumPy and PyTorch run a plain Python loop here; JAX runs the whole plan as one
+compiled ``lax.scan`` (:mod:`mlplab.backend.jax_loop`).
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+
+import numpy as np
+
+from .arrays import Backend, to_index
+
+
+def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_stop=None):
+    """Run the optimizer steps of ``plan``; return ``(params, opt_state, losses)``.
+
+    ``step_fn(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``
+    is one pure training step. ``data = (X, Y, sample_weight or None)`` on the
+    backend. ``plan`` is a :class:`StepPlan`: the batch indices, learning rate
+    and step number of each step. ``losses`` is a float64 NumPy array, one per step.
+
+    NumPy and PyTorch run a Python loop. JAX runs all steps of the plan as one
+    ``lax.scan`` inside one ``jax.jit``, compiled once per step function and
+    shape: the loop never returns to Python between steps.
+
+    ``should_stop()`` (e.g. "Ctrl-C was pressed") is asked after every step on
+    NumPy and PyTorch; when it says yes the run ends there and ``losses`` is
+    shorter than the plan. JAX finishes the compiled plan first.
+    """
+    if backend.name == "jax":
+        from .jax_loop import run_steps_jax
+
+        return run_steps_jax(backend, step_fn, params, opt_state, data, plan)
+    X, Y, SW = data
+    index = functools.partial(to_index, backend) if backend.name == "torch" else None
+    flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
+    losses = []
+    lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
+    # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
+    with _flush_to_zero(backend), np.errstate(over="ignore", invalid="ignore"):
+        for k in range(plan.n_steps):
+            if plan.batches is None:  # full batch, no gather needed
+                xb, yb, wb = X, Y, SW
+            else:
+                idx = plan.batches[k] if index is None else index(plan.batches[k])
+                xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
+            params, opt_state, loss = step_fn(params, opt_state, xb, yb, wb, lrs[k], ts[k])
+            losses.append(loss)
+            if flush_state and k % FLUSH_EVERY == FLUSH_EVERY - 1:
+                opt_state = _flush_subnormals(opt_state)
+            if should_stop is not None and should_stop():
+                break
+    if not losses:
+        return params, opt_state, np.zeros(0)
+    if backend.name == "torch":
+        import torch
+
+        values = torch.stack(losses).double().cpu().numpy()
+    else:
+        values = np.asarray([float(v) for v in losses], dtype=np.float64)
+    return params, opt_state, values
+
+
+# Float32 subnormals (0 < |x| < 1.2e-38) make x86 arithmetic ~5-16x slower. XLA
+# flushes them to zero; NumPy and PyTorch keep them, and Adam's moments of a unit
+# whose gradient became 0 (a dead ReLU) decay through that range for thousands of
+# steps. So the NumPy and PyTorch loops flush them, as XLA does: PyTorch switches
+# the CPU's flush-to-zero mode on for the loop (then back to the mode it found);
+# NumPy has no such switch, so every FLUSH_EVERY steps the optimizer state's
+# subnormal entries are set to 0 (new arrays; at most a 1e-38 change).
+# FLUSH_SUBNORMALS = False turns both off.
+FLUSH_SUBNORMALS = True
+
+
+FLUSH_EVERY = 16
+
+
+@contextmanager
+def _flush_to_zero(backend: Backend):
+    """PyTorch: flush subnormals to zero on the CPU while the loop runs, then as it was."""
+    if not (FLUSH_SUBNORMALS and backend.name == "torch"):
+        yield
+        return
+    import torch
+
+    # PyTorch has no getter for the mode: a subnormal times 1 is 0 exactly when it is on
+    was_on = bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0)[0] == 0)
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(was_on)
+
+
+def _flush_subnormals(tree):
+    """``tree`` (dicts, lists, tuples of NumPy arrays) with subnormal entries set to 0."""
+    if isinstance(tree, dict):
+        return {key: _flush_subnormals(value) for key, value in tree.items()}
+    if isinstance(tree, list | tuple):
+        values = [_flush_subnormals(value) for value in tree]
+        return type(tree)(*values) if hasattr(tree, "_fields") else type(tree)(values)
+    if isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+        return np.where(np.abs(tree) < np.finfo(tree.dtype).tiny, tree.dtype.type(0), tree)
+    return tree
+
+
+class StepPlan:
+    """What each step of a run uses: batch indices, learning rate, step number.
+
+    ``batches`` is ``None`` (every step sees the whole data set) or a list of
+    index arrays, one per step (the last batch of an epoch may be shorter).
+    """
+
+    def __init__(self, batches, lrs: np.ndarray, t: np.ndarray):
+        self.batches = batches
+        self.lrs = lrs
+        self.t = t
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.lrs)
+
+    def padded(self):
+        """`(n_steps, B)` indices and `(n_steps, B)` 0/1 mask, short batches padded.
+
+        A compiled scan needs every step to have the same shape; padded rows
+        get weight 0, so the weighted mean loss equals the short batch's mean.
+        """
+        size = max(len(b) for b in self.batches)
+        idx = np.zeros((self.n_steps, size), dtype=np.int32)
+        mask = np.zeros((self.n_steps, size), dtype=np.float64)
+        for k, b in enumerate(self.batches):
+            idx[k, : len(b)] = b
+            mask[k, : len(b)] = 1.0
+        return idx, mask

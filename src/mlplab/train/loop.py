@@ -1,0 +1,289 @@
+"""The training loop, ``fit``: minibatch gradient descent on an MLP, read top to bottom.
+
+options → data → plan → for each chunk of steps: run the steps (forward, loss,
+backward, penalty, update: :mod:`mlplab.train.step`), guard against divergence,
+account the losses per epoch, then end the epoch (evaluate, callbacks, early
+stopping). A chunk is one epoch, or every epoch at once when nothing has to
+happen between epochs (then JAX compiles the whole run into one loop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..backend.arrays import to_numpy
+from ..backend.loop import run_steps
+from ..errors import ConfigError
+from ..nn.losses import get_loss, infer_loss
+from ..nn.metrics import accuracy, r2_score
+from ..nn.mlp import MLP, forward
+from ..nn.optim import get_optimizer
+from ..nn.schedules import get_schedule
+from .data import RunData, prepare_data
+from .guard import diverged, first_bad_step
+from .options import FitOptions
+from .plan import Cursor, RunPlan, plan_chunk, plan_run
+from .progress import Progress
+from .state import History, TrainState
+from .step import make_step
+
+
+def fit(
+    model: MLP,
+    X,
+    y,
+    *,
+    loss=None,
+    optimizer="adam",
+    lr: float | None = None,
+    schedule=None,
+    epochs: int | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    validation_split: float = 0.0,
+    validation_data: tuple | None = None,
+    early_stopping: bool = False,
+    patience: int = 10,
+    min_delta: float = 0.0,
+    l2: float = 0.0,
+    sample_weight=None,
+    callbacks: Sequence[Callable] = (),
+    train_metrics: bool = False,
+    verbose: int = 1,
+    state: TrainState | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
+    """Train ``model`` in place by minibatch gradient descent; return its :class:`History`.
+
+    Args:
+        model: the :class:`~mlplab.nn.mlp.MLP` to train (its ``params`` are replaced).
+        X: `(n_samples, n_inputs)` inputs (NumPy, PyTorch or JAX array).
+        y: `(n_samples,)` integer labels or `(n_samples, n_outputs)` targets.
+        loss: ``"mse"``, ``"bce"``, ``"softmax_cross_entropy"``; default from ``y``
+            (integer labels: ``bce`` with one output, softmax cross-entropy with
+            several; real targets: ``mse``).
+        optimizer: ``"sgd"``, ``"adam"``, ``"adamw"`` or an optimizer object.
+        lr: base learning rate (default 0.1 for SGD, 1e-3 for Adam/AdamW).
+        schedule: ``"constant"``, ``"step"``, ``"cosine"``, ``"warmup"`` or a schedule object.
+        epochs / steps: how long to train (default 100 epochs); ``steps`` counts
+            optimizer steps and ends mid-epoch if needed.
+        batch_size: minibatch size; ``None`` is full-batch gradient descent.
+        shuffle: reshuffle every epoch (seeded by ``seed`` and the epoch number).
+        seed: seeds the minibatch order and the validation split.
+        validation_split: fraction of the data held out (seeded) for validation.
+        validation_data: ``(X_val, y_val)``, instead of a split.
+        early_stopping: stop when the validation loss has not improved by
+            ``min_delta`` for ``patience`` epochs, and restore the best weights.
+        l2: L2 penalty ``(l2 / 2) Σ ‖W‖²`` (weights, not biases).
+        sample_weight: `(n_samples,)` non-negative weights of the training loss.
+        callbacks: functions ``cb(epoch, logs, model)`` called after each epoch;
+            one returning ``True`` stops training.
+        train_metrics: also compute accuracy / R² on the training set each epoch.
+        verbose: 0 silent; 1 a progress bar on a terminal; 2 one line per epoch.
+        state: a :class:`TrainState` from an earlier run (``history.state``) to
+            continue it: optimizer moments, step count, epoch and position in
+            the epoch carry on, so an interrupted run resumed with the same
+            settings (``epochs`` = the epochs still to go, counting a partly
+            done one) ends with the same weights as an uninterrupted one.
+        should_stop: asked after every step (NumPy, PyTorch) or compiled chunk
+            (JAX); when it returns True training stops there, with
+            ``history.interrupted`` set and ``history.state`` ready to resume.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite; ``model`` keeps the
+            weights of the last epoch whose losses were all finite.
+    """
+    # options: checked once, in one place
+    opts = FitOptions(
+        loss, optimizer, lr, schedule, epochs, steps, batch_size, shuffle, seed,
+        validation_split, early_stopping, patience, min_delta, l2, callbacks,
+        train_metrics, verbose,
+    )  # fmt: skip
+    loss_fn = get_loss(loss) if loss is not None else infer_loss(y, model.n_outputs)
+    opt = get_optimizer(opts.optimizer)
+    lr, sched = opts.lr_for(opt), get_schedule(opts.schedule)
+    # data: checked, on the model's backend, validation split off
+    data = prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts)
+    # plan: how long, from where
+    state = _start_state(state, opt, model)
+    run = plan_run(data.n, opts, state)
+    step_fn = make_step(tuple(model.activations), loss_fn, opt, float(opts.l2))
+    metric = "r2" if loss_fn.task == "regression" else "accuracy"
+    history = History(loss=loss_fn.name, metric=metric, state=state)
+    progress = Progress(run.total_epochs, opts.verbose)
+    per_epoch_work = (
+        data.Xv is not None or opts.callbacks or train_metrics or opts.verbose >= 2
+        or progress.bar or should_stop
+    )  # fmt: skip
+    chunk = 1 if per_epoch_work else run.total_epochs
+    at = Cursor(in_epoch=run.skip)
+    if run.skip:  # the done batches' share of the resumed epoch's loss
+        at.run_loss, at.run_n = state.epoch_loss_sum, state.epoch_loss_weight
+    best = _Best()
+    asked = _StopAsker(should_stop)
+    params, opt_state, last_finite = model.params, state.opt_state, None
+    try:
+        while at.epoch < run.total_epochs and at.done_steps < run.total_steps:
+            # the steps: forward, loss, backward, penalty, update
+            plan, sizes, ends_epoch = plan_chunk(run, at, chunk, opts, lr, sched, data.weights_np)
+            start = (
+                params,
+                opt_state,
+                run.start_epoch + at.epoch,
+                at.in_epoch,
+                at.run_loss,
+                at.run_n,
+            )
+            tensors = (data.X, data.Y, data.SW)
+            params, opt_state, losses = run_steps(
+                model.backend, step_fn, params, opt_state, tensors, plan, asked.ask
+            )
+            # guard: a NaN / infinite loss or weight ends the run with good weights
+            bad, weights_bad = first_bad_step(losses, params)
+            if bad is not None:
+                diverged(model, step_fn, tensors, plan, ends_epoch, start, bad, weights_bad,
+                         losses, last_finite, lr, history)  # fmt: skip
+            last_finite = float(losses[-1]) if losses.size else last_finite
+            model.params = params
+            # losses: per epoch, and where the run stands
+            finished = _account(at, losses, sizes, ends_epoch, run, history, opt_state)
+            interrupted = asked.interrupted(model.backend, losses, sizes)
+            if interrupted and not finished:
+                history.interrupted = True
+                break
+            if run.total_steps <= at.done_steps and at.run_n:  # `steps` ended mid-epoch
+                history.epoch.append(run.start_epoch + at.epoch + 1)
+                history.train_loss.append(float(at.run_loss / at.run_n))
+            elif not finished:
+                break
+            # end of epoch: evaluate, callbacks, early stopping
+            stop = _end_of_epoch(model, data, loss_fn, opts, history, best, progress, run)
+            history.interrupted = interrupted
+            if stop or interrupted:
+                break
+    finally:
+        progress.close()
+    if data.Xv is not None:
+        history.best_epoch = best.epoch
+        if opts.early_stopping and best.params is not None:
+            model.params = best.params
+    model.history = history
+    return history
+
+
+def _start_state(state, opt, model) -> TrainState:
+    """``state`` if it belongs to ``opt``; a fresh one (zero moments, step 0) if None."""
+    fresh = opt.init(model.params)
+    if state is None:
+        return TrainState(fresh)
+    if (
+        not isinstance(state, TrainState)
+        or not isinstance(state.opt_state, dict)
+        or set(state.opt_state) != set(fresh)
+    ):
+        raise ConfigError(
+            f"`state` does not belong to optimizer {getattr(opt, 'name', opt)!r} (it holds "
+            f"{sorted(getattr(state, 'opt_state', {}) or {})}); continue a run with the "
+            "optimizer it was started with."
+        )
+    return state
+
+
+class _StopAsker:
+    """Asks ``should_stop`` after each step (NumPy, PyTorch) or compiled chunk (JAX)."""
+
+    def __init__(self, should_stop):
+        self.should_stop = should_stop
+        self.said_yes = False
+        self.ask = None if should_stop is None else self._ask
+
+    def _ask(self) -> bool:
+        self.said_yes = self.said_yes or bool(self.should_stop())
+        return self.said_yes
+
+    def interrupted(self, backend, losses, sizes) -> bool:
+        if self.should_stop is not None and backend.name == "jax" and losses.size:
+            return bool(self.should_stop())  # asked once per compiled chunk
+        return losses.size < len(sizes) or self.said_yes
+
+
+def _account(at: Cursor, losses, sizes, ends_epoch, run: RunPlan, history, opt_state) -> list:
+    """Add a chunk's step losses to ``at``; record and return the losses of the epochs it ended.
+
+    An epoch's train loss is the mean of its step losses weighted by batch size
+    (by batch weight with sample weights: then it is Σ wᵢ lᵢ / Σ wᵢ).
+    """
+    finished = []
+    if run.steps_per_epoch == 1:  # every step is an epoch (same arithmetic, vectorized)
+        finished = ((losses * float(run.n)) / float(run.n)).tolist()
+        at.epoch += losses.size
+    else:
+        for i in range(losses.size):
+            at.run_loss += losses[i] * sizes[i]
+            at.run_n += sizes[i]
+            at.in_epoch += 1
+            if ends_epoch[i]:
+                finished.append(at.run_loss / at.run_n)
+                at.run_loss, at.run_n, at.in_epoch = 0.0, 0.0, 0
+                at.epoch += 1
+    at.done_steps += losses.size
+    history.n_steps = at.done_steps
+    carried = (float(at.run_loss), float(at.run_n)) if at.in_epoch else ()
+    history.state = TrainState(
+        opt_state, run.start_step + at.done_steps, run.start_epoch + at.epoch, at.in_epoch, *carried
+    )
+    last = run.start_epoch + at.epoch
+    history.epoch.extend(range(last - len(finished) + 1, last + 1))
+    history.train_loss.extend(float(value) for value in finished)
+    return finished
+
+
+class _Best:
+    """The best validation loss so far, its epoch and its weights."""
+
+    def __init__(self):
+        self.loss, self.epoch, self.params = math.inf, None, None
+
+
+def _end_of_epoch(model, data: RunData, loss_fn, opts, history, best: _Best, progress, run) -> bool:
+    """Evaluate the epoch just recorded, show it, call the callbacks; True to stop."""
+    label = history.epoch[-1]
+    metric = history.metric
+    logs = {"epoch": label, "train_loss": history.train_loss[-1]}
+    if opts.train_metrics:
+        history.train_metric.append(_metric(model, data.X, data.Y, loss_fn))
+        logs[f"train_{metric}"] = history.train_metric[-1]
+    if data.Xv is not None:
+        out_v = forward(model.params, model.activations, data.Xv)
+        val_loss = float(loss_fn.value_and_grad(out_v, data.Yv)[0])
+        history.val_loss.append(val_loss)
+        history.val_metric.append(_metric(model, data.Xv, data.Yv, loss_fn))
+        logs["val_loss"] = val_loss
+        logs[f"val_{metric}"] = history.val_metric[-1]
+        if val_loss < best.loss - opts.min_delta:
+            best.loss, best.epoch, best.params = val_loss, label, model.params
+    progress.update(logs)
+    stop = any(cb(label, dict(logs), model) is True for cb in opts.callbacks)
+    since = run.start_epoch if best.epoch is None else best.epoch  # None: no finite val loss yet
+    if opts.early_stopping and label - since >= opts.patience:
+        history.stopped_early = True
+        stop = True
+    return stop
+
+
+def _metric(model: MLP, X, Y, loss_fn) -> float:
+    out = to_numpy(forward(model.params, model.activations, X))
+    target = to_numpy(Y)
+    if loss_fn.task == "regression":
+        return r2_score(target, out)
+    if loss_fn.task == "binary":
+        return accuracy(target[:, 0] > 0.5, out[:, 0] > 0)
+    return accuracy(np.argmax(target, axis=1), np.argmax(out, axis=1))
+
+
+__all__ = ["fit"]

@@ -1,0 +1,78 @@
+"""The settings of one training run: :class:`FitOptions`, frozen and checked when built.
+
+:func:`~mlplab.train.fit` takes them as keywords; ``mlplab train`` (through
+:class:`~mlplab.config.TrainConfig`) and the scikit-learn estimators build one
+with :meth:`FitOptions.from_config` / their own parameters, so every way in
+checks and defaults the same settings in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+from ..errors import ConfigError, check_number
+
+#: The learning rate used when none is given, by optimizer name.
+DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3}
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How to train: see :func:`~mlplab.train.fit` for the meaning of each field."""
+
+    loss: object = None
+    optimizer: object = "adam"
+    lr: float | None = None
+    schedule: object = None
+    epochs: int | None = None
+    steps: int | None = None
+    batch_size: int | None = None
+    shuffle: bool = True
+    seed: int = 0
+    validation_split: float = 0.0
+    early_stopping: bool = False
+    patience: int = 10
+    min_delta: float = 0.0
+    l2: float = 0.0
+    callbacks: Sequence[Callable] = ()
+    train_metrics: bool = False
+    verbose: int = 1
+
+    def __post_init__(self):
+        if self.lr is not None:
+            check_number("lr", self.lr, gt=0, hint="Pass a positive learning rate such as lr=0.01.")
+        if self.epochs is not None and self.steps is not None:
+            raise ConfigError("give `epochs` or `steps`, not both.")
+        if self.epochs is not None:
+            check_number("epochs", self.epochs, ge=1, integer=True)
+        if self.steps is not None:
+            check_number("steps", self.steps, ge=1, integer=True)
+        if self.batch_size is not None:
+            check_number("batch_size", self.batch_size, ge=1, integer=True)
+        check_number("validation_split", self.validation_split, ge=0, lt=1)
+        check_number("patience", self.patience, ge=1, integer=True)
+        check_number("min_delta", self.min_delta, ge=0)
+        check_number("l2", self.l2, ge=0)
+        check_number("seed", self.seed, ge=0, integer=True)
+        verbose = int(self.verbose) if isinstance(self.verbose, bool) else self.verbose
+        check_number("verbose", verbose, ge=0, integer=True)
+        object.__setattr__(self, "verbose", verbose)
+        callbacks = tuple(self.callbacks or ())
+        if not all(callable(cb) for cb in callbacks):
+            raise ConfigError("`callbacks` must be functions cb(epoch, logs, model).")
+        object.__setattr__(self, "callbacks", callbacks)
+
+    def lr_for(self, optimizer) -> float:
+        """The learning rate: the one given, else the optimizer's default."""
+        if self.lr is not None:
+            return self.lr
+        return DEFAULT_LR.get(getattr(optimizer, "name", ""), 1e-3)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The field names (the keywords :func:`~mlplab.train.fit` accepts for them)."""
+        return tuple(f.name for f in fields(cls))
+
+
+__all__ = ["DEFAULT_LR", "FitOptions"]

@@ -1,0 +1,56 @@
+"""Where a run stands (:class:`TrainState`, to resume it), what it recorded (:class:`History`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrainState:
+    """Where a run stands: optimizer state, steps and epochs done (to continue a run)."""
+
+    opt_state: object
+    step: int = 0  # optimizer steps done in all
+    epoch: int = 0  # epochs completed
+    batch_in_epoch: int = 0  # batches of the next epoch already done (after an interrupt)
+    # that partly done epoch's Σ (batch loss × batch size or weight) and Σ sizes, so the
+    # epoch's train loss, reported when it ends, covers all of its batches
+    epoch_loss_sum: float = 0.0
+    epoch_loss_weight: float = 0.0
+
+
+@dataclass
+class History:
+    """Per-epoch record of a :func:`~mlplab.train.fit` run."""
+
+    loss: str
+    metric: str  # "accuracy" or "r2"
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+    train_metric: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    interrupted: bool = False
+    n_steps: int = 0
+    state: TrainState | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict:
+        """JSON-able summary."""
+        return {
+            "loss": self.loss,
+            "metric": self.metric,
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "val_loss": self.val_loss,
+            f"val_{self.metric}": self.val_metric,
+            f"train_{self.metric}": self.train_metric,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "interrupted": self.interrupted,
+            "n_steps": self.n_steps,
+        }
+
+
+__all__ = ["History", "TrainState"]

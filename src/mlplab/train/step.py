@@ -1,0 +1,41 @@
+"""One training step, the lecture's "backpropagation assigns fault, gradient descent updates θ".
+
+1. forward: ``ŷ = f(x_batch, θ)``, keeping every layer's ``(x, z, a)``;
+2. loss: ``L(ŷ, y)`` and ``∂L/∂ŷ``;
+3. backward: every layer's delta and gradient (:func:`~mlplab.nn.mlp.backward`);
+4. L2 penalty, if any (:func:`~mlplab.nn.losses.l2_penalty`);
+5. update: ``θ ← optimizer(θ, ∇θ L, lr_t)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from ..nn.losses import l2_penalty
+from ..nn.mlp import backward, forward_cache
+
+
+@functools.lru_cache(maxsize=64)
+def make_step(activations: tuple, loss, optimizer, l2: float) -> Callable:
+    """The pure training step for one architecture / loss / optimizer / L2 setting.
+
+    ``step(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``.
+    Cached, so a compiled JAX loop built on it is reused across fit calls.
+    """
+
+    def step(params, opt_state, xb, yb, wb, lr, t):
+        out, caches = forward_cache(params, activations, xb)  # 1. forward
+        value, grad_out = loss.value_and_grad(out, yb, wb)  # 2. loss, ∂L/∂ŷ
+        grads = backward(params, activations, caches, grad_out).grads  # 3. backward
+        if l2:  # 4. L2 penalty
+            penalty, grad_W = l2_penalty(params, l2)
+            value = value + penalty
+            grads = [(gb, gW + pW) for (gb, gW), pW in zip(grads, grad_W, strict=True)]
+        params, opt_state = optimizer.update(params, grads, opt_state, lr, t)  # 5. update
+        return params, opt_state, value
+
+    return step
+
+
+__all__ = ["make_step"]
