@@ -7,11 +7,11 @@ import line here changes.
 
 from __future__ import annotations
 
-from mlplab._backend import namespace
-from mlplab._csvio import csv_columns
-from mlplab.approx import get_target, heaviside_network, max_error
+from mlplab.backend.arrays import namespace
+from mlplab.data.csvfile import csv_columns
 from mlplab.lecture.regression import extrapolation
-from mlplab.separability import check_separable
+from mlplab.theory.approx import get_target, heaviside_network, max_error
+from mlplab.theory.separability import check_separable
 
 __all__ = [
     "check_separable",
