@@ -231,8 +231,8 @@ class Session:
             except BaseException:
                 self.settings = old
                 raise
-            if changed - LIVE:
-                self.preset = None
+            if changed & {"dataset", "noise", "ratio", "seed"}:
+                self.preset = None  # a gate preset's truth table lives while its data does
         self.announce(data=bool(changed & {"dataset", "noise", "ratio", "seed"}))
 
     def _apply(self, changed: set, old: dict):

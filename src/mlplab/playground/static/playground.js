@@ -73,6 +73,7 @@ function onFrame(buf) {
   requestAnimationFrame(() => {
     drawFrame();
     pg.framesDrawn += 1;
+    if ($("share-weights").checked && !pg.playing) writeUrl();
     send({ cmd: "ack" });
   });
 }
@@ -479,7 +480,7 @@ pg.paramPoint = (layer, row, col) => {
     return [r.left + bx + s / 2, r.top + by + s / 2];
   }
   const [x1, y1, x2, y2] = linkEnds(layer, row, col);
-  const [x, y] = bezierPoint(x1, y1, x2, y2, 0.5);
+  const [x, y] = bezierPoint(x1, y1, x2, y2, 0.25); // lines cross in the middle
   return [r.left + x, r.top + y];
 };
 
