@@ -27,10 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tools, workloads
+from . import playground, tools, workloads
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("B", "A1", "A2", "C1", "C2", "Scaling", "Start-up")  # B first: its peak RSS is clean
+ORDER = (
+    "B",
+    "A1",
+    "A2",
+    "C1",
+    "C2",
+    "Scaling",
+    "Start-up",
+    "Playground",
+)  # B first: its peak RSS is clean
 DATA = {  # what each workload trains on; its settings come from workloads.SPECS
     "A1": "A1 tiny: XOR,",
     "A2": "A2 tiny: sin(3x), 256 points,",
@@ -42,6 +51,7 @@ TITLES = {
     **{name: f"{data} {workloads.SPECS[name].describe()}" for name, data in DATA.items()},
     "Scaling": "Scaling: 256-W-10 ReLU, Adam, batch 256 (steps/s)",
     "Start-up": "Start-up: wall time of a fresh process",
+    "Playground": "Playground: frames/s in headless Chromium, server step time",
 }
 
 
@@ -170,6 +180,8 @@ class Suite:
         t0 = time.perf_counter()
         if name == "Start-up":
             res = startup(self.env, 3 if self.quick else max(self.repeats, 5))
+        elif name == "Playground":
+            res = playground.run(self.quick, self.repeats, self.env)
         elif name == "Scaling":
             widths = workloads.SCALING_WIDTHS[:2] if self.quick else workloads.SCALING_WIDTHS
             res = {}
@@ -362,6 +374,8 @@ def render(results: dict) -> str:
         add(f"heavy backends imported by `import mlplab`: {res['heavy_imported']}")
         t = res["mlplab --help"]["median"]
         target("Start-up: mlplab --help < 0.5 s", t < 0.5, f"{t:.3f} s")
+    if "Playground" in W:
+        playground.render(W["Playground"], add, target)
     if targets:
         add("")
         add("== Targets (issue 4) ==")

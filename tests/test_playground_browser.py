@@ -311,10 +311,11 @@ def test_docs_screenshots(page):
     page.fill("#approx-n", "32")
     page.dispatch_event("#approx-n", "input")
     page.wait_for_function("document.getElementById('plot1d-lines').textContent.includes('N = 32')")
-    shot(page, "universal-approximation.png", full_page=True)
+    page.locator("#lecture").screenshot(path=str(Path(SHOTS) / "universal-approximation.png"))
     load_preset(page, "extrapolation")
     page.wait_for_function("document.getElementById('plot1d-legend').textContent.includes('L3')")
-    shot(page, "polynomial-vs-mlp.png", full_page=True)
+    page.locator("#lecture").screenshot(path=str(Path(SHOTS) / "polynomial-vs-mlp.png"))
+    page.goto("about:blank")
     open_page(
         page,
         "#dataset=spiral&layers=8,8,8&activations=tanh,tanh,tanh&features=x1,x2,sin(x1),sin(x2)&lr=0.03&optimizer=adam",

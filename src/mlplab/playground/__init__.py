@@ -14,6 +14,19 @@ __all__ = ["create_app", "serve"]
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
+def limit_blas_threads() -> None:
+    """One BLAS thread: the playground's products are small, and the browser shares the cores.
+
+    With two OpenBLAS threads on a busy 2-core machine, a (10000, 32) @ (32, 32)
+    product of a frame took ~25 ms instead of ~2 ms (threads waiting for a core).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings it; without it the defaults stay
+        return
+    threadpool_limits(1, user_api="blas")
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -53,6 +66,7 @@ def serve(
             f"cannot listen on {host}:{port}: {err.strerror or err}; pass another --port."
         ) from None
     port = sock.getsockname()[1]
+    limit_blas_threads()
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     config = uvicorn.Config(

@@ -13,7 +13,7 @@ import mlplab as ml
 
 from . import _engine
 from . import data as pdata
-from .frames import targets
+from .frames import probabilities, targets
 from .protocol import CommandError
 
 
@@ -134,7 +134,7 @@ def approximation(target: str, n: int) -> dict:
 
 def extrapolation() -> dict:
     """L3: the cubic's 8 samples, polynomials and a tanh MLP, zoomed out to [−5, 5]."""
-    res = _engine.extrapolation(degrees=(3, 7))
+    res = _engine.extrapolation(degrees=(3,))
     colors = ["#222", "#e8710a", "#d93025", "#a142f4", "#1a73e8"]
     series = [
         {"name": name, "y": np.clip(values, -60, 60).tolist(), "color": colors[i % len(colors)]}
@@ -168,6 +168,8 @@ def _sum_text(b: float, w, x) -> str:
 
 
 def _neuron_text(act: str, b: float, w, x, z: float, a: float) -> str:
+    if act == "identity":
+        return f"{_sum_text(b, w, x)} = {a:g}".replace("-", "−")
     f = _SYMBOL.get(act, act)
     return f"{f}({_sum_text(b, w, x)}) = {f}({z:g}) = {a:g}".replace("-", "−")
 
@@ -178,6 +180,9 @@ def truth_table(session) -> list[dict]:
     x = pdata.features(session.points, session.settings["features"])
     _, caches = model.forward(x)
     params = model.numpy_params()
+    out_act = session.settings["output_activation"]
+    last = np.asarray(ml.to_numpy(caches[-1].a), dtype=np.float64)
+    proba = probabilities(session.problem, out_act, last)  # P(class 1) is what the page shows
     rows = []
     for r in range(len(x)):
         steps = []
@@ -186,7 +191,7 @@ def truth_table(session) -> list[dict]:
             steps.append(
                 [_neuron_text(act.name, b[j], W[j], xin, z[j], a[j]) for j in range(len(b))]
             )
-        out = float(np.asarray(ml.to_numpy(caches[-1].a))[r, 0])
+        out = float(proba[r, 1])
         rows.append(
             {
                 "x": session.points[r].tolist(),

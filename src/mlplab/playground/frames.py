@@ -83,6 +83,7 @@ class FrameMaker:
         self.neuron_grid = pdata.grid(NEURON_RES, lo, hi)
         points = np.concatenate([self.out_grid, self.neuron_grid, train_x, test_x])
         self.inputs = pdata.features(points, feature_names)
+        self.inputs32 = self.inputs.astype(np.float32)
         n_out, n_small = len(self.out_grid), len(self.neuron_grid)
         self.slices = {
             "out": slice(0, n_out),
@@ -95,8 +96,13 @@ class FrameMaker:
         self.input_maps = to_uint8(small / scale, -1, 1).T  # (n_features, 100)
 
     def make(self, model, problem, out_act, ys, info: dict) -> tuple[bytes, dict]:
-        """The frame of ``model`` now, and its numbers (losses, accuracies) as a dict."""
-        out, caches = model.forward(self.inputs)
+        """The frame of ``model`` now, and its numbers (losses, accuracies) as a dict.
+
+        The pass runs on NumPy in float32 whatever the model's backend: the maps are
+        8-bit and the weights go out as float32, so float64 would only cost time.
+        """
+        view = model.to("numpy", "float32")
+        out, caches = view.forward(self.inputs32)
         out = ml.to_numpy(out).astype(np.float64)
         s = self.slices
         blocks = {"inputs": self.input_maps}
@@ -105,8 +111,8 @@ class FrameMaker:
             blocks[f"layer{i + 1}"] = to_uint8(a.T, -1, 1)
         blocks.update(self._output_blocks(problem, out_act, out[s["out"]]))
         blocks["weights"] = np.concatenate(
-            [np.concatenate([b.ravel(), W.ravel()]) for b, W in model.numpy_params()]
-        ).astype(np.float32)
+            [np.concatenate([b.ravel(), W.ravel()]) for b, W in view.numpy_params()]
+        )
         stats = self._stats(model, problem, out_act, out, ys)
         header = {"type": "frame", **info, **stats}
         return encode_frame(header, blocks), stats

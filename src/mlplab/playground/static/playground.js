@@ -646,7 +646,8 @@ function drawMetrics() {
   let html = `<div>Accuracy: train <b id="acc-train">${pct(f.acc_train)}</b>` +
     ` · test <b id="acc-test">${f.acc_test === undefined ? "—" : pct(f.acc_test)}</b></div>`;
   if (f.confusion) {
-    html += `<table class="confusion"><caption>Confusion matrix (${f.acc_test === undefined ? "train" : "test"}): rows true, columns predicted</caption><tr><th></th>` +
+    html += `<div class="caption">Confusion matrix (${f.acc_test === undefined ? "train" : "test"} points): rows true class, columns predicted</div>` +
+      `<table class="confusion"><tr><th></th>` +
       classes.map((c) => `<th>${escapeHtml(String(c))}</th>`).join("") + "</tr>";
     f.confusion.forEach((row, i) => {
       html += `<tr><th>${escapeHtml(String(classes[i]))}</th>` +
@@ -713,8 +714,10 @@ function showCertificate(m) {
   $("lecture").hidden = false;
 }
 function showPlot1d(m) {
+  const first = $("plot1d-panel").hidden;
   $("lecture").hidden = false;
   $("plot1d-panel").hidden = false;
+  if (first) $("lecture").scrollIntoView({ behavior: "smooth", block: "start" });
   if (m.id === "approx") { $("approx-ctl").hidden = false; }
   const cv = $("plot1d"), ctx = cv.getContext("2d");
   ctx.clearRect(0, 0, cv.width, cv.height);
@@ -795,7 +798,7 @@ function drawStepOverlay(ctx) {
       const node = pg.layout.nodes[l + 1][j];
       if (!node) return;
       ctx.fillStyle = pg.stage === "delta" ? rgb(v >= 0 ? BLUE : ORANGE) : "#222";
-      ctx.fillText(fmt(v, 3), node.x, node.y - 3);
+      ctx.fillText(fmt(v, 3), node.x + pg.layout.box + 4, node.y + pg.layout.box / 2 + 4);
     });
   });
 }
