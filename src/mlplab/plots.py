@@ -2,15 +2,14 @@
 
 Every figure has a title, labelled axes (with units where they exist) and a
 legend or colour bar. Figures are drawn with the non-interactive Agg backend
-(matplotlib is imported only when a figure is drawn) and written atomically:
-to a temporary file next to ``path`` that is renamed into place, so a failed
-plot never leaves a half-written PNG. Each function returns the path written.
+(matplotlib is imported only when a figure is drawn) and written through
+the one atomic writer (:mod:`mlplab.files.atomic`: a temporary file next to
+``path``, ``fsync``-ed and renamed into place), so a failed plot never leaves a
+half-written PNG. Each function returns the path written.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,27 +28,18 @@ def _pyplot():
 
 
 def _save(fig, path) -> Path:
-    """Write ``fig`` as a PNG to ``path`` atomically and close it."""
+    """Write ``fig`` as a PNG to ``path`` atomically (:mod:`mlplab.files.atomic`) and close it."""
+    from .files.atomic import atomic_writer
+
     plt = _pyplot()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(path) as f:
+            fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _history_dict(history) -> dict:

@@ -195,15 +195,47 @@ def _build(name, params, meta, backend, dtype, device) -> MLP:
     )
 
 
-def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
-    """Read and validate a file: ``(display name, metadata, tensors)``, or ModelFileError."""
+def load_metadata(path: str | os.PathLike, *, checkpoint: bool | None = None) -> dict:
+    """The validated mlplab header of a model file or checkpoint, without reading its tensors.
+
+    Only the file's header is read (never more than its declared length, at most
+    :data:`MAX_HEADER_BYTES`); it is validated as :func:`load_model` validates it,
+    including the tensor entries and the file's size against them. Use it to
+    look at a file (``meta["format"]``, ``meta["sizes"]``, ``meta["extra"]``)
+    before deciding to load it.
+
+    Args:
+        checkpoint: ``True`` accepts checkpoints only, ``False`` model files only,
+            ``None`` either.
+    """
+    formats = {
+        None: (MODEL_FORMAT, CHECKPOINT_FORMAT),
+        True: (CHECKPOINT_FORMAT,),
+        False: (MODEL_FORMAT,),
+    }[checkpoint]
     target = _as_path(path, ModelFileError)
     name = repr(str(target))
-    data = _read_bytes(target, name)
-    header = _parse_header(data, name)
-    meta = _parse_metadata(header, name, formats)
-    expected = _expected_tensors(meta)
-    _check_tensor_entries(header, expected, meta["dtype"], name)
+    with _open(target, name) as (f, size):
+        return _read_meta(f, size, name, formats)[1]
+
+
+def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
+    """Read and validate a file: ``(display name, metadata, tensors)``, or ModelFileError.
+
+    The header, the metadata and the declared tensor sizes are checked against
+    the file's size before a single tensor byte is read.
+    """
+    target = _as_path(path, ModelFileError)
+    name = repr(str(target))
+    with _open(target, name) as (f, size):
+        head, meta, expected = _read_meta(f, size, name, formats)
+        _check_memory(size, name)
+        try:
+            data = head + f.read()
+        except OSError as err:
+            raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+    if len(data) != size:
+        raise ModelFileError(f"{name} changed while it was being read; try again.")
     try:
         from safetensors.numpy import load
 
@@ -222,43 +254,118 @@ def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarr
     return name, meta, tensors
 
 
-def _read_bytes(target: Path, name: str) -> bytes:
-    try:
-        info = os.stat(target)
-    except FileNotFoundError:
-        raise ModelFileError(f"model file {name} does not exist.") from None
-    except OSError as err:
-        raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ModelFileError(f"model file {name} is a directory; give the .safetensors file.")
-    if info.st_size == 0:
-        raise ModelFileError(f"model file {name} is empty (0 bytes).")
-    try:
-        with open(target, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                _refuse_foreign(name, head)
+def _read_meta(f, size: int, name: str, formats) -> tuple[bytes, dict, dict]:
+    """``(header bytes read, metadata, expected tensor shapes)``, all checked against ``size``."""
+    head = f.read(8)
+    if len(head) < 8:
+        _refuse_foreign(name, head)
+        raise ModelFileError(
+            f"{name} is truncated or not a safetensors file: it has only {len(head)} "
+            "bytes (a safetensors file starts with an 8-byte header length)."
+        )
+    n = struct.unpack("<Q", head)[0]
+    rest = size - 8
+    if n > MAX_HEADER_BYTES:
+        _refuse_foreign(name, head)
+        raise ModelFileError(
+            f"{name} is corrupted or not a safetensors file: its header claims {n} bytes, "
+            f"more than the {MAX_HEADER_BYTES}-byte limit."
+        )
+    if n > rest:
+        _refuse_foreign(name, head)
+        raise ModelFileError(
+            f"{name} is truncated or not a safetensors file: its header claims {n} bytes "
+            f"but only {rest} follow."
+        )
+    raw = f.read(n)
+    if len(raw) != n:
+        raise ModelFileError(f"{name} changed while it was being read; try again.")
+    header = _parse_header(head, raw, rest - n, name)
+    meta = _parse_metadata(header, name, formats)
+    expected = _expected_tensors(meta)
+    _check_tensor_entries(header, expected, meta["dtype"], name)
+    _check_data_size(header, meta["dtype"], rest - n, name)
+    return head + raw, meta, expected
+
+
+class _open:
+    """``with _open(path, name) as (f, size)``: open a model file for reading, or ModelFileError."""
+
+    def __init__(self, target: Path, name: str):
+        self.target, self.name = target, name
+
+    def __enter__(self):
+        name = self.name
+        try:
+            self.f = open(self.target, "rb")  # noqa: SIM115 - closed in __exit__
+            info = os.fstat(self.f.fileno())
+        except FileNotFoundError:
+            raise ModelFileError(f"model file {name} does not exist.") from None
+        except IsADirectoryError:
+            raise ModelFileError(
+                f"model file {name} is a directory; give the .safetensors file."
+            ) from None
+        except OSError as err:
+            raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+        if stat.S_ISDIR(info.st_mode):
+            self.f.close()
+            raise ModelFileError(f"model file {name} is a directory; give the .safetensors file.")
+        if not stat.S_ISREG(info.st_mode):
+            self.f.close()
+            raise ModelFileError(f"model file {name} is not a regular file; give the file itself.")
+        if info.st_size == 0:
+            self.f.close()
+            raise ModelFileError(f"model file {name} is empty (0 bytes).")
+        return self.f, info.st_size
+
+    def __exit__(self, *exc):
+        self.f.close()
+        if exc[0] is not None and issubclass(exc[0], OSError):
+            if not issubclass(exc[0], ModelFileError):
                 raise ModelFileError(
-                    f"{name} is truncated or not a safetensors file: it has only {len(head)} "
-                    "bytes (a safetensors file starts with an 8-byte header length)."
-                )
-            n = struct.unpack("<Q", head)[0]
-            rest = info.st_size - 8
-            if n > MAX_HEADER_BYTES:
-                _refuse_foreign(name, head)
-                raise ModelFileError(
-                    f"{name} is corrupted or not a safetensors file: its header claims {n} bytes, "
-                    f"more than the {MAX_HEADER_BYTES}-byte limit."
-                )
-            if n > rest:
-                _refuse_foreign(name, head)
-                raise ModelFileError(
-                    f"{name} is truncated or not a safetensors file: its header claims {n} bytes "
-                    f"but only {rest} follow."
-                )
-            return head + f.read()
-    except OSError as err:
-        raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+                    f"cannot read model file {self.name}: {_os_reason(exc[1])}."
+                ) from None
+        return False
+
+
+def _check_data_size(header: dict, dtype: str, have: int, name: str) -> None:
+    """The tensors' declared bytes fill the data section exactly: no gap, overlap or tail."""
+    item = np.dtype(dtype).itemsize
+    spans = []
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        need = math.prod(entry["shape"]) * item
+        if start < 0 or end - start != need:
+            raise ModelFileError(
+                f"{name} is corrupted: tensor {key!r} declares {end - start} bytes at "
+                f"offsets {start}..{end}, but its shape {entry['shape']} needs {need}."
+            )
+        spans.append((start, end))
+    pos = 0
+    for start, end in sorted(spans):
+        if start != pos:
+            raise ModelFileError(
+                f"{name} is corrupted: its tensors leave a gap or overlap at byte {pos}."
+            )
+        pos = end
+    if pos != have:
+        raise ModelFileError(
+            f"{name} is corrupted: its tensors take {pos} bytes but the file holds {have} "
+            f"after the header ({have - pos} unexplained bytes); it was not read further."
+        )
+
+
+def _check_memory(size: int, name: str) -> None:
+    from ..backend.memory import available_memory, format_bytes
+
+    free = available_memory()
+    if 3 * size > free:
+        raise ModelFileError(
+            f"{name} is {format_bytes(size)}; loading it needs about {format_bytes(3 * size)} "
+            f"of memory but only {format_bytes(free)} is available. It was not read."
+        )
 
 
 def _refuse_foreign(name: str, head: bytes) -> None:
@@ -290,11 +397,10 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _parse_header(data: bytes, name: str) -> dict:
-    n = struct.unpack("<Q", data[:8])[0]
-    raw = data[8 : 8 + n]
+def _parse_header(head: bytes, raw: bytes, have: int, name: str) -> dict:
+    """The safetensors header JSON ``raw``; ``have`` bytes of tensor data follow it."""
     if not raw.startswith(b"{"):
-        _refuse_foreign(name, data[:8])
+        _refuse_foreign(name, head)
         raise ModelFileError(f"{name} is not a safetensors file: its header is not a JSON object.")
     header = _loads(raw, f"{name} is corrupted: its safetensors header is not valid JSON")
     if not isinstance(header, dict):
@@ -312,7 +418,6 @@ def _parse_header(data: bytes, name: str) -> dict:
         ):
             raise ModelFileError(f"{name} is corrupted: tensor {key!r} has no valid data_offsets.")
         ends.append(offsets[1])
-    have = len(data) - 8 - n
     need = max(ends, default=0)
     if need > have:
         raise ModelFileError(
@@ -491,6 +596,7 @@ def _is_int(x) -> bool:
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "load_metadata",
     "FORMAT_VERSION",
     "MAX_HEADER_BYTES",
     "MODEL_FORMAT",
