@@ -11,6 +11,7 @@ the same final weights; a diverging run saves its last good weights.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -262,12 +263,18 @@ def _with_flag_names(fn, *a):
 
 
 class _Outputs:
-    """Where a training run writes its files."""
+    """Where a training run writes its files: named on the command line, never by a file."""
 
-    def __init__(self, out: str | None, out_dir: str | None, checkpoint: str | None):
+    def __init__(
+        self,
+        out: str | None,
+        out_dir: str | None,
+        checkpoint: str | None,
+        name: str = "model.safetensors",
+    ):
         if out is None:
             folder = Path(out_dir or ".")
-            model = folder / "model.safetensors"
+            model = folder / name
         else:
             model = Path(out)
             folder = Path(out_dir) if out_dir else model.parent
@@ -279,20 +286,54 @@ class _Outputs:
         self.boundary_png = folder / f"{stem}_boundary.png"
         self.checkpoint = Path(checkpoint) if checkpoint else folder / f"{stem}.ckpt.safetensors"
 
-    def check(self, inputs=(), plots: bool = True) -> None:
-        """Fail before training, not after: folders, outputs that are folders or inputs."""
-        paths = [self.model, self.metrics, self.checkpoint]
+    def check(self, inputs=(), plots: bool = True, resuming: str | None = None) -> None:
+        """Fail before training, not after: folders, clashes with inputs and each other."""
+        named = {
+            "--out": self.model,
+            "the metrics file": self.metrics,
+            "--checkpoint": self.checkpoint,
+        }
         if plots:
-            paths += [self.loss_png, self.boundary_png]
-        for path in paths:
+            named |= {"the loss figure": self.loss_png, "the boundary figure": self.boundary_png}
+        seen: dict[Path, str] = {}
+        for what, path in named.items():
             if path.is_dir():
                 raise ConfigError(f"output {str(path)!r} is a folder; give a file name.")
             for given in inputs:
-                if Path(given).is_file() and path.resolve() == Path(given).resolve():
+                if Path(given).is_file() and _same(path, given):
                     raise ConfigError(
                         f"output {str(path)!r} is also an input of this run; "
                         "choose another --out so the input is not overwritten."
                     )
+            key = _resolved(path)
+            if key in seen:
+                raise ConfigError(
+                    f"{seen[key]} and {what} would both be written to {str(path)!r}; "
+                    "give them different names."
+                )
+            seen[key] = what
+        self._check_checkpoint_target(resuming)
+        self._make_folder()
+
+    def _check_checkpoint_target(self, resuming: str | None) -> None:
+        """A Ctrl-C may replace a checkpoint, never a model or any other file."""
+        from mlplab.files.model import CHECKPOINT_FORMAT, load_metadata
+
+        path = self.checkpoint
+        if not path.exists() or (resuming and _same(path, resuming)):
+            return
+        try:
+            kind = load_metadata(path)["format"]
+        except ModelFileError:
+            kind = None
+        if kind != CHECKPOINT_FORMAT:
+            what = "an mlplab model file" if kind else "not an mlplab checkpoint"
+            raise ConfigError(
+                f"--checkpoint {str(path)!r} exists and is {what}; a Ctrl-C would replace "
+                "it. Choose another --checkpoint path (or move that file)."
+            )
+
+    def _make_folder(self) -> None:
         if self.folder.exists() and not self.folder.is_dir():
             raise ConfigError(f"--out-dir {str(self.folder)!r} is a file, not a folder.")
         if not self.folder.exists():
@@ -316,9 +357,20 @@ class _Outputs:
         }
 
 
+def _resolved(path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):  # a symlink loop: the writer refuses it later
+        return Path(os.path.abspath(path))
+
+
+def _same(a, b) -> bool:
+    return _resolved(a) == _resolved(b)
+
+
 def run_train(args) -> int:
     """``mlplab train``: data -> model -> fit -> files."""
-    from mlplab import files
+    from mlplab.cli._interrupt import StopSignals
 
     resume = None
     if args.resume:
@@ -328,7 +380,7 @@ def run_train(args) -> int:
         cfg = _config_from_args(args)
         outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
     run = _prepare(cfg)  # data errors first: a failed run creates no folders
-    outputs.check(inputs=[cfg.data], plots=not args.no_plots)
+    outputs.check(inputs=[cfg.data], plots=not args.no_plots, resuming=args.resume)
     if resume is not None:
         if resume["fingerprint"] != run.fingerprint:
             raise DataError(
@@ -341,12 +393,35 @@ def run_train(args) -> int:
     else:
         model = _new_model(cfg, run)
         state, previous, epochs_left = None, None, cfg.epochs
+    _announce(run, model, cfg, state)
+    with StopSignals("epoch" if cfg.backend == "jax" else "step") as stop:
+        history = _fit_interruptibly(
+            model, run, cfg, state, epochs_left, args.verbose, outputs, stop.requested
+        )
+        stop.start_saving()  # from here a first Ctrl-C / SIGTERM lets the files be written
+        merged = _merge_history(previous, history.as_dict())
+        state = history.state
+        if history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch):
+            _save_checkpoint(model, state, cfg, run, merged, outputs, args, stop)
+            return stop.exit_status
+        _save_finished_run(model, cfg, run, merged, outputs, args)
+    if stop.count:
+        print(
+            f"mlplab: {stop.name} arrived after training had finished; every file above was "
+            "written in full.",
+            file=sys.stderr,
+        )
+        return stop.exit_status
+    return 0
+
+
+def _announce(run, model, cfg: TrainConfig, state) -> None:
     print(run.describe(), flush=True)
     print(f"model: {_describe_model(model, run)}", flush=True)
-    what = "resuming" if resume else "training"
+    what = "resuming" if state is not None else "training"
     where = (
         f" from step {state.step} (epoch {state.epoch}, batch {state.batch_in_epoch})"
-        if resume
+        if state is not None
         else ""
     )
     print(
@@ -355,25 +430,31 @@ def run_train(args) -> int:
         f"{cfg.optimizer} lr {_lr(cfg):g}, seed {cfg.seed}",
         flush=True,
     )
-    history = _fit_interruptibly(model, run, cfg, state, epochs_left, args.verbose, outputs)
-    merged = _merge_history(previous, history.as_dict())
-    state = history.state
-    if history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch):
-        extra = {
-            "history": merged,
-            "outputs": {**outputs.as_dict(), "plots": not args.no_plots},
-            "fingerprint": run.fingerprint,
-            "split_seed": cfg.seed,
-        }
-        files.save_checkpoint(outputs.checkpoint, model, state, config=cfg.to_dict(), extra=extra)
-        print(
-            f"\ninterrupted after step {state.step} ({state.epoch} of {cfg.epochs} epochs done"
-            + _batches_into(state.batch_in_epoch)
-            + f"); checkpoint saved to {outputs.checkpoint}.\n"
-            f"Resume with: mlplab train --resume {outputs.checkpoint}",
-            flush=True,
-        )
-        return 130
+
+
+def _save_checkpoint(model, state, cfg, run, merged, outputs, args, stop) -> None:
+    from mlplab import files
+
+    extra = {
+        "history": merged,
+        "outputs": {**outputs.as_dict(), "plots": not args.no_plots},  # shown on resume only
+        "fingerprint": run.fingerprint,
+        "split_seed": cfg.seed,
+    }
+    files.save_checkpoint(outputs.checkpoint, model, state, config=cfg.to_dict(), extra=extra)
+    print(
+        f"\ninterrupted ({stop.name}) after step {state.step} ({state.epoch} of {cfg.epochs} "
+        "epochs done"
+        + _batches_into(state.batch_in_epoch)
+        + f"); checkpoint saved to {outputs.checkpoint}.\n"
+        f"Resume with: mlplab train --resume {outputs.checkpoint}",
+        flush=True,
+    )
+
+
+def _save_finished_run(model, cfg, run, merged, outputs, args) -> None:
+    from mlplab import files
+
     metrics = run.metrics(model)
     _print_metrics(metrics)
     metadata = run.metadata(cfg, metrics)
@@ -384,35 +465,48 @@ def run_train(args) -> int:
     files.atomic_write_text(outputs.metrics, _json(report))
     written.append(outputs.metrics)
     if not args.no_plots:
-        written += run.plots(model, merged, outputs)
+        written += _plots(run, model, merged, outputs, written)
     print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    _tidy_checkpoint(outputs, args.resume)
 
 
-def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
-    """``fit`` with Ctrl-C turned into ``should_stop``, and divergence saved."""
-    import signal
-    import threading
+def _plots(run, model, merged, outputs, written) -> list:
+    """The figures; a failure to write one says that the model and metrics are saved."""
+    from mlplab.files import FileWriteError
 
+    try:
+        return run.plots(model, merged, outputs)
+    except (FileWriteError, OSError) as err:
+        saved = ", ".join(str(p) for p in written)
+        raise FileWriteError(
+            f"{saved} were saved, but a figure could not be written: {err} "
+            "Free some space (or pass --no-plots) and train again for the figures."
+        ) from None
+
+
+def _tidy_checkpoint(outputs, resumed: str | None) -> None:
+    """After a finished run: remove the checkpoint it continued; point out a stale one."""
+    import contextlib
+
+    if resumed and Path(resumed).is_file():
+        with contextlib.suppress(OSError):
+            os.unlink(resumed)
+            print(f"removed checkpoint {resumed}: the run it continued has finished.")
+            return
+        print(f"note: checkpoint {resumed} could not be removed; delete it by hand.")
+    elif outputs.checkpoint.is_file():
+        print(
+            f"note: {outputs.checkpoint} is a checkpoint of an earlier interrupted run; it "
+            "was left as it is (resume it, or delete it)."
+        )
+
+
+def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_stop):
+    """``fit`` stopping when ``should_stop()`` says so, and divergence saved."""
     import numpy as np
 
     from mlplab import files, fit
 
-    pressed = {"n": 0}
-
-    def on_sigint(signum, frame):
-        pressed["n"] += 1
-        if pressed["n"] > 1:  # a second Ctrl-C aborts at once
-            raise KeyboardInterrupt
-        unit = "epoch" if cfg.backend == "jax" else "step"  # JAX runs compiled epochs
-        print(
-            f"\nmlplab: Ctrl-C: stopping after the current {unit} (press again to abort)",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    in_main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, on_sigint) if in_main else None
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return fit(
@@ -432,7 +526,7 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
                 l2=cfg.l2,
                 verbose=verbose,
                 state=state,
-                should_stop=lambda: pressed["n"] > 0,
+                should_stop=should_stop,
             )
     except TrainingDiverged as err:
         metadata = run.metadata(cfg, {})
@@ -444,16 +538,17 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs):
         files.save_model(target, model, metadata=metadata)
         last = "none" if err.last_finite_loss is None else f"{err.last_finite_loss:.6g}"
         raise TrainingDiverged(
-            f"training diverged at step {err.step}: the loss became NaN or infinite "
+            f"training diverged at step {err.step}: {_diverged_what(err)} "
             f"(last finite loss {last}). The last good weights (from before that epoch) "
             f"were saved to {target}, marked 'diverged'. Try a smaller learning rate, "
             f"e.g. --lr {_lr(cfg) / 10:g}.",
             step=err.step,
             last_finite_loss=err.last_finite_loss,
         ) from None
-    finally:
-        if in_main:
-            signal.signal(signal.SIGINT, old)
+
+
+def _diverged_what(err) -> str:
+    return getattr(err, "reason", None) or "the loss became NaN or infinite"
 
 
 def _load_resume(args) -> dict:
@@ -479,21 +574,30 @@ def _load_resume(args) -> dict:
             f"checkpoint {args.resume!r} was trained on {cfg.data!r}, not {args.data!r}; "
             "drop DATA to resume on the same data."
         )
-    for key in ("history", "outputs", "fingerprint"):
-        if key not in extra:
-            raise ModelFileError(
-                f"{args.resume!r} is an mlplab checkpoint but not one written by "
-                f"`mlplab train` (no {key!r}); resume it from Python with fit(..., state=...)."
-            )
+    _check_resume_extra(args.resume, extra)
     model, state, _, _ = files.load_checkpoint(args.resume, backend=cfg.backend)
+    _check_progress(args.resume, state, cfg)
     saved = extra["outputs"]
     if saved.get("plots") is False:
         args.no_plots = True
+    # A checkpoint is data, never authority over paths: the outputs are named on this command
+    # line, else written beside the checkpoint under the model's file name only.
+    name = Path(saved.get("out") or "model.safetensors").name
+    if not name.endswith(".safetensors") or name.startswith("."):
+        name = "model.safetensors"
+    here = str(Path(args.resume).parent)
     outputs = _Outputs(
-        args.out or saved.get("out"),
-        args.out_dir or (None if args.out else saved.get("out_dir")),
-        args.checkpoint or saved.get("checkpoint"),
+        args.out,
+        args.out_dir or (None if args.out else here),
+        args.checkpoint or args.resume,
+        name=name,
     )
+    stored = saved.get("out")
+    if stored and not _same(stored, outputs.model):
+        print(
+            f"note: the checkpoint records the output {stored!r}; writing {str(outputs.model)!r} "
+            "instead (outputs go beside the checkpoint unless --out / --out-dir name them)."
+        )
     return {
         "config": cfg,
         "model": model,
@@ -502,6 +606,59 @@ def _load_resume(args) -> dict:
         "fingerprint": extra["fingerprint"],
         "outputs": outputs,
     }
+
+
+def _check_resume_extra(path: str, extra: dict) -> None:
+    """The fields ``mlplab train`` stores in a checkpoint, checked like a model file's."""
+    for key in ("history", "outputs", "fingerprint"):
+        if key not in extra:
+            raise ModelFileError(
+                f"{path!r} is an mlplab checkpoint but not one written by "
+                f"`mlplab train` (no {key!r}); resume it from Python with fit(..., state=...)."
+            )
+
+    def bad(what: str):
+        return ModelFileError(f"checkpoint {path!r} is corrupted: {what}.")
+
+    outputs, history = extra["outputs"], extra["history"]
+    if not isinstance(outputs, dict):
+        raise bad(f"`outputs` must be a JSON object; got {_short(outputs)}")
+    for key in ("out", "out_dir", "checkpoint"):
+        if not isinstance(outputs.get(key, ""), str):
+            raise bad(f"`outputs.{key}` must be a path string; got {_short(outputs[key])}")
+    if not isinstance(outputs.get("plots", True), bool):
+        raise bad(f"`outputs.plots` must be true or false; got {_short(outputs['plots'])}")
+    if not isinstance(extra["fingerprint"], str):
+        raise bad(f"`fingerprint` must be a string; got {_short(extra['fingerprint'])}")
+    if not isinstance(history, dict):
+        raise bad(f"`history` must be a JSON object; got {_short(history)}")
+    for key, value in history.items():
+        if isinstance(value, list) and not all(_is_number(v) for v in value):
+            raise bad(f"`history.{key}` must list numbers; got {_short(value)}")
+    if not (isinstance(history.get("n_steps", 0), int) and history.get("n_steps", 0) >= 0):
+        raise bad(f"`history.n_steps` must be an integer >= 0; got {_short(history['n_steps'])}")
+
+
+def _check_progress(path: str, state, cfg: TrainConfig) -> None:
+    if state.epoch > cfg.epochs or (state.epoch == cfg.epochs and state.batch_in_epoch):
+        raise ModelFileError(
+            f"checkpoint {path!r} is corrupted: its training state is at epoch {state.epoch} "
+            f"but the run has {cfg.epochs} epochs."
+        )
+    if state.epoch == cfg.epochs:
+        raise ConfigError(
+            f"checkpoint {path!r} has finished all {cfg.epochs} epochs: there is nothing to "
+            "resume. Train a new run instead."
+        )
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _batches_into(n: int) -> str:
