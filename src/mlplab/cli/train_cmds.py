@@ -633,7 +633,10 @@ def _check_resume_extra(path: str, extra: dict) -> None:
     if not isinstance(history, dict):
         raise bad(f"`history` must be a JSON object; got {_short(history)}")
     for key, value in history.items():
-        if isinstance(value, list) and not all(_is_number(v) for v in value):
+        listed = key == "epoch" or key.startswith(("train_", "val_"))
+        if (listed or isinstance(value, list)) and not (
+            isinstance(value, list) and all(_is_number(v) for v in value)
+        ):
             raise bad(f"`history.{key}` must list numbers; got {_short(value)}")
     if not (isinstance(history.get("n_steps", 0), int) and history.get("n_steps", 0) >= 0):
         raise bad(f"`history.n_steps` must be an integer >= 0; got {_short(history['n_steps'])}")
