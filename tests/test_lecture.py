@@ -12,6 +12,51 @@ from mlplab.lecture.tour import to_jsonable, verdict
 
 def test_claims_cover_l1_to_l13():
     assert list(CLAIMS) == [f"L{i}" for i in range(1, 14)]
+    for cid, claim in CLAIMS.items():
+        assert claim.id == cid and claim.title and claim.statement and claim.command
+        assert claim.statement.count("$") % 2 == 0, f"{cid}: unbalanced $ in the statement"
+
+
+def test_a_new_claim_is_one_registration(monkeypatch, tmp_path):
+    """Registering a claim is all it takes for the tour, the text and the report to show it."""
+    import io
+
+    from rich.console import Console
+
+    from mlplab.lecture import registry
+    from mlplab.lecture.report import write_report
+    from mlplab.lecture.text import render
+    from mlplab.lecture.tour import run_tour
+
+    def figures(result, out):
+        path = out / "l14.txt"
+        path.write_text("a figure")
+        return [registry.Figure(path, "what to notice")]
+
+    claim = registry.Claim(
+        id="L14",
+        title="Two plus two is four.",
+        statement="$2 + 2 = 4$.",
+        explanation="Computed.",
+        command="mlplab tour --only L14",
+        run=lambda s: 2 + 2 + s.seed,
+        verdict=lambda r: (r == 4, f"2 + 2 = {r}"),
+        text=lambda con, r: con.print(f"the sum is {r}"),
+        figures=figures,
+    )
+    monkeypatch.setitem(registry._REGISTRY, "L14", claim)
+    assert list(registry.claims())[-2:] == ["L13", "L14"]
+    tour = run_tour(claims=["L14"])
+    assert tour.verdicts() == {"L14": (True, "2 + 2 = 4")}
+    con = Console(record=True, file=io.StringIO(), width=100)
+    render(con, "L14", tour.results["L14"])
+    printed = con.export_text()
+    assert "Two plus two is four." in printed and "the sum is 4" in printed
+    files = write_report(tour, tmp_path)
+    page = files.html.read_text(encoding="utf-8")
+    assert "id='L14'" in page and "<math" in page and "what to notice" in page
+    with pytest.raises(ValueError, match="twice"):
+        registry.register(claim)
 
 
 def test_l1_normal_equations():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..theory.approx import (
     DEFAULT_STEPS,
@@ -12,6 +13,8 @@ from ..theory.approx import (
     constructive,
     trained,
 )
+from .registry import Claim, Figure, register
+from .text import show_approximation
 
 
 @dataclass
@@ -37,5 +40,101 @@ def approximation(
     fitted = trained(trained_target, widths, epochs=epochs, seed=seed, backend=backend)
     return ApproximationResult(built, fitted)
 
+
+# --- the claim ------------------------------------------------------------------------------
+
+
+def _decreasing(values) -> bool:
+    return all(b < a for a, b in zip(values[:-1], values[1:], strict=False))
+
+
+def _verdict(r) -> tuple[bool, str]:
+    lipschitz = [c for n, c in r.constructive.items() if n != "step"]
+    t = r.trained  # the trained nets must also improve from the narrowest to the widest
+    ok = all(_decreasing(c.heaviside_max) and _decreasing(c.sigmoid_max) for c in lipschitz)
+    ok = ok and all(v[-1] < v[0] for v in t.max_error.values())
+    parts = [
+        f"{n}: ε {c.heaviside_max[0]:.3g} → {c.heaviside_max[-1]:.3g} "
+        f"(N {c.steps[0]} → {c.steps[-1]})"
+        for n, c in r.constructive.items()
+    ]
+    trained_parts = [
+        f"{a} width {t.widths[0]} → {t.widths[-1]}: ε {v[0]:.3g} → {v[-1]:.3g}"
+        for a, v in t.max_error.items()
+    ]
+    return ok, "; ".join(parts) + "; trained " + ", ".join(trained_parts)
+
+
+def _figures(r, out) -> list[Figure]:
+    from .. import plots
+
+    out = Path(out)
+    series = {f"{n} (Heaviside)": (c.steps, c.heaviside_max) for n, c in r.constructive.items()}
+    if "sin" in r.constructive:
+        c = r.constructive["sin"]
+        series["sin (steep sigmoid)"] = (c.steps, c.sigmoid_max)
+    path = plots.plot_error_vs_width(
+        series,
+        out / "l10_error_vs_width.png",
+        title="L10: constructive networks, ε = max |g − f| against N",
+    )
+    figs = [
+        Figure(path, "ε falls like 1/N for Lipschitz targets; for the step it stays at the jump.")
+    ]
+    for n, c in r.constructive.items():
+        curves = {f"target {c.expression}": c.g}
+        curves.update({f"N = {k} Heaviside neurons": f for k, f in c.f_by_steps.items()})
+        path = plots.plot_curves(
+            c.x,
+            curves,
+            out / f"l10_{n}.png",
+            title=f"L10: step networks for {c.expression}",
+            xlabel="x",
+            ylabel="g(x), f(x)",
+        )
+        figs.append(Figure(path, f"{c.expression}: the exact step networks for several N."))
+    t = r.trained
+    path = plots.plot_error_vs_width(
+        {a: (t.widths, t.max_error[a]) for a in t.activations},
+        out / "l10_trained.png",
+        title=f"L10: trained MLPs on {t.target}",
+        xlabel="hidden width w",
+        reference=False,
+    )
+    figs.append(Figure(path, "Trained networks: the error also falls as the hidden layer widens."))
+    return figs
+
+
+def _run(s) -> ApproximationResult:
+    return approximation(
+        targets=("sin", "abs", "step") if s.quick else ("sin", "cubic", "abs", "step", "bump"),
+        widths=(2, 8, 32) if s.quick else (2, 4, 8, 16, 32, 64),
+        epochs=500 if s.quick else 2000,
+        seed=s.seed,
+        backend=s.backend,
+    )
+
+
+register(
+    Claim(
+        id="L10",
+        title="Universal approximation: the error ε shrinks as the network widens.",
+        statement=(
+            r"Universal approximation: any continuous $g$ on an interval is approximated by "
+            r"$\theta_{2,0} + \theta_{2,1} \sum_j \sigma(\theta_{1,0} + \theta_{1,j} x)$; the "
+            r"error $\varepsilon$ shrinks as the network widens."
+        ),
+        explanation=(
+            "The step networks are built exactly (no training): for an $L$-Lipschitz $g$ on "
+            r"$[a, b]$ the error of $N$ Heaviside neurons is at most $L(b - a)/2N$. Trained "
+            "tanh and ReLU networks of growing width are shown too."
+        ),
+        command="mlplab approx --target sin",
+        run=_run,
+        verdict=_verdict,
+        text=show_approximation,
+        figures=_figures,
+    )
+)
 
 __all__ = ["ApproximationResult", "approximation"]

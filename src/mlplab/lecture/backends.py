@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..backend.arrays import available_backends
+from .registry import Claim, Figure, register
+from .text import show_backends
 
 
 @dataclass
@@ -73,5 +76,51 @@ def backend_agreement(
         )
     return res
 
+
+# --- the claim ------------------------------------------------------------------------------
+
+
+def _verdict(r) -> tuple[bool, str]:
+    worst = max(r.max_loss_diff.values())
+    # shown only when there is something to agree with: PyTorch and JAX both ran
+    ok = {"torch", "jax"} <= set(r.backends) and worst < 1e-8
+    ok = ok and max(r.max_param_diff.values()) < 1e-8
+    return ok, (
+        f"trained on {', '.join(r.backends)}: final losses "
+        + ", ".join(f"{b} {v:.6f}" for b, v in r.final_loss.items())
+        + f"; loss curves agree to {worst:.1e}"
+    )
+
+
+def _figures(r, out) -> list[Figure]:
+    from .. import plots
+
+    path = plots.plot_curves(
+        np.arange(1, r.epochs + 1),
+        {f"{b}": r.loss_curves[b] for b in r.backends},
+        Path(out) / "l12_backends.png",
+        title="L12: the same training run on each backend",
+        xlabel="epoch",
+        ylabel="training loss (binary cross-entropy)",
+    )
+    return [Figure(path, "The loss curves lie on top of each other.")]
+
+
+register(
+    Claim(
+        id="L12",
+        title="The same deep and wide network runs on NumPy, PyTorch and JAX.",
+        statement="Build deep and wide networks in PyTorch and JAX.",
+        explanation=(
+            "The same deep and wide network is built in NumPy, PyTorch and JAX: one "
+            "configuration trained on each backend gives the same losses and weights."
+        ),
+        command="mlplab tour --only L12",
+        run=lambda s: backend_agreement(epochs=20 if s.quick else 100, seed=s.seed),
+        verdict=_verdict,
+        text=show_backends,
+        figures=_figures,
+    )
+)
 
 __all__ = ["BackendResult", "backend_agreement"]

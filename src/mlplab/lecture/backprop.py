@@ -11,12 +11,15 @@ differences, and by PyTorch's autograd and ``jax.grad`` when installed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..backend.arrays import is_available, to_numpy
 from ..nn.losses import get_loss
 from ..nn.mlp import MLP
+from .registry import Claim, Figure, register
+from .text import show_backprop
 
 _NP_ACT = {
     "tanh": (np.tanh, lambda z, a: 1 - a**2),
@@ -260,6 +263,61 @@ def backprop_step(lr: float = 0.5, seed: int = 0) -> BackpropStepResult:
         check,
     )
 
+
+# --- the claim ------------------------------------------------------------------------------
+
+
+def _verdict(r) -> tuple[bool, str]:
+    ok = (
+        r.check.max_fd_rel_err < 1e-5
+        and r.by_hand_max_diff < 1e-12
+        and r.loss_after < r.loss_before
+        and r.check.max_autodiff_abs_err < 1e-10
+        and bool(r.check.frameworks)  # an autodiff oracle actually ran
+    )
+    fws = " and ".join(r.check.frameworks) or "no autodiff framework"
+    return ok, (
+        f"one step: loss {r.loss_before:.4f} → {r.loss_after:.4f}; gradients match the "
+        f"matrix formulas to {r.by_hand_max_diff:.1e}, finite differences to "
+        f"{r.check.max_fd_rel_err:.1e} (relative) and {fws} to "
+        f"{r.check.max_autodiff_abs_err:.1e}"
+    )
+
+
+def _figures(r, out) -> list[Figure]:
+    from .. import plots
+
+    path = plots.plot_blame(
+        r.deltas,
+        Path(out) / "l11_deltas.png",
+        row_labels=[str(tuple(int(v) for v in x)) for x in r.X],
+        title="L11: blame δ = ∂L/∂z per example and neuron",
+    )
+    return [Figure(path, "Each layer's deltas: who was blamed, for which example.")]
+
+
+register(
+    Claim(
+        id="L11",
+        title="Backpropagation assigns fault to each neuron; gradient descent updates θ.",
+        statement=(
+            "Neural networks need no analytical solution but are trained: backpropagation "
+            "assigns “fault” to each neuron; gradient descent updates $\\theta$."
+        ),
+        explanation=(
+            "Backpropagation gives each neuron its share of the fault, "
+            r"$\delta_\ell = \partial L / \partial z_\ell$; the gradients follow in matrix "
+            r"form, $\partial L / \partial W_\ell = \delta_\ell^\top a_{\ell-1}$, and gradient "
+            r"descent updates $\theta \leftarrow \theta - \eta \nabla_\theta L$. The gradients "
+            "are checked against finite differences and autodiff."
+        ),
+        command="mlplab backprop; mlplab gradcheck",
+        run=lambda s: backprop_step(seed=s.seed),
+        verdict=_verdict,
+        text=show_backprop,
+        figures=_figures,
+    )
+)
 
 __all__ = [
     "BackpropStepResult",

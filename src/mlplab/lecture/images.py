@@ -13,8 +13,12 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from .registry import Claim, Figure, register
+from .text import show_images
 
 DIGITS_THRESHOLD = 0.975
 MNIST1D_THRESHOLD = 0.68  # the MNIST-1D paper's MLP baseline
@@ -193,6 +197,67 @@ def _train(
         train_loss=list(hist.train_loss),
     )
 
+
+# --- the claim ------------------------------------------------------------------------------
+
+
+def _verdict(r) -> tuple[bool, str]:
+    ok = all(x.meets_threshold for x in r.values())
+    return ok, "; ".join(
+        f"{x.dataset}: MLP test accuracy {x.test_accuracy:.1%} (needs ≥ {x.threshold:.1%}), "
+        f"logistic regression {x.baseline_accuracy:.1%}"
+        for x in r.values()
+    )
+
+
+def _figures(r, out) -> list[Figure]:
+    from .. import plots
+
+    out = Path(out)
+    figs = []
+    for name, x in r.items():
+        path = plots.plot_confusion_matrix(
+            x.confusion,
+            out / f"l13_{name}_confusion.png",
+            title=f"L13: {name} test set, MLP accuracy {x.test_accuracy:.1%}",
+        )
+        figs.append(Figure(path, f"{name}: confusion matrix of the MLP on the test set."))
+    items = list(r.values())
+    path = plots.plot_bars(
+        [f"{x.dataset} MLP" for x in items] + [f"{x.dataset} logistic" for x in items],
+        [x.test_accuracy for x in items] + [x.baseline_accuracy for x in items],
+        out / "l13_accuracy.png",
+        title="L13: test accuracy",
+        ylabel="test accuracy",
+        xlabel="data set and model",
+    )
+    figs.append(Figure(path, "MLPs against logistic-regression baselines."))
+    return figs
+
+
+register(
+    Claim(
+        id="L13",
+        title="From McCulloch & Pitts (1943) and Rosenblatt (1958) to MLPs that read digits.",
+        statement=(
+            "History: McCulloch & Pitts' neuron (1943); Rosenblatt's perceptron (1958) read a "
+            "20×20 grid of photocells. Deep networks won once hardware and training theory "
+            "caught up."
+        ),
+        explanation=(
+            "Today an MLP reads digits: scikit-learn's 8×8 digits and MNIST-1D, each beside a "
+            "logistic-regression baseline (the same code with no hidden layer)."
+        ),
+        command="mlplab digits; mlplab mnist1d",
+        run=lambda s: {
+            name: train_images(name, quick=s.quick, seed=s.seed, backend=s.backend)
+            for name in ("digits", "mnist1d")
+        },
+        verdict=_verdict,
+        text=show_images,
+        figures=_figures,
+    )
+)
 
 __all__ = [
     "CONFIGS",

@@ -7,6 +7,7 @@ arithmetic strings come from the same θ the network holds), never typed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -15,14 +16,18 @@ from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES, gate, xor_network
 from ..nn.layers import dense, neuron
 from ..theory.perceptron import PerceptronResult, train_gate
 from ..theory.separability import SeparabilityResult, check_gate
+from .registry import Claim, Figure, register
+from .text import (
+    fmt_num,
+    show_deep,
+    show_gates,
+    show_neuron,
+    show_wide_layer,
+    show_xor_impossibility,
+    show_xor_network,
+)
 
 # --- formatting the arithmetic --------------------------------------------------------
-
-
-def fmt_num(v: float) -> str:
-    """``-1.0`` -> ``'−1'``, ``0.5`` -> ``'0.5'`` (unicode minus, no trailing .0)."""
-    s = f"{float(v):g}"
-    return s.replace("-", "−")
 
 
 def arithmetic(theta, x, activation: str = "H") -> tuple[str, float, int]:
@@ -265,6 +270,220 @@ def xor_network_table() -> XorNetworkResult:
     return res
 
 
+# --- the claims -----------------------------------------------------------------------------
+
+
+def _verdict_l4(r) -> tuple[bool, str]:
+    ok = r.heaviside == [0, 0, 0, 1, 1] and max(r.max_diff.values()) < 1e-12
+    return ok, (
+        f"H(−1), H(−1e−9), H(0), H(1e−9), H(1) = {r.heaviside}; neuron(x, θ) equals "
+        f"σ(b + w·x) to {max(r.max_diff.values()):.1e}"
+    )
+
+
+def _verdict_l5(r) -> tuple[bool, str]:
+    ok = all(t.correct for t in r.values())
+    return ok, "truth tables reproduced: " + ", ".join(
+        f"{n.upper()} θ = [{', '.join(fmt_num(v) for v in t.theta)}]" for n, t in r.items()
+    )
+
+
+def _verdict_l6(r) -> tuple[bool, str]:
+    xor = r.separability["xor"]
+    others = [r.separability[g] for g in ("and", "or", "nand", "nor")]
+    p = r.perceptron
+    ok = (
+        not xor.separable
+        and xor.lp_status == 2
+        and xor.verified
+        and all(s.separable and s.verified for s in others)
+        and p["and"].converged
+        and p["or"].converged
+        and not p["xor"].converged
+    )
+    return ok, (
+        f"XOR: LP infeasible (status {xor.lp_status}), Farkas certificate verified; "
+        f"AND/OR/NAND/NOR separable with verified θ; perceptron converges on AND "
+        f"({p['and'].epochs} epochs) and OR ({p['or'].epochs}), not on XOR "
+        f"({p['xor'].stop_reason} after {p['xor'].epochs} epochs)"
+    )
+
+
+def _figures_l6(r, out) -> list[Figure]:
+    from .. import plots
+
+    figs = []
+    for name in ("and", "or", "xor"):
+        s = r.separability[name]
+        path = plots.plot_separability(
+            s.X,
+            s.y,
+            s.theta,
+            Path(out) / f"l6_{name}.png",
+            title=f"{name.upper()}: " + ("separable" if s.separable else "not separable"),
+        )
+        caption = (
+            f"{name.upper()}: the LP's separating line"
+            if s.separable
+            else "XOR: no line separates the 1s from the 0s (LP infeasible)"
+        )
+        figs.append(Figure(path, caption))
+    return figs
+
+
+def _verdict_l7(r) -> tuple[bool, str]:
+    worst = max(r.max_diff.values())
+    return worst < 1e-6, (
+        f"a layer of {r.n_neurons} neurons equals {r.n_neurons} neuron() calls to "
+        f"{worst:.1e} on {len(r.max_diff)} backend/activation pairs"
+    )
+
+
+def _verdict_l8(r) -> tuple[bool, str]:
+    ok = (
+        r.depth == 4
+        and r.n_matrices == 4
+        and r.n_params == r.n_params_counted
+        and r.composition_max_diff < 1e-12
+    )
+    return ok, (
+        f"MLP {r.sizes}: {r.n_matrices} parameter matrices "
+        f"{[s[1] for s in r.shapes]}, {r.n_params:,} parameters; forward = composition "
+        f"of 4 layers to {r.composition_max_diff:.1e}"
+    )
+
+
+def _verdict_l9(r) -> tuple[bool, str]:
+    ok = r.correct and r.hidden_is_or_and
+    return ok, (
+        f"outputs {[row.output for row in r.rows]} = XOR; hidden neurons compute OR "
+        f"{[row.hidden[0] for row in r.rows]} and AND {[row.hidden[1] for row in r.rows]}"
+    )
+
+
+def _figures_l9(r, out) -> list[Figure]:
+    from .. import plots
+
+    path = plots.plot_decision_boundary(
+        xor_network(),
+        TRUTH_INPUTS,
+        TRUTH_TABLES["xor"],
+        Path(out) / "l9_xor_regions.png",
+        title="L9: the 2-2-1 Heaviside network's XOR regions",
+    )
+    return [Figure(path, "The hand-set network's output over the plane: a band between two lines.")]
+
+
+register(
+    Claim(
+        id="L4",
+        title="A neuron is the linear model with an activation: σ(b + w·x); H(0) = 0.",
+        statement=(
+            r"A neuron is the linear model with an activation: $\sigma(b + w \cdot x)$. "
+            r"Heaviside $H(z) = 1$ if $z > 0$ else $0$ (note $H(0) = 0$)."
+        ),
+        explanation=(
+            r"A neuron is the linear model followed by an activation: "
+            r"$f(x, \theta) = \sigma(\theta_0 + \sum_i \theta_i x_i)$. mlplab's Heaviside is "
+            "evaluated around 0, and its neuron is compared with the formula computed by hand "
+            "for four activations."
+        ),
+        command="mlplab gates",
+        run=lambda s: neuron_demo(seed=s.seed),
+        verdict=_verdict_l4,
+        text=show_neuron,
+    )
+)
+register(
+    Claim(
+        id="L5",
+        title="AND with θ = [−1, 1, 1] and OR with θ = [0, 1, 1].",
+        statement=r"AND with $\theta = [-1, 1, 1]$, OR with $\theta = [0, 1, 1]$.",
+        explanation=(
+            "One Heaviside neuron computes each gate. Each row shows the arithmetic the "
+            "network performs (the slide's OR table has arithmetic typos; these are computed)."
+        ),
+        command="mlplab gates",
+        run=lambda s: gate_tables(),
+        verdict=_verdict_l5,
+        text=show_gates,
+    )
+)
+register(
+    Claim(
+        id="L6",
+        title="XOR is impossible for a single neuron: it is not linearly separable.",
+        statement="XOR is impossible for a single neuron: it is not linearly separable.",
+        explanation=(
+            r"This is proved, not searched for: the linear program $\theta_0 + \theta \cdot x "
+            r"\ge 1$ on the 1s and $\le 0$ on the 0s is infeasible, and Farkas multipliers give "
+            "a human-readable certificate. The same check finds a separating θ for AND, OR, "
+            "NAND and NOR. Rosenblatt's learning rule converges on AND and OR and cycles on XOR."
+        ),
+        command="mlplab xor-proof; mlplab perceptron",
+        run=lambda s: xor_impossibility(),
+        verdict=_verdict_l6,
+        text=show_xor_impossibility,
+        figures=_figures_l6,
+    )
+)
+register(
+    Claim(
+        id="L7",
+        title="A wide layer σ(b + W x) is m neurons in parallel; each output row is one neuron.",
+        statement=(
+            r"A wide layer $\sigma(b + W x)$ is $m$ neurons in parallel; each output row is "
+            "one neuron."
+        ),
+        explanation=(
+            r"In $f(x, (b, W)) = \sigma(b + W x)$ row $j$ of $W$ holds neuron $j$'s weights, "
+            "and output $j$ is that neuron's output: one layer call is compared with $m$ "
+            "separate neuron calls on every backend and activation."
+        ),
+        command="mlplab tour --only L7",
+        run=lambda s: wide_layer(seed=s.seed),
+        verdict=_verdict_l7,
+        text=show_wide_layer,
+    )
+)
+register(
+    Claim(
+        id="L8",
+        title="A deep network is a composition of layers; a four-layer MLP has four matrices.",
+        statement=(
+            "A deep network is a composition of layers; “a four-layer MLP has four parameter "
+            "matrices”."
+        ),
+        explanation=(
+            r"$z_1 = f_1(x)$, $z_2 = f_2(z_1)$, …: mlplab's MLP is compared with the "
+            "composition of its four layers, and its parameters are counted on the arrays."
+        ),
+        command="mlplab tour --only L8",
+        run=lambda s: deep_network(seed=s.seed),
+        verdict=_verdict_l8,
+        text=show_deep,
+    )
+)
+register(
+    Claim(
+        id="L9",
+        title="XOR with a deep and wide network: hidden OR and AND, output 'OR and not AND'.",
+        statement=(
+            r"XOR with a deep and wide network: $\theta = [[-0.5, 1, 1], [-1.5, 1, 1], "
+            r"[-0.5, 1, -2]]$ (rows: hidden neuron 1 = OR, hidden neuron 2 = AND, output neuron)."
+        ),
+        explanation=(
+            "Two layers solve XOR: the output neuron fires for “OR and not AND”. The truth "
+            "table is computed by the network, with each neuron's arithmetic."
+        ),
+        command="mlplab xor",
+        run=lambda s: xor_network_table(),
+        verdict=_verdict_l9,
+        text=show_xor_network,
+        figures=_figures_l9,
+    )
+)
+
 __all__ = [
     "DeepNetworkResult",
     "GateTable",
@@ -275,6 +494,7 @@ __all__ = [
     "XorNetworkResult",
     "XorRow",
     "arithmetic",
+    "fmt_num",
     "deep_network",
     "gate_table",
     "gate_tables",

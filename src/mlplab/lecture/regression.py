@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tracemalloc
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from ..theory.linear import (
     poly_feature_count,
     polynomial_features,
 )
+from .registry import Claim, Figure, register
+from .text import show_extrapolation, show_linear, show_poly
 
 
 def cubic(x):
@@ -225,6 +228,121 @@ def extrapolation(
         res.at_ends[key] = (float(values[0]), float(values[-1]))
     return res
 
+
+# --- the claims -----------------------------------------------------------------------------
+
+
+def _verdict_l1(r) -> tuple[bool, str]:
+    ok = r.max_diff_reference < 1e-8 and r.max_diff_sklearn < 1e-8
+    return ok, (
+        f"normal equations match scipy lstsq to {r.max_diff_reference:.1e} and "
+        f"scikit-learn to {r.max_diff_sklearn:.1e} (float64, {r.n_inputs} inputs + bias)"
+    )
+
+
+def _verdict_l2(r) -> tuple[bool, str]:
+    ok = r.lecture_columns == 46_916_791_205_889 and r.small_columns == 10 and r.refused
+    return ok, (
+        f"C(65539, 3) = {r.lecture_columns:,} columns; d=2, m=3 → {r.small_columns}; "
+        f"building the image's features was {'refused' if r.refused else 'NOT refused'} "
+        f"before allocating (peak {r.refusal_peak_bytes:,} bytes traced)"
+    )
+
+
+def _verdict_l3(r) -> tuple[bool, str]:
+    mlp = next(k for k in r.max_abs if k.startswith("tanh MLP"))
+    polys = {k: v for k, v in r.max_abs.items() if k.startswith("polynomial")}
+    train_max = float(np.max(np.abs(r.y_train)))
+    # the MLP must fit the 8 samples and stay bounded; the polynomials must run away
+    ok = (
+        r.train_rmse[mlp] < 0.2
+        and r.max_abs[mlp] < 3 * train_max
+        and all(v > 3 * train_max for v in polys.values())
+    )
+    worst = max(polys.values())
+    return ok, (
+        f"on [{r.interval[0]:g}, {r.interval[1]:g}] the polynomials reach |f| up to "
+        f"{worst:,.0f} (data stay within {train_max:.2f}); the tanh MLP stays within "
+        f"{r.max_abs[mlp]:.2f} and |f(x)| ≤ {r.mlp_bound:.2f} for every x"
+    )
+
+
+def _figures_l3(r, out) -> list[Figure]:
+    from .. import plots
+
+    path = plots.plot_extrapolation(
+        r,
+        Path(out) / "l3_extrapolation.png",
+        title="L3: fitted on [0, 1.75], evaluated on [−5, 5]",
+        samples="the 8 samples",
+    )
+    return [
+        Figure(path, "Polynomials leave the frame outside the data; the tanh MLP stays bounded.")
+    ]
+
+
+register(
+    Claim(
+        id="L1",
+        title="Linear regression has a closed form θ = (XᵀX)⁻¹Xᵀy (with a bias column).",
+        statement=(
+            r"Linear regression has a closed form $\theta = (X^\top X)^{-1} X^\top y$ "
+            "(with a bias column)."
+        ),
+        explanation=(
+            r"The linear model $\hat y = \theta_0 + \theta_1 x_1 + \dots + \theta_d x_d$ "
+            "has a closed-form least-squares solution once $X$ carries a column of ones for "
+            r"the bias. mlplab solves $X^\top X \theta = X^\top y$ (never forming the "
+            "inverse) on a multivariate problem and compares it with SciPy and scikit-learn."
+        ),
+        command="mlplab tour --only L1",
+        run=lambda s: linear_regression(seed=s.seed),
+        verdict=_verdict_l1,
+        text=show_linear,
+    )
+)
+register(
+    Claim(
+        id="L2",
+        title="Polynomial regression scales badly: C(d+m, m) columns for d inputs at degree m.",
+        statement=(
+            "Polynomial regression scales badly: the design matrix for $d$ inputs and degree "
+            r"$m$ has $\binom{d+m}{m}$ columns; a 256×256 image (65,536 pixels) at $m = 3$ "
+            r"gives $\binom{65539}{3} = 46{,}916{,}791{,}205{,}889 \approx 4.7 \times "
+            r"10^{13}$ columns, and $X^\top X$ costs $O(p^3)$ to invert."
+        ),
+        explanation=(
+            "Polynomial regression needs one column per monomial. mlplab counts them exactly "
+            "for any $(d, m)$, with the memory the matrices would take, and refuses to build a "
+            "matrix that cannot fit, before allocating it."
+        ),
+        command="mlplab poly --inputs 65536 --degree 3",
+        run=lambda s: polynomial_blowup(),
+        verdict=_verdict_l2,
+        text=show_poly,
+    )
+)
+register(
+    Claim(
+        id="L3",
+        title="Polynomials tend to ±∞ outside the data; a tanh MLP stays bounded.",
+        statement=(
+            r"Polynomials tend to $\pm\infty$ outside the support. Example: "
+            r"$f(x) = x^3 - 2x^2 - x + 2$ sampled at $x = 0, 0.25, \dots, 1.75$."
+        ),
+        explanation=(
+            "Polynomials of several degrees and a tanh MLP are fitted to the eight samples "
+            "and evaluated on $[-5, 5]$."
+        ),
+        command="mlplab extrapolate",
+        run=lambda s: extrapolation(
+            epochs=1000 if s.quick else 3000, seed=s.seed, backend=s.backend
+        ),
+        verdict=_verdict_l3,
+        text=show_extrapolation,
+        figures=_figures_l3,
+    )
+)
 
 __all__ = [
     "ExtrapolationResult",

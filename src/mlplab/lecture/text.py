@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CLAIMS
-from .neurons import fmt_num
+
+def fmt_num(v: float) -> str:
+    """``-1.0`` -> ``'−1'``, ``0.5`` -> ``'0.5'`` (unicode minus, no trailing .0)."""
+    s = f"{float(v):g}"
+    return s.replace("-", "−")
 
 
 def console(width: int | None = None):
@@ -48,7 +51,9 @@ def _bytes(n: int) -> str:
 
 def header(con, cid: str, shown: bool | None = None, summary: str = "", seconds=None) -> None:
     """The section title: claim id, the lecture's claim, and the verdict line."""
-    con.rule(f"[bold]{cid}[/bold]  {CLAIMS[cid]}", align="left")
+    from .registry import get_claim
+
+    con.rule(f"[bold]{cid}[/bold]  {get_claim(cid).title}", align="left")
     if shown is not None:
         mark = "[green]✓ shown[/green]" if shown else "[red]✗ NOT shown[/red]"
         took = f"  ({seconds:.1f} s)" if seconds is not None else ""
@@ -465,30 +470,14 @@ def show_images(con, r) -> None:
     )
 
 
-RENDERERS = {
-    "L1": show_linear,
-    "L2": show_poly,
-    "L3": show_extrapolation,
-    "L4": show_neuron,
-    "L5": show_gates,
-    "L6": show_xor_impossibility,
-    "L7": show_wide_layer,
-    "L8": show_deep,
-    "L9": show_xor_network,
-    "L10": show_approximation,
-    "L11": show_backprop,
-    "L12": show_backends,
-    "L13": show_images,
-}
-
-
 def render(con, cid: str, result, seconds: float | None = None) -> None:
     """Print claim ``cid``'s section: title, verdict, then its tables."""
-    from .tour import verdict
+    from .registry import get_claim
 
-    shown, summary = verdict(cid, result)
+    claim = get_claim(cid)
+    shown, summary = claim.verdict(result)
     header(con, cid, shown, summary, seconds)
-    RENDERERS[cid](con, result)
+    claim.text(con, result)
 
 
-__all__ = ["RENDERERS", "console", "header", "render"]
+__all__ = ["console", "fmt_num", "header", "render"]
