@@ -24,11 +24,17 @@ def register(sub) -> None:
             "         mlplab.export.load_torch(PATH). No pickle.\n"
             "equinox: one JSON line, then eqx.tree_serialise_leaves of the Equinox module;\n"
             "         rebuild it with mlplab.export.load_equinox(PATH).\n"
-            "onnx:    torch.onnx.export of the same network: input 'x' (batch, d_in),\n"
-            "         output 'y' (batch, d_out), dynamic batch size.\n\n"
-            "The exported network is the MLP itself: it expects inputs preprocessed the way\n"
-            "the model was trained (e.g. standardised). The model file's metadata (its\n"
-            "preprocessing and classes) is copied into the export's JSON header."
+            "onnx:    the graph written node by node (opset 21), runs in onnxruntime in\n"
+            "         float32 and float64.\n\n"
+            "A model trained by `mlplab train` carries its preprocessing: the export maps RAW\n"
+            "feature rows to the outputs of `mlplab predict` (one-hot, imputation and\n"
+            "standardisation inside; class probabilities and the label map, or values in\n"
+            "target units). ONNX inputs: 'x' float64 (batch, numeric columns) and, with\n"
+            "categorical columns, 'categories' string (batch, categorical columns); outputs\n"
+            "'probabilities' and 'label', or 'prediction'. PyTorch / Equinox take one float64\n"
+            "array (batch, columns), a categorical column as its category's index\n"
+            "(module.encode(rows) builds it). --network-only exports the bare network\n"
+            "(inputs already preprocessed; ONNX input 'x', output 'y')."
         ),
         epilog=(
             "Examples:\n"
@@ -45,6 +51,11 @@ def register(sub) -> None:
         metavar="PATH",
         help="the file to write (default: MODEL with the suffix .onnx, .torch.safetensors or .eqx)",
     )
+    p.add_argument(
+        "--network-only",
+        action="store_true",
+        help="export the network alone, without the preprocessing and the reading of outputs",
+    )
     p.set_defaults(func=run_export)
 
 
@@ -52,6 +63,7 @@ def run_export(args) -> int:
     from pathlib import Path
 
     from mlplab import export, files
+    from mlplab.data import Preprocessor
     from mlplab.errors import ConfigError
 
     model, extra = files.load_model(args.model)
@@ -65,14 +77,18 @@ def run_export(args) -> int:
         raise ConfigError(f"--out {out!r} is the model file itself; choose another path.")
     metadata = {"source": str(args.model), "model_metadata": extra}
     save = {"torch": export.save_torch, "equinox": export.save_equinox, "onnx": export.save_onnx}
+    prep = None
+    if "preprocessor" in extra and not args.network_only:
+        prep = Preprocessor.from_dict(extra["preprocessor"])
     try:
-        save[args.format](model, out, metadata=metadata)
+        save[args.format](model, out, metadata=metadata, preprocessor=prep)
     except ImportError as err:
         extra_name = "jax" if args.format == "equinox" else "torch"
         raise ConfigError(
             f"--format {args.format} needs the package {err.name!r}, which is not installed: "
-            f"pip install 'mlplab[{extra_name}]' (and onnx onnxscript for ONNX)."
+            f"pip install 'mlplab[{extra_name}]' (mlplab[onnx] for ONNX)."
         ) from None
     sizes = "-".join(str(s) for s in model.sizes)
-    print(f"exported {args.model} (MLP {sizes}) as {args.format} to {out}")
+    what = "network only" if prep is None else "raw rows -> predictions, with preprocessing"
+    print(f"exported {args.model} (MLP {sizes}; {what}) as {args.format} to {out}")
     return 0
