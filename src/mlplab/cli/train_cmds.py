@@ -338,7 +338,7 @@ class _Outputs:
             raise ConfigError(f"--out-dir {str(self.folder)!r} is a file, not a folder.")
         if not self.folder.exists():
             try:
-                self.folder.mkdir(parents=True)
+                self.folder.mkdir(parents=True, exist_ok=True)  # ranks may race here
             except OSError as err:
                 raise ConfigError(
                     f"cannot create the output folder {str(self.folder)!r}: {err.strerror or err}."
@@ -369,7 +369,22 @@ def _same(a, b) -> bool:
 
 
 def run_train(args) -> int:
-    """``mlplab train``: data -> model -> fit -> files."""
+    """``mlplab train``: data -> model -> fit -> files.
+
+    Under ``torchrun`` every rank trains (:mod:`mlplab.train.distributed`); rank 0
+    alone prints and writes the model, metrics, plots and checkpoints.
+    """
+    import contextlib
+
+    from mlplab.train.distributed import is_lead
+
+    if is_lead():
+        return _run_train(args, lead=True)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        return _run_train(args, lead=False)
+
+
+def _run_train(args, lead: bool) -> int:
     from mlplab.cli._interrupt import StopSignals
 
     resume = None
@@ -394,14 +409,18 @@ def run_train(args) -> int:
         model = _new_model(cfg, run)
         state, previous, epochs_left = None, None, cfg.epochs
     _announce(run, model, cfg, state)
+    _say_ranks()
     with StopSignals("epoch" if cfg.backend == "jax" else "step") as stop:
         history = _fit_interruptibly(
-            model, run, cfg, state, epochs_left, args.verbose, outputs, stop.requested
+            model, run, cfg, state, epochs_left, args.verbose, outputs, stop.requested, lead
         )
         stop.start_saving()  # from here a first Ctrl-C / SIGTERM lets the files be written
         merged = _merge_history(previous, history.as_dict())
         state = history.state
-        if history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch):
+        stopped = history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch)
+        if not lead:  # another rank of a torchrun job: rank 0 writes the same weights
+            return stop.exit_status if stopped else 0
+        if stopped:
             _save_checkpoint(model, state, cfg, run, merged, outputs, args, stop)
             return stop.exit_status
         _save_finished_run(model, cfg, run, merged, outputs, args)
@@ -501,7 +520,20 @@ def _tidy_checkpoint(outputs, resumed: str | None) -> None:
         )
 
 
-def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_stop):
+def _say_ranks() -> None:
+    """Under torchrun: how many ranks share each batch (the lead rank prints it)."""
+    from mlplab.train.distributed import launched
+
+    if launched():
+        world = int(os.environ["WORLD_SIZE"])
+        print(
+            f"data parallel: {world} ranks (torch.distributed), each takes 1/{world} of every "
+            "batch; rank 0 writes the files",
+            flush=True,
+        )
+
+
+def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_stop, lead=True):
     """``fit`` stopping when ``should_stop()`` says so, and divergence saved."""
     import numpy as np
 
@@ -529,6 +561,8 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_
                 should_stop=should_stop,
             )
     except TrainingDiverged as err:
+        if not lead:  # the lead rank saves the last good weights and says where
+            raise
         metadata = run.metadata(cfg, {})
         metadata["diverged"] = {"step": err.step, "last_finite_loss": err.last_finite_loss}
         target = outputs.model

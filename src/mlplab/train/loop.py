@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..backend.arrays import to_numpy
+from ..backend.arrays import to_index, to_numpy
 from ..backend.loop import run_steps
 from ..errors import ConfigError
 from ..nn.losses import get_loss, infer_loss
@@ -23,6 +23,7 @@ from ..nn.mlp import MLP, forward
 from ..nn.optim import get_optimizer
 from ..nn.schedules import get_schedule
 from .data import RunData, prepare_data
+from .distributed import setup as distributed_setup
 from .guard import diverged, first_bad_step
 from .options import FitOptions
 from .plan import Cursor, RunPlan, plan_chunk, plan_run
@@ -57,6 +58,7 @@ def fit(
     verbose: int = 1,
     state: TrainState | None = None,
     should_stop: Callable[[], bool] | None = None,
+    distributed: bool | None = None,
 ) -> History:
     """Train ``model`` in place by minibatch gradient descent; return its :class:`History`.
 
@@ -93,6 +95,11 @@ def fit(
         should_stop: asked after every step (NumPy, PyTorch) or compiled chunk
             (JAX); when it returns True training stops there, with
             ``history.interrupted`` set and ``history.state`` ready to resume.
+        distributed: data-parallel training over ``torch.distributed`` ranks
+            (:mod:`mlplab.train.distributed`); ``None`` detects a launcher such
+            as ``torchrun``, ``False`` never distributes. Every rank passes the
+            same data and settings; ``batch_size`` is the global batch, split
+            between the ranks; the result equals one process's to rounding.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite; ``model`` keeps the
@@ -109,10 +116,17 @@ def fit(
     lr, sched = opts.lr_for(opt), get_schedule(opts.schedule)
     # data: checked, on the model's backend, validation split off
     data = prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts)
+    # ranks: one process, or this rank's share of every batch (torch.distributed)
+    dp = distributed_setup(distributed, model.backend)
+    if dp is not None:
+        dp.check_same(data.n, model.n_params)
+        opts = opts.quiet_unless(dp.rank == 0)
+        should_stop = dp.agreed_stop(should_stop)
     # plan: how long, from where
     state = _start_state(state, opt, model)
     run = plan_run(data.n, opts, state)
-    step_fn = make_step(tuple(model.activations), loss_fn, opt, float(opts.l2))
+    reduce = None if dp is None else dp.reduce
+    step_fn = make_step(tuple(model.activations), loss_fn, opt, float(opts.l2), reduce)
     metric = "r2" if loss_fn.task == "regression" else "accuracy"
     history = History(loss=loss_fn.name, metric=metric, state=state)
     progress = Progress(run.total_epochs, opts.verbose)
@@ -140,8 +154,9 @@ def fit(
                 at.run_n,
             )
             tensors = (data.X, data.Y, data.SW)
+            mine = plan if dp is None else dp.share(plan, data.n)
             params, opt_state, losses = run_steps(
-                model.backend, step_fn, params, opt_state, tensors, plan, asked.ask
+                model.backend, step_fn, params, opt_state, tensors, mine, asked.ask
             )
             # guard: a NaN / infinite loss or weight ends the run with good weights
             bad, weights_bad = first_bad_step(losses, params)
@@ -162,7 +177,7 @@ def fit(
             elif not finished:
                 break
             # end of epoch: evaluate, callbacks, early stopping
-            stop = _end_of_epoch(model, data, loss_fn, opts, history, best, progress, run)
+            stop = _end_of_epoch(model, data, loss_fn, opts, history, best, progress, run, dp)
             history.interrupted = interrupted
             if stop or interrupted:
                 break
@@ -250,7 +265,9 @@ class _Best:
         self.loss, self.epoch, self.params = math.inf, None, None
 
 
-def _end_of_epoch(model, data: RunData, loss_fn, opts, history, best: _Best, progress, run) -> bool:
+def _end_of_epoch(
+    model, data: RunData, loss_fn, opts, history, best: _Best, progress, run, dp
+) -> bool:
     """Evaluate the epoch just recorded, show it, call the callbacks; True to stop."""
     label = history.epoch[-1]
     metric = history.metric
@@ -259,8 +276,7 @@ def _end_of_epoch(model, data: RunData, loss_fn, opts, history, best: _Best, pro
         history.train_metric.append(_metric(model, data.X, data.Y, loss_fn))
         logs[f"train_{metric}"] = history.train_metric[-1]
     if data.Xv is not None:
-        out_v = forward(model.params, model.activations, data.Xv)
-        val_loss = float(loss_fn.value_and_grad(out_v, data.Yv)[0])
+        val_loss = _val_loss(model, data, loss_fn, dp)
         history.val_loss.append(val_loss)
         history.val_metric.append(_metric(model, data.Xv, data.Yv, loss_fn))
         logs["val_loss"] = val_loss
@@ -274,6 +290,19 @@ def _end_of_epoch(model, data: RunData, loss_fn, opts, history, best: _Best, pro
         history.stopped_early = True
         stop = True
     return stop
+
+
+def _val_loss(model: MLP, data: RunData, loss_fn, dp) -> float:
+    """The validation loss; with several ranks, each evaluates its share and they reduce."""
+    if dp is None:
+        out_v = forward(model.params, model.activations, data.Xv)
+        return float(loss_fn.value_and_grad(out_v, data.Yv)[0])
+    rows = to_index(model.backend, dp.rows(np.arange(data.Xv.shape[0])))
+    value = 0.0
+    if len(rows):
+        out_v = forward(model.params, model.activations, data.Xv[rows])
+        value = float(loss_fn.value_and_grad(out_v, data.Yv[rows])[0])
+    return dp.mean(value, float(len(rows)), "the validation loss")
 
 
 def _metric(model: MLP, X, Y, loss_fn) -> float:

@@ -9,7 +9,7 @@ checks and defaults the same settings in one place.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from ..errors import ConfigError, check_number
 
@@ -68,6 +68,10 @@ class FitOptions:
         if self.lr is not None:
             return self.lr
         return DEFAULT_LR.get(getattr(optimizer, "name", ""), 1e-3)
+
+    def quiet_unless(self, lead: bool) -> FitOptions:
+        """These options, silenced (``verbose=0``) on a rank that is not the lead one."""
+        return self if lead else replace(self, verbose=0)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -17,17 +17,22 @@ from ..nn.mlp import backward, forward_cache
 
 
 @functools.lru_cache(maxsize=64)
-def make_step(activations: tuple, loss, optimizer, l2: float) -> Callable:
+def make_step(activations: tuple, loss, optimizer, l2: float, reduce=None) -> Callable:
     """The pure training step for one architecture / loss / optimizer / L2 setting.
 
     ``step(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``.
     Cached, so a compiled JAX loop built on it is reused across fit calls.
+    ``reduce(value, grads, xb, wb)``, in data-parallel training
+    (:mod:`mlplab.train.distributed`), turns this rank's share of the batch into
+    the whole batch's loss and gradients before the penalty and the update.
     """
 
     def step(params, opt_state, xb, yb, wb, lr, t):
         out, caches = forward_cache(params, activations, xb)  # 1. forward
         value, grad_out = loss.value_and_grad(out, yb, wb)  # 2. loss, ∂L/∂ŷ
         grads = backward(params, activations, caches, grad_out).grads  # 3. backward
+        if reduce is not None:  # data parallel: the mean over every rank's share
+            value, grads = reduce(value, grads, xb, wb)
         if l2:  # 4. L2 penalty
             penalty, grad_W = l2_penalty(params, l2)
             value = value + penalty

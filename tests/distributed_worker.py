@@ -1,0 +1,110 @@
+"""One rank of the data-parallel tests (tests/test_distributed.py starts two of these).
+
+``python distributed_worker.py MODE OUT``: MODE ``train`` runs every case of
+:data:`CASES` and saves this rank's losses and weights to ``OUT/rank<r>.npz``;
+``hang`` / ``die`` make rank 1 stop answering (sleep) or exit while rank 0 trains.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from mlplab import MLP, fit
+from mlplab.nn.optim import get_optimizer
+
+# name: (backend, dtype, fit keywords); sample weights and validation as named
+CASES = {
+    "numpy64_weights_val": ("numpy", "float64", dict(batch_size=32, validation_split=0.2)),
+    "torch64_full_l2_sgd": ("torch", "float64", dict(batch_size=None, l2=1e-3, optimizer="sgd")),
+    "torch32_adam": ("torch", "float32", dict(batch_size=32)),
+    "numpy64_batch1": ("numpy", "float64", dict(batch_size=1, epochs=2)),  # rank 1: empty
+    "torch64_early_stop": (
+        "torch",
+        "float64",
+        dict(batch_size=16, validation_split=0.3, early_stopping=True, patience=2, epochs=30),
+    ),
+}
+
+
+def data(case: str):
+    rng = np.random.default_rng(0)
+    n = 15 if case == "numpy64_batch1" else 203
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    weights = rng.uniform(0.1, 2.0, size=n) if "weights" in case else None
+    return X, y, weights
+
+
+def run_case(case: str, distributed=None):
+    backend, dtype, kw = CASES[case]
+    kw = dict(kw)
+    X, y, weights = data(case)
+    if kw.get("optimizer") == "sgd":
+        kw["optimizer"] = get_optimizer("sgd", momentum=0.9)
+        kw["lr"] = 0.05
+    else:
+        kw.setdefault("lr", 0.01)
+    kw.setdefault("epochs", 4)
+    model = MLP(5, (16,), 2, seed=1, backend=backend, dtype=dtype)
+    h = fit(model, X, y, sample_weight=weights, verbose=0, distributed=distributed, **kw)
+    weights_flat = np.concatenate(
+        [np.ravel(np.asarray(a, np.float64)) for layer in model.numpy_params() for a in layer]
+    )
+    return np.asarray(h.train_loss), np.asarray(h.val_loss), weights_flat
+
+
+def interrupt(out: str, rank: int) -> int:
+    from mlplab import files
+
+    X, y, _ = data("torch64")
+    model = MLP(5, (16,), 2, seed=1, backend="torch", dtype="float64")
+    asked = {"n": 0}
+
+    def should_stop():
+        asked["n"] += 1
+        return rank == 0 and asked["n"] >= 7
+
+    h = fit(model, X, y, epochs=3, batch_size=32, lr=0.01, verbose=0, should_stop=should_stop)
+    print(f"interrupted={h.interrupted} step={h.state.step}")
+    if rank == 0:
+        files.save_checkpoint(os.path.join(out, "run.ckpt.safetensors"), model, h.state, config={})
+    return 0
+
+
+def main() -> int:
+    mode, out = sys.argv[1], sys.argv[2]
+    rank = int(os.environ["RANK"])
+    if mode == "interrupt":  # only rank 0 asks to stop, after 7 steps; rank 0 saves
+        return interrupt(out, rank)
+    if mode == "train":
+        saved = {}
+        for case in CASES:
+            train, val, weights = run_case(case)
+            saved.update({f"{case}/train": train, f"{case}/val": val, f"{case}/w": weights})
+        np.savez(os.path.join(out, f"rank{rank}.npz"), **saved)
+        return 0
+    from mlplab.backend.arrays import get_backend
+    from mlplab.errors import MLPLabError
+    from mlplab.train.distributed import setup
+
+    setup(True, get_backend("torch"))  # the group, with mlplab's timeout (MLPLAB_DIST_TIMEOUT)
+    if rank == 1:
+        if mode == "die":
+            os._exit(3)
+        time.sleep(120)  # hang: never join the training's all_reduce
+        return 0
+    start = time.perf_counter()
+    try:
+        run_case("torch32_adam")
+    except MLPLabError as err:
+        print(f"{type(err).__name__} after {time.perf_counter() - start:.1f}s: {err}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Data-parallel training on torch.distributed (gloo): 2 ranks give 1 process's numbers.
+
+Two ranks are started as a launcher would (RANK, WORLD_SIZE, MASTER_ADDR,
+MASTER_PORT) running tests/distributed_worker.py; the one-process runs happen
+here. float64 must agree to 1e-12 relative, float32 to 1e-5, and both ranks
+must hold bitwise the same weights.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+import torch.distributed  # noqa: E402
+
+if not torch.distributed.is_available():
+    pytest.skip("this PyTorch build has no torch.distributed", allow_module_level=True)
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+import distributed_worker as worker  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(mode: str, out: Path, world: int = 2, timeout: float = 240, grace=60, **env_extra):
+    """Start ``world`` ranks of the worker as torchrun would; return their results."""
+    port = _free_port()
+    src = str(Path(worker.__file__).resolve().parents[1] / "src")
+    procs = []
+    for rank in range(world):
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+        env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+        env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+        env.update(env_extra)
+        cmd = [sys.executable, str(HERE / "distributed_worker.py"), mode, str(out)]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    results = []
+    try:
+        for k, p in enumerate(procs):  # rank 0 first; a hung rank is ended once it is done
+            stdout, stderr = p.communicate(timeout=timeout if k == 0 else grace)
+            results.append((p.returncode, stdout.decode(), stderr.decode()))
+    except subprocess.TimeoutExpired:
+        if k == 0:
+            raise
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return results
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ranks")
+    results = launch("train", out)
+    for rank, (code, stdout, stderr) in enumerate(results):
+        assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+    return [np.load(out / f"rank{r}.npz") for r in range(2)]
+
+
+@pytest.mark.parametrize("case", list(worker.CASES))
+def test_two_ranks_equal_one_process(two_ranks, case):
+    train, val, weights = worker.run_case(case, distributed=False)
+    tol = 1e-5 if worker.CASES[case][1] == "float32" else 1e-12
+    rank0, rank1 = two_ranks
+    np.testing.assert_array_equal(rank0[f"{case}/w"], rank1[f"{case}/w"])  # same on every rank
+    assert len(rank0[f"{case}/train"]) == len(train)  # same epochs (early stopping agrees)
+    np.testing.assert_allclose(rank0[f"{case}/train"], train, rtol=tol, atol=0)
+    np.testing.assert_allclose(rank0[f"{case}/val"], val, rtol=tol, atol=0)
+    np.testing.assert_allclose(rank0[f"{case}/w"], weights, rtol=tol, atol=tol * 1e-3)
+
+
+@pytest.mark.parametrize("mode", ["hang", "die"])
+def test_a_lost_rank_stops_the_others_with_a_clear_message(tmp_path, mode):
+    start = time.perf_counter()
+    results = launch(mode, tmp_path, timeout=120, grace=1, MLPLAB_DIST_TIMEOUT="6")
+    elapsed = time.perf_counter() - start
+    code, stdout, stderr = results[0]
+    assert code == 2, f"rank 0 did not fail cleanly:\n{stdout}\n{stderr[-3000:]}"
+    assert "DistributedError" in stdout and "rank 0 of 2" in stdout, stdout
+    assert "died or hung" in stdout
+    assert elapsed < 90  # bounded: the timeout (6 s) plus process start-up, never forever
+
+
+def test_a_checkpoint_of_two_ranks_resumes_in_one_process(tmp_path):
+    from mlplab import MLP, files, fit
+
+    results = launch("interrupt", tmp_path)
+    for rank, (code, stdout, stderr) in enumerate(results):
+        assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+        assert "interrupted=True step=7" in stdout  # rank 1 stopped with rank 0, at its step
+    model, state, _, _ = files.load_checkpoint(tmp_path / "run.ckpt.safetensors", backend="torch")
+    X, y, _ = worker.data("torch64")
+    kw = dict(batch_size=32, lr=0.01, verbose=0)
+    fit(model, X, y, epochs=3 - state.epoch, state=state, **kw)
+    whole = MLP(5, (16,), 2, seed=1, backend="torch", dtype="float64")
+    fit(whole, X, y, epochs=3, **kw)
+    for (b1, W1), (b2, W2) in zip(model.numpy_params(), whole.numpy_params(), strict=True):
+        np.testing.assert_allclose(W1, W2, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(b1, b2, rtol=1e-12, atol=1e-15)
+
+
+def test_mlplab_train_under_torchrun_writes_one_model_equal_to_one_process(tmp_path):
+    from mlplab import files
+
+    src = str(Path(worker.__file__).resolve().parents[1] / "src")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    flags = ["moons", "--hidden", "8", "--epochs", "3", "--backend", "torch", "--dtype",
+             "float64", "--val-split", "0.2", "--no-plots", "--verbose", "0"]  # fmt: skip
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
+    launcher += ["--master-port", str(_free_port()), "-m", "mlplab", "train"]
+    two = subprocess.run(
+        [*launcher, *flags, "--out-dir", str(tmp_path / "two")],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stdout.count("wrote ") == 1  # rank 0 alone prints and writes
+    assert "data parallel: 2 ranks" in two.stdout
+    one = subprocess.run(
+        [sys.executable, "-m", "mlplab", "train", *flags, "--out-dir", str(tmp_path / "one")],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr[-3000:]
+    m2, _ = files.load_model(tmp_path / "two" / "model.safetensors", dtype="float64")
+    m1, _ = files.load_model(tmp_path / "one" / "model.safetensors", dtype="float64")
+    for (b1, W1), (b2, W2) in zip(m1.numpy_params(), m2.numpy_params(), strict=True):
+        np.testing.assert_allclose(W2, W1, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(b2, b1, rtol=1e-12, atol=1e-15)
