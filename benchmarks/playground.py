@@ -28,6 +28,7 @@ from pathlib import Path
 NETWORKS = {"2-8-8-1": [8, 8], "2-32x6-1": [32] * 6}
 TARGET_FPS = {"2-8-8-1": 30.0, "2-32x6-1": 15.0}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PROBE = "[playground.framesDrawn, playground.frame.epoch, playground.drawMs]"
 
 
 def _free_port() -> int:
@@ -73,7 +74,7 @@ def browser_fps(url: str, layers, window_s: float, repeats: int) -> dict:
         f"&activations={','.join(['tanh'] * len(layers))}&features=x1,x2&batch=10&lr=0.03"
     )
     sizes = "2," + ",".join(map(str, layers)) + ",1"
-    fps, epochs = [], []
+    fps, epochs, draw = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -84,19 +85,21 @@ def browser_fps(url: str, layers, window_s: float, repeats: int) -> dict:
         page.click("#play")
         page.wait_for_timeout(1000)  # warm-up
         for _ in range(repeats):
-            f0, e0 = page.evaluate("[window.playground.framesDrawn, window.playground.frame.epoch]")
+            f0, e0, d0 = page.evaluate(PROBE)
             t0 = time.perf_counter()
             page.wait_for_timeout(window_s * 1000)
-            f1, e1 = page.evaluate("[window.playground.framesDrawn, window.playground.frame.epoch]")
+            f1, e1, d1 = page.evaluate(PROBE)
             dt = time.perf_counter() - t0
             fps.append((f1 - f0) / dt)
             epochs.append((e1 - e0) / dt)
+            draw.append((d1 - d0) / max(1, f1 - f0))
         page.click("#play")
         browser.close()
     return {
         "fps": statistics.median(fps),
         "fps_all": fps,
         "epochs_per_s": statistics.median(epochs),
+        "draw_ms": statistics.median(draw),
     }
 
 
@@ -148,11 +151,14 @@ def render(res: dict, add, target) -> None:
     if "skipped" in res:
         add(f"skipped: {res['skipped']}")
         return
-    add(f"{'network':<12}{'frames/s':>10}{'epochs/s':>10}{'step ms':>9}{'frame ms':>10}")
+    add(
+        f"{'network':<12}{'frames/s':>10}{'epochs/s':>10}{'step ms':>9}{'frame ms':>10}"
+        f"{'draw ms':>9}"
+    )
     for name, rec in res.items():
         add(
             f"{name:<12}{rec['fps']:>10.1f}{rec['epochs_per_s']:>10.1f}"
-            f"{rec['step_ms']:>9.3f}{rec['frame_ms']:>10.2f}"
+            f"{rec['step_ms']:>9.3f}{rec['frame_ms']:>10.2f}{rec['draw_ms']:>9.1f}"
         )
         goal = rec["target_fps"]
         target(f"Playground {name}: >= {goal:g} frames/s", rec["fps"] >= goal, f"{rec['fps']:.1f}")

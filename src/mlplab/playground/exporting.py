@@ -51,8 +51,16 @@ def parse_upload(name: str, text: str, target: str | None):
                 target = "label" if "label" in header else header[-1]
             ds = ml.load_csv(path, target=target, max_bytes=MAX_MESSAGE_BYTES)
         except ml.MLPLabError as err:
-            raise type(err)(str(err).replace(path, shown).replace("upload.csv", shown)) from None
+            raise type(err)(_page_message(str(err), path, shown)) from None
     return _to_points(ds, shown)
+
+
+def _page_message(message: str, path: str, shown: str) -> str:
+    """The loader's message for the page: the client's file name, no command-line advice."""
+    message = message.replace(path, shown).replace("upload.csv", shown)
+    sentences = re.split(r"(?<=[.;]) ", message)
+    kept = [s for s in sentences if " --" not in s and not s.startswith("--")]
+    return " ".join(kept or sentences)
 
 
 def _to_points(ds, shown: str):

@@ -28,6 +28,7 @@ from .session import Session
 
 STATIC = Path(__file__).parent / "static"
 ACK_TIMEOUT = 1.0  # a page that never acknowledges still gets a frame a second
+STALE_S = 0.03  # a waiting frame older than this is worth replacing with a newer one
 log = logging.getLogger("mlplab.playground")
 
 
@@ -39,6 +40,7 @@ class Outbox:
         self.thread = threading.get_ident()
         self.messages: deque[str] = deque()
         self.frame: bytes | None = None
+        self.frame_time = 0.0  # when the waiting frame was put
         self.in_flight_since: float | None = None  # a sent frame not yet acknowledged
         self.event = asyncio.Event()
         self.frames_sent = 0
@@ -61,10 +63,16 @@ class Outbox:
 
     def _put_frame(self, frame: bytes) -> None:
         self.frame = frame  # replaces a frame not sent yet: the queue has length one
+        self.frame_time = time.monotonic()
         self.event.set()
 
     def frame_wanted(self) -> bool:
-        return self.frame is None and self.in_flight_since is None
+        """Whether a new frame is worth building: the slot is empty, or its frame is stale.
+
+        While the page draws one frame, the next waits in the slot (so it goes out
+        the moment the page acknowledges), replaced when training has moved on.
+        """
+        return self.frame is None or time.monotonic() - self.frame_time > STALE_S
 
     def ack(self) -> None:
         self.in_flight_since = None

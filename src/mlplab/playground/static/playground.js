@@ -22,7 +22,7 @@ const URL_KEYS = ["dataset", "noise", "ratio", "batch", "lr", "optimizer", "init
 const pg = {
   ws: null, state: null, data: null, frame: null, blocks: null, history: [],
   selected: null, hoverPoint: [0, 0], layout: null, step: null, stage: "forward",
-  hidden: [], pendingWeights: null, pendingPreset: null, framesDrawn: 0, started: false,
+  hidden: [], pendingWeights: null, pendingPreset: null, framesDrawn: 0, drawMs: 0, started: false,
 };
 window.playground = pg;
 
@@ -71,7 +71,9 @@ function onFrame(buf) {
   pg.frame = header;
   pg.blocks = blocks;
   requestAnimationFrame(() => {
+    const t0 = performance.now();
     drawFrame();
+    pg.drawMs += performance.now() - t0; // total drawing time, for the benchmark
     pg.framesDrawn += 1;
     if ($("share-weights").checked && !pg.playing) writeUrl();
     send({ cmd: "ack" });
@@ -343,35 +345,60 @@ function drawLinks() {
   let maxAbs = 1e-9;
   for (const v of pg.blocks.weights) maxAbs = Math.max(maxAbs, Math.abs(v));
   const scale = Math.min(1, 6 / maxAbs) * (pg.layout.box < 16 ? 0.6 : 1);
+  // One path per colour and width step: thousands of lines cost a few strokes.
+  const buckets = new Map();
   for (let l = 0; l < sizes.length - 1; l++) {
-    const { b, W, din, dout } = weightsOf(l);
+    const { W, din, dout } = weightsOf(l);
     for (let r = 0; r < dout; r++) {
       for (let c = 0; c < din; c++) {
         const w = W[r * din + c];
-        const [x1, y1, x2, y2] = linkEnds(l, r, c);
-        ctx.strokeStyle = rgb(w >= 0 ? BLUE : ORANGE);
-        ctx.globalAlpha = 0.85;
-        ctx.lineWidth = Math.max(0.3, Math.min(8, Math.abs(w) * scale));
-        ctx.beginPath();
-        ctx.moveTo(x1, y1);
-        ctx.bezierCurveTo((x1 + x2) / 2, y1, (x1 + x2) / 2, y2, x2, y2);
-        ctx.stroke();
+        const width = Math.max(0.3, Math.min(8, Math.abs(w) * scale));
+        const key = `${w >= 0 ? 1 : 0}:${Math.round(width * 4) / 4}`;
+        if (!buckets.has(key)) buckets.set(key, []);
+        buckets.get(key).push(linkEnds(l, r, c));
       }
+    }
+  }
+  ctx.globalAlpha = 0.85;
+  let total = 0;
+  for (const lines of buckets.values()) total += lines.length;
+  const curved = total <= 600; // a wide network's thousands of links: straight is faster
+  for (const [key, lines] of buckets) {
+    const [sign, width] = key.split(":");
+    ctx.strokeStyle = rgb(sign === "1" ? BLUE : ORANGE);
+    ctx.lineWidth = Number(width);
+    ctx.beginPath();
+    for (const [x1, y1, x2, y2] of lines) {
+      ctx.moveTo(x1, y1);
+      if (curved) ctx.bezierCurveTo((x1 + x2) / 2, y1, (x1 + x2) / 2, y2, x2, y2);
+      else ctx.lineTo(x2, y2);
+    }
+    ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = "#555";
+  ctx.lineWidth = 0.8;
+  for (let l = 0; l < sizes.length - 1; l++) {
+    const { b, dout } = weightsOf(l);
+    for (let r = 0; r < dout; r++) {
       const [bx, by, s] = biasBox(l, r);
-      ctx.globalAlpha = 1;
       ctx.fillStyle = rgb(diverging(0.5 + Math.max(-0.5, Math.min(0.5, b[r] / 4))));
-      ctx.strokeStyle = "#555";
-      ctx.lineWidth = 0.8;
       ctx.fillRect(bx, by, s, s);
       ctx.strokeRect(bx, by, s, s);
     }
   }
-  ctx.globalAlpha = 1;
   if (pg.stepOverlay) drawStepOverlay(ctx);
 }
 
 // --- hit-testing weights and biases, hover card, editing ------------------------------
+function linksCurved() {
+  const s = pg.state.sizes;
+  let total = 0;
+  for (let l = 0; l < s.length - 1; l++) total += s[l] * s[l + 1];
+  return total <= 600;
+}
 function bezierPoint(x1, y1, x2, y2, t) {
+  if (!linksCurved()) return [x1 + (x2 - x1) * t, y1 + (y2 - y1) * t];
   const mx = (x1 + x2) / 2, u = 1 - t;
   const x = u * u * u * x1 + 3 * u * u * t * mx + 3 * u * t * t * mx + t * t * t * x2;
   const y = u * u * u * y1 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y2;
