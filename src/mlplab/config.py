@@ -47,7 +47,10 @@ class TrainConfig:
         drop_missing: drop CSV rows with missing / NaN / inf values.
         impute: fill missing feature values with the column ``"mean"`` instead.
         n_samples, noise: size and noise of a generated data set (moons, circles, …).
-        test_split: fraction held out as a test set (0: none, or the data set's own test set).
+        test_split: fraction held out as a test set, stratified for classification and
+            seeded. ``None`` (the default): 20 % when the data has at least
+            :data:`AUTO_TEST_MIN_ROWS` rows, none for smaller sets; a data set with its
+            own test set (MNIST-1D) uses that. ``0``: no test set (train metrics only).
 
     Model and training (see :func:`mlplab.fit`):
         hidden: hidden layer widths, e.g. ``(64, 64)``; ``()`` for a linear model.
@@ -69,7 +72,7 @@ class TrainConfig:
     impute: str | None = None
     n_samples: int | None = None
     noise: float | None = None
-    test_split: float = 0.0
+    test_split: float | None = None
     hidden: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
     loss: str | None = None
@@ -124,8 +127,9 @@ class TrainConfig:
             check_number("batch_size", self.batch_size, ge=1, integer=True)
         check_number("l2", self.l2, ge=0)
         check_number("val_split", self.val_split, ge=0, lt=1)
-        check_number("test_split", self.test_split, ge=0, lt=1)
-        if self.val_split + self.test_split >= 1:
+        if self.test_split is not None:
+            check_number("test_split", self.test_split, ge=0, lt=1)
+        if self.val_split + (self.test_split or 0.0) >= 1:
             raise ConfigError(
                 f"`val_split` + `test_split` must be < 1; got {self.val_split} + "
                 f"{self.test_split}. Leave some data for training."
@@ -170,4 +174,9 @@ class TrainConfig:
         return self.from_dict({**self.to_dict(), **changes})
 
 
-__all__ = ["TrainConfig"]
+#: The test split held out when ``test_split`` is left at ``None`` …
+AUTO_TEST_SPLIT = 0.2
+#: … from data sets of at least this many rows (a 4-row XOR keeps all its rows).
+AUTO_TEST_MIN_ROWS = 50
+
+__all__ = ["AUTO_TEST_MIN_ROWS", "AUTO_TEST_SPLIT", "TrainConfig"]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlplab.config import TrainConfig
+from mlplab.config import AUTO_TEST_MIN_ROWS, AUTO_TEST_SPLIT, TrainConfig
 from mlplab.errors import ConfigError, DataError, ModelFileError
 
 
@@ -109,19 +109,31 @@ class TrainingData:
         if ds.imputed is not None:  # re-open the gaps: the fill is learnt from training rows
             X = np.where(ds.imputed, np.nan, X)
         raw = {}
+        self.test_note = ""
         if ds.X_test is not None:
             if cfg.test_split:
                 raise ConfigError(
                     f"{ds.name!r} has its own test set ({len(ds.X_test)} rows); drop --test-split."
                 )
             raw["test"] = (ds.X_test, ds.y_test)
-        elif cfg.test_split:
+            test_split = 0.0
+            self.test_note = "the data set's own test set"
+        else:
+            test_split = _test_split(cfg, y, classify)
+            if cfg.test_split is None and not test_split:
+                self.test_note = (
+                    f"no test split: {len(X)} rows, under {AUTO_TEST_MIN_ROWS}; "
+                    "--test-split sets one"
+                )
+        if test_split:
             X, X_t, y, y_t = train_test_split(
-                X, y, test_size=cfg.test_split, seed=cfg.seed, stratify=strat(y)
+                X, y, test_size=test_split, seed=cfg.seed, stratify=strat(y)
             )
             raw["test"] = (X_t, y_t)
+            how = "stratified, " if classify else ""
+            self.test_note = f"test {test_split:.0%} held out ({how}seed {cfg.seed})"
         if cfg.val_split:
-            share = cfg.val_split / (1 - cfg.test_split)  # of what the test split left
+            share = cfg.val_split / (1 - test_split)  # of what the test split left
             X, X_v, y, y_v = train_test_split(
                 X, y, test_size=share, seed=cfg.seed + 1, stratify=strat(y)
             )
@@ -157,10 +169,35 @@ class TrainingData:
             shown = ", ".join(str(c) for c in ds.classes[:10])
             kind += f", {len(ds.classes)} classes: {shown}" + (" …" if len(ds.classes) > 10 else "")
         sizes = " / ".join(f"{part} {len(self.raw[part][0])}" for part in self.raw)
+        note = f" ({self.test_note})" if self.test_note else ""
         return (
             f"data: {ds.name} ({ds.n_features} features, {kind}; target {ds.target_name!r}); "
-            f"{sizes}"
+            f"{sizes}{note}"
         )
+
+    def baseline(self) -> dict:
+        """A linear baseline on the same split: logistic or linear regression (scikit-learn).
+
+        ``{"model": name, "split": "test"|"train", metric: value}``; the metric is
+        accuracy (classification) or R² (regression), on the test split when
+        there is one.
+        """
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        from mlplab.nn.metrics import accuracy, r2_score
+
+        split = "test" if "test" in self.raw else "train"
+        X_raw, y = self.raw[split]
+        X = self.preprocessor.transform(X_raw)
+        if self.dataset.task == "regression":
+            fitted = LinearRegression().fit(self.X_train, self.y_train)
+            pred = self.preprocessor.inverse_transform_target(fitted.predict(X))
+            return {"model": "linear regression", "split": split, "r2": r2_score(y, pred)}
+        if len(np.unique(self.y_train)) < 2:  # one class only: nothing to fit
+            return {}
+        fitted = LogisticRegression(max_iter=1000).fit(self.X_train, self.y_train)
+        pred = fitted.predict(X)
+        return {"model": "logistic regression", "split": split, "accuracy": accuracy(y, pred)}
 
     # --- evaluation ---
 
@@ -214,6 +251,17 @@ class TrainingData:
                 )
             )
         return written
+
+
+def _test_split(cfg: TrainConfig, y, classify: bool) -> float:
+    """The test fraction: ``cfg.test_split``, or 20 % of data large enough to spare it."""
+    if cfg.test_split is not None:
+        return cfg.test_split
+    if len(y) < AUTO_TEST_MIN_ROWS or cfg.val_split + AUTO_TEST_SPLIT >= 1:
+        return 0.0
+    if classify and np.unique(y, return_counts=True)[1].min() < 2:
+        return 0.0  # a class with one row cannot be in both parts
+    return AUTO_TEST_SPLIT
 
 
 def _pick_loss(loss: str | None, ds) -> str:

@@ -104,7 +104,9 @@ def register(sub) -> None:
         "--test-split",
         type=float,
         default=S,
-        help=f"fraction held out for testing (default {_D.test_split})",
+        help="fraction held out for testing, stratified and seeded (default: 0.2 for data "
+        "of 50 rows or more, none below; a data set's own test set if it has one); "
+        "0 keeps every row for training (train metrics only)",
     )
     g = p.add_argument_group("model and training")
     g.add_argument(
@@ -475,12 +477,16 @@ def _save_finished_run(model, cfg, run, merged, outputs, args) -> None:
     from mlplab import files
 
     metrics = run.metrics(model)
+    _print_stopped_early(merged)
     _print_metrics(metrics)
+    baseline = _print_baseline(run, metrics)
     metadata = run.metadata(cfg, metrics)
     metadata["history"] = merged
     files.save_model(outputs.model, model, metadata=metadata)
     written = [outputs.model]
     report = {"config": cfg.to_dict(), "metrics": metrics, "history": merged}
+    if baseline:
+        report["baseline"] = baseline
     files.atomic_write_text(outputs.metrics, _json(report))
     written.append(outputs.metrics)
     if not args.no_plots:
@@ -758,6 +764,32 @@ def _print_metrics(metrics: dict) -> None:
         if split in metrics:
             values = "  ".join(f"{k} {v:.4f}" for k, v in metrics[split].items() if k != "n")
             print(f"{split:>10}: {values}  (n={metrics[split]['n']})")
+
+
+def _print_stopped_early(history: dict) -> None:
+    """Say that early stopping ended the run and which epoch's weights were kept."""
+    if not history.get("stopped_early"):
+        return
+    best, epochs = history.get("best_epoch"), history.get("epoch") or []
+    line = f"stopped early at epoch {epochs[-1] if epochs else '?'}"
+    if best is not None:
+        line += f"; restored the weights of epoch {best}"
+        if best in epochs and len(history.get("val_loss", [])) == len(epochs):
+            line += f" (best val_loss {history['val_loss'][epochs.index(best)]:.4f})"
+    print(line, flush=True)
+
+
+def _print_baseline(run, metrics: dict) -> dict:
+    """The linear baseline beside the MLP's own score (on the test split when there is one)."""
+    baseline = run.baseline()
+    if not baseline:
+        return {}
+    split = baseline["split"]
+    name = "r2" if "r2" in baseline else "accuracy"
+    mlp = metrics.get(split, {}).get(name)
+    theirs = f"  (MLP {mlp:.4f})" if mlp is not None else ""
+    print(f"{'baseline':>10}: {baseline['model']}, {split} {name} {baseline[name]:.4f}{theirs}")
+    return baseline
 
 
 def _json(obj) -> str:
