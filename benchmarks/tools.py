@@ -520,12 +520,14 @@ TOOLS = {
 }
 MLPLAB = ("mlplab-numpy", "mlplab-torch", "mlplab-jax")
 PEERS = ("numpy", "torch", "jax", "jax-fused", "equinox", "sklearn")
+# each mlplab backend's hand-written peer in its own framework (issue 15's targets)
+SAME_FRAMEWORK = {"mlplab-numpy": "numpy", "mlplab-torch": "torch", "mlplab-jax": "jax"}
 
 
 def tools_for(workload: str) -> tuple[str, ...]:
     """The tools that run ``workload``."""
     if workload in ("A1", "A2"):
         return MLPLAB + PEERS
-    if workload == "Scaling":
-        return (*MLPLAB, "torch")
+    if workload in ("Scaling", "C1-long"):  # the hand-written peer of each framework
+        return (*MLPLAB, *SAME_FRAMEWORK.values())
     return MLPLAB + tuple(p for p in PEERS if p != "jax-fused")

@@ -7,7 +7,7 @@ Reads one JSON request per line on stdin and answers one JSON line on stdout
 * ``{"op": "warmup", "workload", "quick", "width", "cache"}``: load the data, time
   one untimed-for-the-median run (compilation included);
 * ``{"op": "run", "workload", "quick", "width", "seed", "times"}``: ``times`` timed
-  runs back to back (default 1), reported as their median;
+  runs back to back (default 1), reported as their median (``every_s``: each of them);
 * ``{"op": "peak", "quick"}``: best float32 matmul GFLOP/s of this tool's library;
 * ``{"op": "memory"}``: peak and current resident memory (``/proc/self/status``).
 
@@ -134,8 +134,9 @@ class Worker:
         if op == "run":
             seed = request.get("seed", 0)
             runs = [self._run(request, seed=seed) for _ in range(request.get("times", 1))]
-            seconds = statistics.median(run["seconds"] for run in runs)
-            return {**runs[-1], "seconds": seconds, "times": len(runs)}
+            every = [run["seconds"] for run in runs]  # kept in the JSON, each of them
+            seconds = statistics.median(every)
+            return {**runs[-1], "seconds": seconds, "times": len(runs), "every_s": every}
         if op == "peak":
             library = {"numpy": "numpy", "torch": "torch", "jax": "jax"}[self.name]
             return {"gflops": matmul_peak(library, request["quick"])}

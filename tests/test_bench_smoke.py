@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import tools, workloads  # noqa: E402
-from benchmarks.runner import parse_args  # noqa: E402
+from benchmarks.runner import framework_targets, parse_args  # noqa: E402
 
 
 def test_quick_suite_prints_tables_and_finite_ratios(tmp_path):
@@ -35,6 +35,7 @@ def test_quick_suite_prints_tables_and_finite_ratios(tmp_path):
     text = done.stdout
     for heading in ("== A1 tiny", "== B wide", "== Start-up", "== Targets (issue 4) =="):
         assert heading in text
+    assert "== Targets (issue 15: each backend vs its framework) ==" in text
     assert "ratio mlplab / peer" in text
     results = json.loads(out.read_text())
     for name in ("A1", "B"):
@@ -42,6 +43,7 @@ def test_quick_suite_prints_tables_and_finite_ratios(tmp_path):
         assert set(res) == {"mlplab-numpy", "mlplab-jax", "numpy", "sklearn"}
         for rec in res.values():
             assert rec["seconds"]["n"] == 1 and rec["seconds"]["median"] > 0
+            assert all(len(run["every_s"]) == run["times"] for run in rec["runs"])  # every run
             rate = rec["steps_per_s"]
             assert math.isfinite(rate) and rate > 0
             assert math.isfinite(rec["loss"])
@@ -96,3 +98,34 @@ def test_bad_arguments_are_refused(capsys):
     assert "unknown tool" in capsys.readouterr().err
     _, names, repeats = parse_args(["--only", "a1,start-up", "--quick"])
     assert names == ["A1", "Start-up"] and repeats == 3
+
+
+def _rec(seconds, spread, **extra):
+    return {"seconds": {"median": seconds, "spread": spread}, **extra}
+
+
+def test_framework_targets_compare_each_backend_with_its_own_framework():
+    results = {
+        "workloads": {
+            "C1-long": {
+                "mlplab-numpy": _rec(2.0, 0.30),  # faster, but 3x the peer's spread
+                "numpy": _rec(2.4, 0.10),
+                "mlplab-torch": _rec(3.0, 0.05),  # slower, steadier
+                "torch": _rec(2.5, 0.05),
+            },
+            "B": {
+                "mlplab-jax": _rec(1.0, 0.1, samples_per_s=20000, gflops=280.0, peak_rss_kib=500),
+                "jax": _rec(1.1, 0.1, samples_per_s=18000, gflops=250.0, peak_rss_kib=400),
+            },
+        },
+        "peak": {"jax": {"2048": 300.0, "4096": 310.0}},
+    }
+    got = {text: (ok, value) for text, ok, value in framework_targets(results)}
+    assert got["C1-long: mlplab-numpy >= 1.0x numpy"] == (True, "1.20x")
+    assert got["C1-long: mlplab-numpy spread <= 1.5x numpy's"][0] is False
+    assert got["C1-long: mlplab-torch >= 1.0x torch"] == (False, "0.83x")
+    assert got["C1-long: mlplab-torch spread <= 1.5x torch's"][0] is True
+    assert got["B: mlplab-jax >= 1.0x jax"] == (True, "1.11x")
+    assert got["B: mlplab-jax >= 90% of the matmul peak"] == (True, "90%")
+    assert got["B: mlplab-jax peak RSS <= 1.1x jax's"][0] is False  # 1.25x
+    assert not any(text.startswith("C1-long: mlplab-jax") for text in got)  # no peer ran
