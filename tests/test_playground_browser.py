@@ -170,6 +170,14 @@ def test_xor_by_hand_through_the_hover_card(page):
         r, _, b = heat_rgb(page, x1, x2)
         assert (b > r) == bool(want), f"pixel at ({x1}, {x2}) is {(r, b)}; XOR wants {want}"
     assert page.locator("td.ok").count() == 4
+    # the math of hidden neuron 1 (OR) at the point (1, 1), clicked on the map
+    page.click('#network .node[data-layer="1"][data-neuron="0"]')
+    box = page.locator("#points").bounding_box()
+    page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.25 * box["height"])
+    page.wait_for_function("document.getElementById('card').textContent.includes('(1, 1)')")
+    card = page.inner_text("#card")  # the click lands within a pixel of (1, 1)
+    z = float(card.split("z = b + w·x = −0.5 + 1·")[1].split("= ")[1].split()[0])
+    assert z == pytest.approx(1.5, abs=0.01) and "a = H(z) = 1" in card
     shot(page, "xor-by-hand.png")
 
 

@@ -112,6 +112,30 @@ def test_step_trains_with_fit_and_stops_at_the_epoch(tab):
     assert np.array(header["confusion"]).sum() == 250  # the test half of 500 points
 
 
+def test_multiclass_and_regression_frames(tab):
+    tab.send("config", set={"dataset": "gauss3", "optimizer": "adam", "lr": 0.03})
+    state, _ = tab.until("state")
+    assert state["sizes"][-1] == 3 and state["loss"] == "softmax_cross_entropy"
+    for _ in range(5):
+        tab.send("step")
+    header, blocks = tab.until("frame")
+    while header["epoch"] < 5:
+        header, blocks = tab.until("frame")
+    assert set(np.unique(blocks["output"])) <= {0, 1, 2} and blocks["confidence"].shape == (10000,)
+    assert np.array(header["confusion"]).shape == (3, 3) and header["acc_test"] > 0.8
+    tab.send("config", set={"dataset": "reg-plane", "layers": [], "activations": []})
+    state, _ = tab.until("state")
+    assert state["loss"] == "mse" and state["problem"]["kind"] == "regression"
+    tab.send("step")
+    header, blocks = tab.until("frame")
+    while header["epoch"] < 1:
+        header, blocks = tab.until("frame")
+    assert "acc_test" not in header and header["loss_test"] < 0.5
+    tab.send("add_point", x1=1.0, x2=2.0, label=0.5)
+    data, _ = tab.until("data")
+    assert [1.0, 2.0, 0.5] in data["train"]
+
+
 HOSTILE = [
     ("garbage{", "not valid JSON"),
     ("[1, 2]", "JSON object"),

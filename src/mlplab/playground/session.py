@@ -227,7 +227,7 @@ class Session:
             old = self.settings
             self.settings = new
             try:
-                self._apply(changed, old)
+                self._apply(changed)
             except BaseException:
                 self.settings = old
                 raise
@@ -235,7 +235,7 @@ class Session:
                 self.preset = None  # a gate preset's truth table lives while its data does
         self.announce(data=bool(changed & {"dataset", "noise", "ratio", "seed"}))
 
-    def _apply(self, changed: set, old: dict):
+    def _apply(self, changed: set):
         if changed & {"dataset", "noise", "ratio", "seed"}:
             if changed & {"dataset", "noise"} or self.settings["dataset"] != "custom":
                 self.view = (-pdata.DOMAIN, pdata.DOMAIN)
@@ -245,8 +245,8 @@ class Session:
             self.state = None
         elif changed - LIVE:
             self._build_model()
-        elif changed & {"regularization", "reg_rate"} and self.state is not None:
-            pass  # the optimizer state stays valid: L1 only changes the gradient
+        # L1 / L2 and their rate are LIVE: the optimizer state stays valid, only the
+        # gradient changes, so training carries on from where it is
         if changed & {"dataset", "noise", "ratio", "seed"} and "features" not in changed:
             self._frames()
 
@@ -485,7 +485,9 @@ class Session:
             presets.apply(self, name)
         self.emit({"type": "reset"})
         self.announce()
-        for message in presets.extras(self, name):
+        async with self.lock:  # the 1-D views train an MLP: off the event loop
+            messages = await asyncio.to_thread(presets.extras, self, name)
+        for message in messages:
             self.emit(message)
 
     async def cmd_inspect(self, x1, x2, layer, neuron):
