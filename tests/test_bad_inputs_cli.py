@@ -124,8 +124,8 @@ RANGE_CASES = [
     ("--epochs", "0", "`--epochs` must be >= 1; got 0."),
     ("--batch-size", "0", "`--batch-size` must be >= 1; got 0."),
     ("--hidden", "4,0", "`--hidden` width #2 must be >= 1; got 0."),
-    ("--val-split", "1", "`--val-split` must be < 1; got 1.0."),
-    ("--val-split", "-0.1", "`--val-split` must be >= 0; got -0.1."),
+    ("--validation-split", "1", "`--validation-split` must be < 1; got 1.0."),
+    ("--validation-split", "-0.1", "`--validation-split` must be >= 0; got -0.1."),
     ("--test-split", "1.5", "`--test-split` must be < 1; got 1.5."),
     ("--patience", "0", "`--patience` must be >= 1; got 0."),
     ("--l2", "-1", "`--l2` must be >= 0; got -1.0."),
@@ -163,7 +163,7 @@ def test_every_hyperparameter_is_range_checked_by_name(files, capsys, flag, valu
         ("epochs", 0, "`epochs` must be >= 1; got 0."),
         ("batch_size", 0, "`batch_size` must be >= 1; got 0."),
         ("hidden", (8, 0), "`hidden[1]` must be >= 1; got 0."),
-        ("val_split", 1.0, "`val_split` must be < 1; got 1.0."),
+        ("validation_split", 1.0, "`validation_split` must be < 1; got 1.0."),
         ("patience", 0, "`patience` must be >= 1; got 0."),
         ("l2", -0.5, "`l2` must be >= 0; got -0.5."),
         ("seed", 1.5, "`seed` must be an integer; got 1.5."),
@@ -177,7 +177,9 @@ def test_train_config_validates_every_field(field, value, message):
 
 
 def test_train_config_round_trips_and_rejects_unknown_keys():
-    cfg = TrainConfig(data="moons", hidden=(16, 8), lr=0.01, val_split=0.2, early_stopping=True)
+    cfg = TrainConfig(
+        data="moons", hidden=(16, 8), lr=0.01, validation_split=0.2, early_stopping=True
+    )
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="unknown training config keys: learning_rate"):
         TrainConfig.from_dict({**cfg.to_dict(), "learning_rate": 0.1})
@@ -353,8 +355,8 @@ def test_imputation_is_learnt_from_the_training_rows_only(tmp_path, monkeypatch,
     [
         (["train", "xor", "--loss", "mse"], "`--loss` 'mse' does not fit a binary target"),
         (
-            ["train", "moons", "--val-split", "0.5", "--test-split", "0.5"],
-            "`--val-split` + `--test-split` must be < 1; got 0.5 + 0.5",
+            ["train", "moons", "--validation-split", "0.5", "--test-split", "0.5"],
+            "`--validation-split` + `--test-split` must be < 1; got 0.5 + 0.5",
         ),  # fmt: skip
         (["train", "moons", "--early-stopping"], "`--early-stopping` needs validation data"),
         (["train", "xor", "--n-samples", "100000000000"], "out of memory"),

@@ -58,7 +58,7 @@ def trained(tmp_path_factory):
     """moons, 3-way split, on NumPy, with plots: the run every other test reuses."""
     d = tmp_path_factory.mktemp("train")
     res = mlplab(
-        "train", "moons", "--n-samples", "80", "--val-split", "0.2", "--test-split", "0.2",
+        "train", "moons", "--n-samples", "80", "--validation-split", "0.2", "--test-split", "0.2",
         *TINY, "--out-dir", "run", cwd=d,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr

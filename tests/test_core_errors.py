@@ -96,9 +96,9 @@ def test_unknown_loss_optimizer_schedule(net, data):
 
 
 def test_architecture_errors():
-    with pytest.raises(ConfigError, match=r"`hidden_sizes\[1\]` must be >= 1; got 0"):
+    with pytest.raises(ConfigError, match=r"`hidden\[1\]` must be >= 1; got 0"):
         MLP(2, [3, 0], 1)
-    with pytest.raises(ConfigError, match=r"`hidden_sizes\[0\]` must be an integer; got 2\.5"):
+    with pytest.raises(ConfigError, match=r"`hidden\[0\]` must be an integer; got 2\.5"):
         MLP(2, [2.5], 1)
     with pytest.raises(ConfigError, match=r"`n_inputs` must be >= 1; got 0"):
         MLP(0, [3], 1)
@@ -289,7 +289,7 @@ def test_state_of_another_optimizer_is_refused(net, data):
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda: MLP(2, 3.0, 1), ConfigError, r"`hidden_sizes\[0\]` must be an integer"),
+        (lambda: MLP(2, 3.0, 1), ConfigError, r"`hidden\[0\]` must be an integer"),
         (lambda: MLP(2, [3], 1, activation=None), ConfigError, r"unknown activation None"),
         (lambda: MLP(2, [3], 1)([[1, 2], [3]]), DataError, r"not a rectangular array"),
     ],

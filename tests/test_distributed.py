@@ -121,7 +121,7 @@ def test_mlplab_train_under_torchrun_writes_one_model_equal_to_one_process(tmp_p
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     flags = ["moons", "--hidden", "8", "--epochs", "3", "--backend", "torch", "--dtype",
-             "float64", "--val-split", "0.2", "--no-plots", "--verbose", "0"]  # fmt: skip
+             "float64", "--validation-split", "0.2", "--no-plots", "--verbose", "0"]  # fmt: skip
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2"]
     launcher += ["--master-port", str(_free_port()), "-m", "mlplab", "train"]
     two = subprocess.run(

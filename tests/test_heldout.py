@@ -63,7 +63,7 @@ def test_regression_baseline_is_linear_regression(tmp_path, capsys):
 
 
 def test_early_stopping_says_where_it_stopped_and_what_it_restored(tmp_path, capsys):
-    extra = ["--val-split", "0.2", "--early-stopping", "--patience", "2", "--lr", "0.5"]
+    extra = ["--validation-split", "0.2", "--early-stopping", "--patience", "2", "--lr", "0.5"]
     text, report = _train(tmp_path, capsys, "--epochs", "60", *extra)
     history = report["history"]
     assert history["stopped_early"]

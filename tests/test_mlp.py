@@ -32,7 +32,7 @@ def test_four_layer_mlp_has_four_parameter_matrices():
 def test_architecture_variants():
     single = MLP(4, (), 3)
     assert single.depth == 1 and single.shapes == [((3,), (3, 4))] and single.n_params == 15
-    assert MLP(2, 7, 1).hidden_sizes == [7]  # one int = one hidden layer
+    assert MLP(2, 7, 1).hidden == [7]  # one int = one hidden layer
     mixed = MLP(2, [3, 3], 1, activation=["relu", "gelu"], output_activation="sigmoid")
     assert [a.name for a in mixed.activations] == ["relu", "gelu", "sigmoid"]
     assert (mixed.n_inputs, mixed.n_outputs) == (2, 1)

@@ -20,6 +20,7 @@ from .backend.arrays import BACKENDS, DTYPES
 from .errors import ConfigError, check_choice, check_number
 from .nn.activations import ACTIVATIONS
 from .nn.losses import LOSSES
+from .nn.mlp import check_hidden
 from .nn.optim import OPTIMIZERS
 from .nn.schedules import SCHEDULES
 
@@ -58,7 +59,7 @@ class TrainConfig:
         loss: ``None`` picks it from the task (bce, softmax_cross_entropy or mse).
         optimizer, lr (``None``: 0.1 for SGD, 1e-3 for Adam), momentum (SGD),
         schedule, epochs, batch_size (``None``: full batch), l2.
-        val_split, early_stopping, patience: validation and early stopping.
+        validation_split, early_stopping, patience: validation and early stopping.
         seed: seeds the weights, the splits and the minibatch order.
         backend, dtype: where and in which precision to train.
     """
@@ -83,7 +84,7 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int | None = 32
     l2: float = 0.0
-    val_split: float = 0.0
+    validation_split: float = 0.0
     early_stopping: bool = False
     patience: int = 10
     seed: int = 0
@@ -91,21 +92,12 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self):
-        hidden = self.hidden
-        if isinstance(hidden, int) and not isinstance(hidden, bool):
-            hidden = (hidden,)
-        if not isinstance(hidden, list | tuple):
-            raise ConfigError(
-                f"`hidden` must be a list of layer widths such as (64, 64); got {hidden!r}."
-            )
-        object.__setattr__(self, "hidden", tuple(hidden))
+        object.__setattr__(self, "hidden", tuple(check_hidden(self.hidden)))
         if not isinstance(self.data, str) or not self.data:
             raise ConfigError(
                 f"`data` must be a data set name or a CSV path; got {self.data!r}. "
                 "Run `mlplab train --help` for the built-in names."
             )
-        for i, width in enumerate(self.hidden):
-            check_number(f"hidden[{i}]", width, ge=1, integer=True, hint="Widths are >= 1.")
         check_choice("activation", self.activation, ACTIVATION_NAMES)
         if self.loss is not None:
             check_choice("loss", self.loss, LOSS_NAMES)
@@ -126,12 +118,12 @@ class TrainConfig:
         if self.batch_size is not None:
             check_number("batch_size", self.batch_size, ge=1, integer=True)
         check_number("l2", self.l2, ge=0)
-        check_number("val_split", self.val_split, ge=0, lt=1)
+        check_number("validation_split", self.validation_split, ge=0, lt=1)
         if self.test_split is not None:
             check_number("test_split", self.test_split, ge=0, lt=1)
-        if self.val_split + (self.test_split or 0.0) >= 1:
+        if self.validation_split + (self.test_split or 0.0) >= 1:
             raise ConfigError(
-                f"`val_split` + `test_split` must be < 1; got {self.val_split} + "
+                f"`validation_split` + `test_split` must be < 1; got {self.validation_split} + "
                 f"{self.test_split}. Leave some data for training."
             )
         check_number("patience", self.patience, ge=1, integer=True)
@@ -140,14 +132,40 @@ class TrainConfig:
             check_number("n_samples", self.n_samples, ge=1, integer=True)
         if self.noise is not None:
             check_number("noise", self.noise, ge=0)
-        if self.early_stopping and self.val_split == 0:
+        if self.early_stopping and self.validation_split == 0:
             raise ConfigError(
-                "`early_stopping` needs validation data: give `val_split` > 0, e.g. 0.2."
+                "`early_stopping` needs validation data: give `validation_split` > 0, e.g. 0.2."
             )
         if self.momentum and self.optimizer != "sgd":
             raise ConfigError(
                 f"`momentum` applies to optimizer='sgd'; got optimizer={self.optimizer!r}."
             )
+
+    def fit_options(self, *, loss: str | None = None, epochs: int | None = None, verbose=1):
+        """The :class:`~mlplab.train.FitOptions` of this run (the one mapping onto ``fit``).
+
+        ``loss`` overrides the config's (the pipeline picks it from the task);
+        ``epochs`` overrides it too (a resumed run trains the epochs still to go).
+        Validation is given to ``fit`` as data (the pipeline splits it, together
+        with the test split), so ``validation_split`` is not passed on.
+        """
+        from .nn.optim import get_optimizer
+        from .train import FitOptions
+
+        momentum = {"momentum": self.momentum} if self.optimizer == "sgd" else {}
+        return FitOptions(
+            loss=loss if loss is not None else self.loss,
+            optimizer=get_optimizer(self.optimizer, **momentum),
+            lr=self.lr,
+            schedule=self.schedule,
+            epochs=self.epochs if epochs is None else epochs,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+            l2=self.l2,
+            verbose=verbose,
+        )
 
     def to_dict(self) -> dict:
         """The config as a JSON-able dict (``hidden`` as a list)."""

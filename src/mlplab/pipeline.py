@@ -1,8 +1,15 @@
-"""The work behind the data commands, kept apart from argument parsing.
+"""The pipeline behind ``mlplab train``: config → data → model → fit → files, as library calls.
 
 :class:`TrainingData` turns a :class:`~mlplab.config.TrainConfig` into the
 arrays ``mlplab train`` fits (splits, standardisation, label encoding) and
-computes the metrics, metadata and plots of a run. :class:`SavedModel` is a
+computes the metrics, metadata and plots of a run; :func:`build_model` and
+:func:`fit_model` make and train its model; :func:`train` does all three::
+
+    from mlplab.config import TrainConfig
+    from mlplab.pipeline import train
+
+    model, data, history = train(TrainConfig(data="moons", hidden=(16,), epochs=50))
+    print(data.metrics(model)) :class:`SavedModel` is a
 model file with its preprocessing, for ``predict``, ``evaluate`` and
 ``explain``. :func:`explain_lines` writes out a forward pass neuron by neuron.
 
@@ -25,6 +32,44 @@ import numpy as np
 
 from mlplab.config import AUTO_TEST_MIN_ROWS, AUTO_TEST_SPLIT, TrainConfig
 from mlplab.errors import ConfigError, DataError, ModelFileError
+
+
+def train(cfg: TrainConfig, *, verbose: int = 0):
+    """What ``mlplab train`` does before writing files: ``(model, data, history)``."""
+    data = TrainingData(cfg)
+    model = build_model(cfg, data)
+    return model, data, fit_model(model, data, cfg, verbose=verbose)
+
+
+def build_model(cfg: TrainConfig, data: TrainingData):
+    """The seeded :class:`~mlplab.nn.mlp.MLP` that ``cfg`` describes, sized for ``data``."""
+    from mlplab.nn.mlp import MLP
+
+    return MLP(
+        data.n_inputs,
+        cfg.hidden,
+        data.n_outputs,
+        activation=cfg.activation,
+        seed=cfg.seed,
+        backend=cfg.backend,
+        dtype=cfg.dtype,
+    )
+
+
+def fit_model(model, data: TrainingData, cfg: TrainConfig, *, epochs=None, verbose=0, state=None,
+              should_stop=None):  # fmt: skip
+    """:func:`mlplab.fit` on ``data``'s training rows with ``cfg``'s settings and validation."""
+    from mlplab.train import fit
+
+    return fit(
+        model,
+        data.X_train,
+        data.y_train,
+        options=cfg.fit_options(loss=data.loss, epochs=epochs, verbose=verbose),
+        validation_data=data.validation,
+        state=state,
+        should_stop=should_stop,
+    )
 
 
 def _is_builtin(name: str) -> bool:
@@ -132,8 +177,8 @@ class TrainingData:
             raw["test"] = (X_t, y_t)
             how = "stratified, " if classify else ""
             self.test_note = f"test {test_split:.0%} held out ({how}seed {cfg.seed})"
-        if cfg.val_split:
-            share = cfg.val_split / (1 - test_split)  # of what the test split left
+        if cfg.validation_split:
+            share = cfg.validation_split / (1 - test_split)  # of what the test split left
             X, X_v, y, y_v = train_test_split(
                 X, y, test_size=share, seed=cfg.seed + 1, stratify=strat(y)
             )
@@ -257,7 +302,7 @@ def _test_split(cfg: TrainConfig, y, classify: bool) -> float:
     """The test fraction: ``cfg.test_split``, or 20 % of data large enough to spare it."""
     if cfg.test_split is not None:
         return cfg.test_split
-    if len(y) < AUTO_TEST_MIN_ROWS or cfg.val_split + AUTO_TEST_SPLIT >= 1:
+    if len(y) < AUTO_TEST_MIN_ROWS or cfg.validation_split + AUTO_TEST_SPLIT >= 1:
         return 0.0
     if classify and np.unique(y, return_counts=True)[1].min() < 2:
         return 0.0  # a class with one row cannot be in both parts

@@ -24,6 +24,7 @@ estimator in a ``Pipeline``, as with scikit-learn's own MLP.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from numbers import Integral
@@ -42,11 +43,11 @@ from sklearn.utils.validation import (
 
 from .backend.arrays import BACKENDS, DTYPES, backend_of, from_numpy_like, to_numpy
 from .errors import ConfigError, DataError, check_choice, check_number
-from .nn.activations import get_activation
-from .nn.mlp import MLP
+from .nn.activations import get_activation, stable_sigmoid
+from .nn.mlp import MLP, check_hidden
 from .nn.optim import SGD, Adam, AdamW
 from .nn.schedules import Constant, Cosine, Step, Warmup
-from .train import TrainState, fit
+from .train import FitOptions, TrainState, fit
 
 SOLVERS = ("adam", "sgd", "adamw")
 LR_SCHEDULES = ("constant", "step", "cosine", "warmup")
@@ -119,8 +120,7 @@ class _BaseMLP(BaseEstimator):
         check_number("max_iter", self.max_iter, ge=1, integer=True)
         check_number("momentum", self.momentum, ge=0, lt=1)
         _check_bool("nesterov", self.nesterov)
-        if self.solver == "sgd" and self.nesterov and self.momentum == 0:
-            raise ConfigError("`nesterov=True` needs `momentum` > 0; got momentum=0.")
+        self._optimizer()  # SGD checks momentum and nesterov together
         _check_bool("early_stopping", self.early_stopping)
         check_number("validation_fraction", self.validation_fraction, gt=0, lt=1)
         check_number("n_iter_no_change", self.n_iter_no_change, ge=1, integer=True)
@@ -132,21 +132,7 @@ class _BaseMLP(BaseEstimator):
             raise ConfigError(f"`verbose` must be a bool or an int; got {self.verbose!r}.")
 
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, Integral) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        try:
-            if isinstance(sizes, str | bytes | dict):
-                raise TypeError
-            sizes = list(sizes)
-        except TypeError:
-            raise ConfigError(
-                "`hidden_layer_sizes` must be an int or a sequence of ints such as (100,) "
-                f"or (64, 64); got {self.hidden_layer_sizes!r}."
-            ) from None
-        for i, h in enumerate(sizes):
-            check_number(f"hidden_layer_sizes[{i}]", h, ge=1, integer=True)
-        return [int(h) for h in sizes]
+        return check_hidden(self.hidden_layer_sizes, "hidden_layer_sizes")
 
     def _activation(self):
         spec = self.activation
@@ -204,9 +190,38 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental: bool, classes):
         self._check_params()
+        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
+        X, targets, n_outputs, loss, sw = self._inputs(X, y, sample_weight, continuing, classes,
+                                                      incremental)  # fmt: skip
+        rng = check_random_state(self.random_state)
+        reuse = self._model(X.shape[1], n_outputs, loss, continuing, rng)
+        options = self._fit_options(X.shape[0], loss, incremental, rng)
+        stopper = _NoImprovement(self.tol, self.n_iter_no_change, self.best_loss_)
+        if not options.early_stopping and not incremental:
+            options = dataclasses.replace(options, callbacks=(stopper,))
+        history = fit(
+            self.model_,
+            X,
+            targets,
+            options=options,
+            sample_weight=sw,
+            state=self._train_state if reuse else None,
+        )
+        self._record(history, early=options.early_stopping)
+        converged = stopper.stopped or history.stopped_early
+        if not incremental and not converged and len(history.train_loss) == options.epochs:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({options.epochs}) reached and the "
+                "optimization hasn't converged yet. Raise max_iter, or learning_rate_init.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _inputs(self, X, y, sample_weight, continuing: bool, classes, incremental: bool):
+        """Validated ``X``, the targets for :func:`mlplab.fit`, output count, loss, weights."""
         # PyTorch / JAX inputs (any device) are read as NumPy; training runs on `backend`.
         X, y, sample_weight = (_host(a) for a in (X, y, sample_weight))
-        continuing = hasattr(self, "model_") and (incremental or self.warm_start)
         X, y = validate_data(
             self,
             X,
@@ -215,17 +230,18 @@ class _BaseMLP(BaseEstimator):
             dtype=(np.float64, np.float32),
             **self._y_check_params(),
         )
-        first_call = not continuing
-        targets, n_outputs, loss = self._encode_targets(y, first_call, classes, incremental)
+        targets, n_outputs, loss = self._encode_targets(y, not continuing, classes, incremental)
         sw = None
         if sample_weight is not None:
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             if not np.any(sw > 0):
                 raise DataError("`sample_weight` must have a positive sum; got all zeros.")
+        return X, targets, n_outputs, loss, sw
 
-        rng = check_random_state(self.random_state)
+    def _model(self, n_features: int, n_outputs: int, loss: str, continuing: bool, rng) -> bool:
+        """Keep ``model_`` (warm start / partial fit, same shape) or build a new one; say which."""
         hidden = self._hidden_sizes()
-        sizes = [X.shape[1], *hidden, n_outputs]
+        sizes = [n_features, *hidden, n_outputs]
         activation = self._activation()
         reuse = (
             continuing
@@ -236,7 +252,7 @@ class _BaseMLP(BaseEstimator):
         )
         if not reuse:
             self.model_ = MLP(
-                X.shape[1],
+                n_features,
                 hidden,
                 n_outputs,
                 activation=activation,
@@ -252,24 +268,22 @@ class _BaseMLP(BaseEstimator):
             self.best_loss_ = math.inf
             self.best_validation_score_ = None
             self.t_ = 0
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = n_features
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes)
         self.out_activation_ = {"bce": "logistic", "softmax_cross_entropy": "softmax"}.get(
             loss, "identity"
         )
+        return reuse
 
-        n = X.shape[0]
+    def _fit_options(self, n: int, loss: str, incremental: bool, rng) -> FitOptions:
+        """scikit-learn's parameters as mlplab's :class:`~mlplab.train.FitOptions`."""
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         early = bool(self.early_stopping) and not incremental
         epochs = 1 if incremental else int(self.max_iter)
         n_train = n - int(round(n * self.validation_fraction)) if early else n
         total_steps = epochs * math.ceil(max(n_train, 1) / batch)
-        stopper = _NoImprovement(self.tol, self.n_iter_no_change, self.best_loss_)
-        history = fit(
-            self.model_,
-            X,
-            targets,
+        return FitOptions(
             loss=loss,
             optimizer=self._optimizer(),
             lr=float(self.learning_rate_init),
@@ -283,11 +297,11 @@ class _BaseMLP(BaseEstimator):
             patience=int(self.n_iter_no_change),
             min_delta=float(self.tol),
             l2=float(self.alpha),
-            sample_weight=sw,
-            callbacks=() if (early or incremental) else (stopper,),
             verbose=2 if self.verbose else 0,
-            state=self._train_state if reuse else None,
         )
+
+    def _record(self, history, *, early: bool) -> None:
+        """Extend the fitted attributes (``loss_curve_``, ``n_iter_``, …) with a run's history."""
         self._train_state = history.state
         self.t_ = int(history.state.step)
         self.loss_curve_ = [*self.loss_curve_, *history.train_loss]
@@ -302,15 +316,6 @@ class _BaseMLP(BaseEstimator):
             self.best_loss_ = None
         else:
             self.best_loss_ = float(min(self.loss_curve_))
-        converged = stopper.stopped or history.stopped_early
-        if not incremental and not converged and len(history.train_loss) == epochs:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({epochs}) reached and the "
-                "optimization hasn't converged yet. Raise max_iter, or learning_rate_init.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
 
     # --- prediction --------------------------------------------------------
 
@@ -484,7 +489,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         out, like = self._raw_output(X)
         if out.shape[1] == 1:  # binary: P(class 1) = sigmoid(z)
-            p = _sigmoid(out[:, 0])
+            p = stable_sigmoid(out[:, 0])
             proba = np.stack([1 - p, p], axis=1)
         else:  # softmax over the k logits, max subtracted for stability
             e = np.exp(out - out.max(axis=1, keepdims=True))
@@ -602,11 +607,6 @@ def _host(a):
 def _check_bool(name: str, value) -> None:
     if not isinstance(value, bool | np.bool_):
         raise ConfigError(f"`{name}` must be True or False; got {value!r}.")
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _tree_to_numpy(tree):

@@ -76,7 +76,7 @@ def register(sub) -> None:
         "train an MLP on a built-in data set or a CSV file",
         "Examples:\n"
         "  mlplab train moons --hidden 16,16 --epochs 200 --out-dir runs/moons\n"
-        "  mlplab train data.csv --target label --one-hot --val-split 0.2\n"
+        "  mlplab train data.csv --target label --one-hot --validation-split 0.2\n"
         "  mlplab train --resume model.ckpt.safetensors   # after Ctrl-C\n\n"
         "Built-in data sets: xor, and, or, moons, circles, spirals, blobs, sine, cubic,\n"
         "digits, mnist1d, iris, wine, breast-cancer, diabetes.\n"
@@ -137,10 +137,10 @@ def register(sub) -> None:
     )
     g.add_argument("--l2", type=float, default=S, help="L2 penalty on the weights (default 0)")
     g.add_argument(
-        "--val-split",
+        "--validation-split",
         type=float,
         default=S,
-        help=f"fraction held out for validation (default {_D.val_split})",
+        help=f"fraction held out for validation (default {_D.validation_split})",
     )
     g.add_argument(
         "--early-stopping",
@@ -396,7 +396,9 @@ def _run_train(args, lead: bool) -> int:
     else:
         cfg = _config_from_args(args)
         outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
-    run = _prepare(cfg)  # data errors first: a failed run creates no folders
+    from mlplab.pipeline import TrainingData, build_model
+
+    run = TrainingData(cfg)  # data errors first: a failed run creates no folders
     outputs.check(inputs=[cfg.data], plots=not args.no_plots, resuming=args.resume)
     if resume is not None:
         if resume["fingerprint"] != run.fingerprint:
@@ -408,7 +410,7 @@ def _run_train(args, lead: bool) -> int:
         previous = resume["history"]
         epochs_left = cfg.epochs - state.epoch
     else:
-        model = _new_model(cfg, run)
+        model = build_model(cfg, run)
         state, previous, epochs_left = None, None, cfg.epochs
     _announce(run, model, cfg, state)
     _say_ranks()
@@ -543,29 +545,15 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_
     """``fit`` stopping when ``should_stop()`` says so, and divergence saved."""
     import numpy as np
 
-    from mlplab import files, fit
+    from mlplab import files
+    from mlplab.pipeline import fit_model
 
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return fit(
-                model,
-                run.X_train,
-                run.y_train,
-                loss=run.loss,
-                optimizer=_optimizer(cfg),
-                lr=_lr(cfg),
-                schedule=cfg.schedule,
-                epochs=epochs,
-                batch_size=cfg.batch_size,
-                seed=cfg.seed,
-                validation_data=run.validation,
-                early_stopping=cfg.early_stopping,
-                patience=cfg.patience,
-                l2=cfg.l2,
-                verbose=verbose,
-                state=state,
+            return fit_model(
+                model, run, cfg, epochs=epochs, verbose=verbose, state=state,
                 should_stop=should_stop,
-            )
+            )  # fmt: skip
     except TrainingDiverged as err:
         if not lead:  # the lead rank saves the last good weights and says where
             raise
@@ -723,31 +711,8 @@ def _merge_history(previous: dict | None, new: dict) -> dict:
 
 
 def _lr(cfg: TrainConfig) -> float:
-    from mlplab.train import DEFAULT_LR
-
-    return cfg.lr if cfg.lr is not None else DEFAULT_LR[cfg.optimizer]
-
-
-def _optimizer(cfg: TrainConfig):
-    from mlplab.nn.optim import get_optimizer
-
-    if cfg.optimizer == "sgd":
-        return get_optimizer("sgd", momentum=cfg.momentum)
-    return get_optimizer(cfg.optimizer)
-
-
-def _new_model(cfg: TrainConfig, run):
-    from mlplab import MLP
-
-    return MLP(
-        run.n_inputs,
-        cfg.hidden,
-        run.n_outputs,
-        activation=cfg.activation,
-        seed=cfg.seed,
-        backend=cfg.backend,
-        dtype=cfg.dtype,
-    )
+    options = cfg.fit_options()
+    return options.lr_for(options.optimizer)
 
 
 def _describe_model(model, run) -> str:
@@ -796,12 +761,6 @@ def _json(obj) -> str:
     import json
 
     return json.dumps(obj, indent=2, allow_nan=False) + "\n"
-
-
-def _prepare(cfg: TrainConfig):
-    from mlplab.pipeline import TrainingData
-
-    return TrainingData(cfg)
 
 
 # --- predict / evaluate ------------------------------------------------------

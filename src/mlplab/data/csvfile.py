@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import ConfigError, DataError, check_choice, check_number
 from .dataset import Dataset
 from .preprocessing import Preprocessor
-from .validation import _is_missing, _join, _lines_text, _parse_float, check_labels_known
+from .validation import check_labels_known, is_missing, join_values, lines_text, parse_float
 
 #: Largest CSV file :func:`load_csv` reads by default (bytes on disk); the default
 #: limit is the smaller of this and 1/8 of the available memory.
@@ -61,7 +61,7 @@ def _cell_float(s: str) -> float | None:
     try:
         v = float(s)
     except ValueError:
-        return math.nan if _is_missing(s) else None
+        return math.nan if is_missing(s) else None
     return None if "_" in s else v  # float() also takes "1_000"; a CSV reader should not
 
 
@@ -217,7 +217,7 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
         if len(fields) != width:
             raise DataError(
                 f"'{path}' line {line} has {len(fields)} fields but the header has {width} "
-                f"columns ({_join(header, 6)}). Fix that row (a missing or extra "
+                f"columns ({join_values(header, 6)}). Fix that row (a missing or extra "
                 f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}"
                 f"{', or an unclosed quote' if any(chr(10) in f for f in fields) else ''}?)."
             )
@@ -232,7 +232,7 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
                     col.append(v)
     if not lines:
         raise DataError(
-            f"CSV file '{path}' has a header ({_join(header, 6)}) but no data rows; "
+            f"CSV file '{path}' has a header ({join_values(header, 6)}) but no data rows; "
             "add at least one row of values."
         )
 
@@ -242,7 +242,7 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
         for line, fields in _rows(path, delimiter):
             if line != header_line:
                 for j, values in text.items():
-                    values.append(None if _is_missing(fields[j]) else fields[j])
+                    values.append(None if is_missing(fields[j]) else fields[j])
     columns = {
         name: text[j] if j in text else np.frombuffer(floats[j], dtype=np.float64).copy()
         for j, name in enumerate(header)
@@ -265,15 +265,15 @@ def csv_columns(path, *, delimiter: str | None = None, max_bytes: int | None = N
 
 
 def _check_header(path: str, header: list[str]) -> None:
-    if all(not _is_missing(s) and _parse_float(s) is not None for s in header):
+    if all(not is_missing(s) and parse_float(s) is not None for s in header):
         raise DataError(
-            f"'{path}' has no header row: its first line is data ({_join(header, 6)}). "
+            f"'{path}' has no header row: its first line is data ({join_values(header, 6)}). "
             "Add a first line naming the columns, e.g. 'x1,x2,label'."
         )
     for j, name in enumerate(header):
         if not name:
             raise DataError(
-                f"'{path}' header column {j + 1} has no name ({_join(header, 6)}); "
+                f"'{path}' header column {j + 1} has no name ({join_values(header, 6)}); "
                 "name every column in the first line."
             )
     seen = set()
@@ -338,11 +338,11 @@ def load_csv(
     if not features:
         raise DataError(
             f"'{path}' has no feature columns: its only columns are the target(s) "
-            f"{_join(targets)}. Add input columns."
+            f"{join_values(targets)}. Add input columns."
         )
     if len(targets) > 1 and task not in (None, "regression"):
         raise DataError(
-            f"several target columns ({_join(targets)}) are only supported for regression; "
+            f"several target columns ({join_values(targets)}) are only supported for regression; "
             f"got task={task!r}. Pass one --target for classification."
         )
 
@@ -381,7 +381,7 @@ def load_csv(
                 c = bad_targets[0]
                 raise DataError(
                     f"'{path}' target column {c!r} has missing or non-finite values "
-                    f"({_lines_text(table.lines[bad[c]])}); targets are never imputed. "
+                    f"({lines_text(table.lines[bad[c]])}); targets are never imputed. "
                     "Pass --drop-missing (drop_missing=True) to drop those rows."
                 )
         else:
@@ -450,11 +450,11 @@ def _target_list(target) -> list[str]:
 def _missing_target_message(path, name, header) -> str:
     lower = {h.lower(): h for h in header}
     hint = f" Did you mean {lower[name.lower()]!r}?" if name.lower() in lower else ""
-    if sum(_parse_float(h) is not None for h in header) >= len(header) / 2:
+    if sum(parse_float(h) is not None for h in header) >= len(header) / 2:
         hint += " Its first line looks like data: the file needs a header row naming the columns."
     return (
-        f"target column {name!r} is not in '{path}'.{hint} The columns are: {_join(header, 30)}. "
-        "Pass one of them with --target."
+        f"target column {name!r} is not in '{path}'.{hint} The columns are: "
+        f"{join_values(header, 30)}. Pass one of them with --target."
     )
 
 
@@ -483,7 +483,7 @@ def _looks_like_decimal_comma(s: str) -> bool:
 
 def _missing_values_message(path, table, bad, targets=()) -> str:
     total = sum(int(m.sum()) for m in bad.values())
-    parts = [f"column {c!r} at {_lines_text(table.lines[m])}" for c, m in list(bad.items())[:5]]
+    parts = [f"column {c!r} at {lines_text(table.lines[m])}" for c, m in list(bad.items())[:5]]
     more = f"; … ({len(bad) - 5} more columns)" if len(bad) > 5 else ""
     word = "value" if total == 1 else "values"
     fix = "Pass --drop-missing (drop_missing=True) to drop those rows"
@@ -500,7 +500,7 @@ def _encode_target(path, table, targets, keep, lines, task):
             if not table.is_numeric(t):
                 col = table.columns[t]
                 bad = [(int(table.lines[i]), s) for i, s in enumerate(col) if keep[i]]
-                bad = [(ln, s) for ln, s in bad if s is not None and _parse_float(s) is None]
+                bad = [(ln, s) for ln, s in bad if s is not None and parse_float(s) is None]
                 shown = ", ".join(f"{s!r} (line {ln})" for ln, s in bad[:5])
                 raise DataError(
                     f"regression target {t!r} in '{path}' has non-numeric values: {shown}. "
@@ -537,7 +537,7 @@ def _encode_target(path, table, targets, keep, lines, task):
     if task in ("binary", "multiclass") and (task == "binary") != (k == 2):
         raise DataError(
             f"--task {task} does not fit target {t!r} in '{path}': it has {k} classes "
-            f"({_join(labels, 10)}). Use --task classification to infer binary/multiclass."
+            f"({join_values(labels, 10)}). Use --task classification to infer binary/multiclass."
         )
     return y, ("binary" if k == 2 else "multiclass"), labels
 
@@ -582,14 +582,14 @@ def load_csv_for_prediction(
     absent = [c for c in preprocessor.columns if c not in table.columns]
     if absent:
         raise DataError(
-            f"'{path}' lacks the column(s) {_join(absent)} that the model was trained on; "
-            f"it needs {_join(preprocessor.columns, 30)}."
+            f"'{path}' lacks the column(s) {join_values(absent)} that the model was trained on; "
+            f"it needs {join_values(preprocessor.columns, 30)}."
         )
     extra = [c for c in table.header if c not in preprocessor.columns and c not in present]
     if extra and not ignore_extra:
         raise DataError(
-            f"'{path}' has column(s) the model was not trained on: {_join(extra)}. Remove "
-            f"them; the model uses {_join(preprocessor.columns, 30)}"
+            f"'{path}' has column(s) the model was not trained on: {join_values(extra)}. Remove "
+            f"them; the model uses {join_values(preprocessor.columns, 30)}"
             f" (and the target {preprocessor.target_name!r})."
         )
     n = table.n_rows
@@ -629,7 +629,7 @@ def load_csv_for_prediction(
     if missing:
         raise DataError(
             f"target column {targets[0]!r} in '{path}' has missing labels at "
-            f"{_lines_text(table.lines[missing])}; fill or remove those rows."
+            f"{lines_text(table.lines[missing])}; fill or remove those rows."
         )
     try:
         return X, check_labels_known(labels, preprocessor.classes)

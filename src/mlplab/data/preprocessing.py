@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, ModelFileError
 from .dataset import TASKS
-from .validation import _is_missing, _join, _parse_float, check_labels_known, check_X
+from .validation import check_labels_known, check_X, is_missing, join_values, parse_float
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -198,14 +198,14 @@ class Preprocessor:
             if isinstance(row, dict):
                 absent = [c for c in self.columns if c not in row]
                 if absent:
-                    raise DataError(f"row {i} lacks the column(s) {_join(absent)}.")
+                    raise DataError(f"row {i} lacks the column(s) {join_values(absent)}.")
                 table.append([row[c] for c in self.columns])
             else:
                 values = list(row)
                 if len(values) != len(self.columns):
                     raise DataError(
                         f"row {i} has {len(values)} values; expected {len(self.columns)} "
-                        f"(columns {_join(self.columns)})."
+                        f"(columns {join_values(self.columns)})."
                     )
                 table.append(values)
         columns = [[row[j] for row in table] for j in range(len(self.columns))]
@@ -244,7 +244,7 @@ class Preprocessor:
                 where = f"line {lines[i]}" if lines is not None else f"row {i}"
                 raise DataError(
                     f"column {column!r} has the category {s!r} at {where}, unseen at training "
-                    f"time; the model knows {_join(cats, 20)}. Map it to one of those or "
+                    f"time; the model knows {join_values(cats, 20)}. Map it to one of those or "
                     "retrain with it."
                 )
             idx[i] = k
@@ -260,7 +260,7 @@ class Preprocessor:
             if _is_missing_value(v):
                 out[i] = math.nan
                 continue
-            f = _parse_float(v.strip()) if isinstance(v, str) else _num_or_none(v)
+            f = parse_float(v.strip()) if isinstance(v, str) else _num_or_none(v)
             if f is None:
                 where = f"line {lines[i]}" if lines is not None else f"row {i}"
                 raise DataError(
@@ -426,7 +426,7 @@ def _is_missing_value(v) -> bool:
     if v is None:
         return True
     if isinstance(v, str):
-        return _is_missing(v.strip())
+        return is_missing(v.strip())
     return isinstance(v, float | np.floating) and math.isnan(v)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError, check_number
-from .validation import _length_message
+from .validation import length_message
 
 
 def train_test_split(X, y, *, test_size: float | int = 0.25, seed: int = 0, stratify=None):
@@ -24,7 +24,7 @@ def train_test_split(X, y, *, test_size: float | int = 0.25, seed: int = 0, stra
     X, y = np.asarray(X), np.asarray(y)
     n = len(X)
     if len(y) != n:
-        raise DataError(_length_message(n, len(y)))
+        raise DataError(length_message(n, len(y)))
     check_number("seed", seed, ge=0, integer=True)
     if isinstance(test_size, float):
         check_number("test_size", test_size, gt=0, lt=1, hint="Pass a fraction such as 0.25.")

@@ -19,11 +19,11 @@ from ..errors import DataError
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
 
 
-def _is_missing(s: str) -> bool:
+def is_missing(s: str) -> bool:
     return s.lower() in MISSING_TOKENS
 
 
-def _parse_float(s: str) -> float | None:
+def parse_float(s: str) -> float | None:
     """``float(s)`` or ``None``; refuses Python-only spellings like ``1_000``."""
     if "_" in s:
         return None
@@ -33,13 +33,13 @@ def _parse_float(s: str) -> float | None:
         return None
 
 
-def _join(values, limit: int = 10) -> str:
+def join_values(values, limit: int = 10) -> str:
     values = list(values)
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f", … ({len(values) - limit} more)" if len(values) > limit else "")
 
 
-def _lines_text(lines, limit: int = 5) -> str:
+def lines_text(lines, limit: int = 5) -> str:
     lines = [int(v) for v in lines]
     word = "line" if len(lines) == 1 else "lines"
     shown = ", ".join(str(v) for v in lines[:limit])
@@ -120,7 +120,7 @@ def _numeric_from_object(arr: np.ndarray, name: str) -> np.ndarray:
     )
 
 
-def _length_message(n_x: int, n_y: int) -> str:
+def length_message(n_x: int, n_y: int) -> str:
     return (
         f"`X` and `y` have different numbers of samples: X has {n_x} rows, y has {n_y}. "
         "Pass one target per row."
@@ -145,7 +145,7 @@ def check_X_y(X, y, *, n_features: int | None = None, y_numeric: bool = False):
             f"`y` must be 1-D (n,) or 2-D (n, t); got {y.ndim}-D with shape {tuple(y.shape)}."
         )
     if len(y) != len(X):
-        raise DataError(_length_message(len(X), len(y)))
+        raise DataError(length_message(len(X), len(y)))
     if y_numeric:
         if y.dtype.kind not in "biuf":
             raise DataError(
@@ -231,8 +231,9 @@ def check_labels_known(y, classes: Sequence) -> np.ndarray:
         idx[i] = k
     if unseen:
         raise DataError(
-            f"`y` has {len(unseen)} label(s) unseen at fit time: {_join(unseen.values(), 10)}. "
-            f"The model knows the classes {_join(classes, 20)}; retrain with those labels "
+            f"`y` has {len(unseen)} label(s) unseen at fit time: "
+            f"{join_values(unseen.values(), 10)}. "
+            f"The model knows the classes {join_values(classes, 20)}; retrain with those labels "
             "or remove the rows."
         )
     return idx
@@ -245,7 +246,7 @@ def _label_key(v):
     if isinstance(v, int | float | np.number):
         return ("n", float(v))
     s = str(v).strip()
-    f = _parse_float(s)
+    f = parse_float(s)
     return ("n", f) if f is not None else ("s", s.lower() if s.lower() in ("true", "false") else s)
 
 

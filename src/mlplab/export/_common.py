@@ -35,9 +35,9 @@ def architecture(model: MLP, fmt: str, metadata: dict | None, recipe=None) -> di
     ``"preprocessing"`` (inputs, categories, label map), so a loader rebuilds
     the whole raw-rows → outputs pipeline.
     """
-    from ..files.model import _architecture, _check_json_dict
+    from ..files.model import architecture, check_json_dict
 
-    header = {**_architecture(model, fmt), "extra": _check_json_dict("metadata", metadata)}
+    header = {**architecture(model, fmt), "extra": check_json_dict("metadata", metadata)}
     if recipe is not None:
         header["preprocessing"] = recipe.to_dict()
     return header

@@ -246,12 +246,12 @@ def _text(v) -> str:
 
 def _number(v, column: str) -> float:
     from ..data.preprocessing import _is_missing_value
-    from ..data.validation import _parse_float
+    from ..data.validation import parse_float
 
     if _is_missing_value(v):
         return float("nan")
     if isinstance(v, str):
-        f = _parse_float(v.strip())
+        f = parse_float(v.strip())
         if f is None:
             raise DataError(f"column {column!r} needs a number but has {v!r}.")
         return f

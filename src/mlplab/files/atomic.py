@@ -54,7 +54,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         FileWriteError: the folder is missing or not writable, ``path`` is a
             folder, a block device, a socket or a symlink loop, or the disk is full.
     """
-    given = _as_path(path, FileWriteError)
+    given = as_path(path, FileWriteError)
     kind = _target_kind(given)
     if kind == "stream":
         with _stream_writer(given) as f:
@@ -73,7 +73,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     try:
         fd = os.open(tmp, flags, 0o666)  # the umask applies, as for open(path, "wb")
     except OSError as err:
-        raise FileWriteError(f"cannot write {str(target)!r}: {_os_reason(err)}.") from None
+        raise FileWriteError(f"cannot write {str(target)!r}: {os_reason(err)}.") from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -87,7 +87,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(err, OSError) and not isinstance(err, MLPLabError):
-            raise FileWriteError(f"cannot write {str(target)!r}: {_os_reason(err)}.") from None
+            raise FileWriteError(f"cannot write {str(target)!r}: {os_reason(err)}.") from None
         raise
     _fsync_dir(folder)
 
@@ -110,7 +110,7 @@ def _target_kind(path: Path) -> str:
     except FileNotFoundError:
         return "file"
     except OSError as err:  # ELOOP (a symlink loop), EACCES, ENAMETOOLONG, …
-        raise FileWriteError(f"cannot write {str(path)!r}: {_os_reason(err)}.") from None
+        raise FileWriteError(f"cannot write {str(path)!r}: {os_reason(err)}.") from None
     if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
         return "stream"
     if stat.S_ISREG(mode) and _is_fd_link(path):
@@ -125,7 +125,7 @@ def _refuse_non_regular(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as err:
-        raise FileWriteError(f"cannot write {str(path)!r}: {_os_reason(err)}.") from None
+        raise FileWriteError(f"cannot write {str(path)!r}: {os_reason(err)}.") from None
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
@@ -156,7 +156,7 @@ def _stream_writer(path: Path) -> Iterator[IO[bytes]]:
     try:
         f = open(path, "wb")  # noqa: SIM115 - closed below, errors translated
     except OSError as err:
-        raise FileWriteError(f"cannot write {str(path)!r}: {_os_reason(err)}.") from None
+        raise FileWriteError(f"cannot write {str(path)!r}: {os_reason(err)}.") from None
     try:
         with f:
             yield f
@@ -164,7 +164,7 @@ def _stream_writer(path: Path) -> Iterator[IO[bytes]]:
     except OSError as err:
         if isinstance(err, MLPLabError | BrokenPipeError):
             raise
-        raise FileWriteError(f"cannot write {str(path)!r}: {_os_reason(err)}.") from None
+        raise FileWriteError(f"cannot write {str(path)!r}: {os_reason(err)}.") from None
 
 
 def _resolve(path: Path) -> Path:
@@ -231,11 +231,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _os_reason(err: OSError) -> str:
+def os_reason(err: OSError) -> str:
     return err.strerror or str(err) or type(err).__name__
 
 
-def _as_path(path, error: type[MLPLabError]) -> Path:
+def as_path(path, error: type[MLPLabError]) -> Path:
     try:
         return Path(os.fspath(path))
     except TypeError:

@@ -20,17 +20,17 @@ from ..nn.mlp import MLP
 from ..train.state import TrainState
 from .atomic import atomic_write_bytes
 from .model import (
-    _OPT_NAME,
     CHECKPOINT_FORMAT,
-    _architecture,
-    _build,
-    _check_json_dict,
-    _contiguous,
-    _is_int,
-    _layer_params,
-    _layer_tensors,
-    _read,
-    _serialize,
+    OPT_NAME,
+    architecture,
+    check_json_dict,
+    contiguous,
+    is_int,
+    layer_params,
+    layer_tensors,
+    model_from_tensors,
+    read_file,
+    serialize,
 )
 
 
@@ -58,8 +58,8 @@ def save_checkpoint(
     """
     if not isinstance(state, TrainState):
         raise ConfigError(f"`state` must be a TrainState; got {type(state).__name__}.")
-    header = _architecture(model, CHECKPOINT_FORMAT)
-    tensors = _layer_tensors(model)
+    header = architecture(model, CHECKPOINT_FORMAT)
+    tensors = layer_tensors(model)
     opt_state = state.opt_state
     if not isinstance(opt_state, dict):
         raise ConfigError(
@@ -67,7 +67,7 @@ def save_checkpoint(
             f"got {type(opt_state).__name__}."
         )
     for name, layers in opt_state.items():
-        if not isinstance(name, str) or not _OPT_NAME.match(name):
+        if not isinstance(name, str) or not OPT_NAME.match(name):
             raise ConfigError(
                 f"optimizer state name {name!r} must be an identifier (letters, digits, _)."
             )
@@ -83,15 +83,15 @@ def save_checkpoint(
                     f"optimizer state {name!r} layer {i} has shapes {b.shape}, {W.shape}; "
                     f"expected the parameter shapes {model.shapes[i]}."
                 )
-            tensors[f"opt.{name}.{i}.b"] = _contiguous(b, model.backend.dtype, f"opt.{name}.{i}.b")
-            tensors[f"opt.{name}.{i}.W"] = _contiguous(W, model.backend.dtype, f"opt.{name}.{i}.W")
+            tensors[f"opt.{name}.{i}.b"] = contiguous(b, model.backend.dtype, f"opt.{name}.{i}.b")
+            tensors[f"opt.{name}.{i}.W"] = contiguous(W, model.backend.dtype, f"opt.{name}.{i}.W")
     fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
     fields.pop("opt_state")
     header["optimizer_state"] = list(opt_state)
-    header["train_state"] = _check_json_dict("state", fields)
-    header["config"] = _check_json_dict("config", config)
-    header["extra"] = _check_json_dict("extra", extra)
-    atomic_write_bytes(path, _serialize(tensors, header))
+    header["train_state"] = check_json_dict("state", fields)
+    header["config"] = check_json_dict("config", config)
+    header["extra"] = check_json_dict("extra", extra)
+    atomic_write_bytes(path, serialize(tensors, header))
 
 
 def load_checkpoint(
@@ -109,9 +109,9 @@ def load_checkpoint(
         ModelFileError: as :func:`load_model`; also for a model file (which
             has no optimizer state).
     """
-    name, meta, tensors = _read(path, (CHECKPOINT_FORMAT,))
-    params = _layer_params(meta, tensors)
-    model = _build(name, params, meta, backend, dtype, device)
+    name, meta, tensors = read_file(path, (CHECKPOINT_FORMAT,))
+    params = layer_params(meta, tensors)
+    model = model_from_tensors(name, params, meta, backend, dtype, device)
     opt_state = {
         opt: [
             (
@@ -158,7 +158,7 @@ def _train_state(name: str, opt_state: dict, fields: dict):
                 )
             value = float(value)
         elif isinstance(field.default, int) or field.type in ("int", int):
-            if not _is_int(value) or value < 0:
+            if not is_int(value) or value < 0:
                 raise ModelFileError(
                     f"{name}: training state field {key!r} must be an integer >= 0; got {value!r}."
                 )

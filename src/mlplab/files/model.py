@@ -39,7 +39,7 @@ from ..backend.arrays import DTYPES
 from ..errors import ConfigError, DataError, ModelFileError
 from ..nn.activations import get_activation
 from ..nn.mlp import MLP
-from .atomic import _as_path, _os_reason, atomic_write_bytes
+from .atomic import as_path, atomic_write_bytes, os_reason
 
 MODEL_FORMAT = "mlplab-model"
 CHECKPOINT_FORMAT = "mlplab-checkpoint"
@@ -48,7 +48,7 @@ METADATA_KEY = "mlplab"
 #: Largest safetensors header accepted (the ``safetensors`` library's own limit).
 MAX_HEADER_BYTES = 100_000_000
 _ST_DTYPES = {"float32": "F32", "float64": "F64"}
-_OPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # optimizer state names
+OPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # optimizer state names
 
 
 # --- atomic writes -----------------------------------------------------------
@@ -72,12 +72,12 @@ def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = N
         DataError: a weight is NaN or infinite.
         FileWriteError: the file cannot be written.
     """
-    header = _architecture(model, MODEL_FORMAT)
-    header["extra"] = _check_json_dict("metadata", metadata)
-    atomic_write_bytes(path, _serialize(_layer_tensors(model), header))
+    header = architecture(model, MODEL_FORMAT)
+    header["extra"] = check_json_dict("metadata", metadata)
+    atomic_write_bytes(path, serialize(layer_tensors(model), header))
 
 
-def _architecture(model: MLP, fmt: str) -> dict:
+def architecture(model: MLP, fmt: str) -> dict:
     from .._version import __version__
 
     if not isinstance(model, MLP):
@@ -92,15 +92,15 @@ def _architecture(model: MLP, fmt: str) -> dict:
     }
 
 
-def _layer_tensors(model: MLP) -> dict[str, np.ndarray]:
+def layer_tensors(model: MLP) -> dict[str, np.ndarray]:
     tensors = {}
     for i, (b, W) in enumerate(model.numpy_params()):
-        tensors[f"layers.{i}.b"] = _contiguous(b, model.backend.dtype, f"layers.{i}.b")
-        tensors[f"layers.{i}.W"] = _contiguous(W, model.backend.dtype, f"layers.{i}.W")
+        tensors[f"layers.{i}.b"] = contiguous(b, model.backend.dtype, f"layers.{i}.b")
+        tensors[f"layers.{i}.W"] = contiguous(W, model.backend.dtype, f"layers.{i}.W")
     return tensors
 
 
-def _contiguous(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
+def contiguous(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
     arr = np.ascontiguousarray(arr, dtype=dtype)
     if not np.all(np.isfinite(arr)):
         raise DataError(
@@ -110,14 +110,14 @@ def _contiguous(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
     return arr
 
 
-def _serialize(tensors: dict[str, np.ndarray], header: dict) -> bytes:
+def serialize(tensors: dict[str, np.ndarray], header: dict) -> bytes:
     from safetensors.numpy import save
 
     text = json.dumps(header, allow_nan=False, separators=(",", ":"))
     return save(tensors, metadata={METADATA_KEY: text})
 
 
-def _check_json_dict(name: str, value) -> dict:
+def check_json_dict(name: str, value) -> dict:
     """``value`` as a plain JSON dict (NumPy numbers and arrays converted), or ConfigError."""
     if value is None:
         return {}
@@ -177,13 +177,13 @@ def load_model(
         ModelFileError: missing, empty, truncated, corrupted, foreign or
             too-new file; the message says which.
     """
-    name, meta, tensors = _read(path, (MODEL_FORMAT, CHECKPOINT_FORMAT))
-    params = _layer_params(meta, tensors)
-    model = _build(name, params, meta, backend, dtype, device)
+    name, meta, tensors = read_file(path, (MODEL_FORMAT, CHECKPOINT_FORMAT))
+    params = layer_params(meta, tensors)
+    model = model_from_tensors(name, params, meta, backend, dtype, device)
     return model, meta["extra"]
 
 
-def _build(name, params, meta, backend, dtype, device) -> MLP:
+def model_from_tensors(name, params, meta, backend, dtype, device) -> MLP:
     activations = []
     for i, spec in enumerate(meta["activations"]):
         try:
@@ -213,19 +213,19 @@ def load_metadata(path: str | os.PathLike, *, checkpoint: bool | None = None) ->
         True: (CHECKPOINT_FORMAT,),
         False: (MODEL_FORMAT,),
     }[checkpoint]
-    target = _as_path(path, ModelFileError)
+    target = as_path(path, ModelFileError)
     name = repr(str(target))
     with _open(target, name) as (f, size):
         return _read_meta(f, size, name, formats)[1]
 
 
-def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
+def read_file(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
     """Read and validate a file: ``(display name, metadata, tensors)``, or ModelFileError.
 
     The header, the metadata and the declared tensor sizes are checked against
     the file's size before a single tensor byte is read.
     """
-    target = _as_path(path, ModelFileError)
+    target = as_path(path, ModelFileError)
     name = repr(str(target))
     with _open(target, name) as (f, size):
         head, meta, expected = _read_meta(f, size, name, formats)
@@ -233,7 +233,7 @@ def _read(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarr
         try:
             data = head + f.read()
         except OSError as err:
-            raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+            raise ModelFileError(f"cannot read model file {name}: {os_reason(err)}.") from None
     if len(data) != size:
         raise ModelFileError(f"{name} changed while it was being read; try again.")
     try:
@@ -306,7 +306,7 @@ class _open:
                 f"model file {name} is a directory; give the .safetensors file."
             ) from None
         except OSError as err:
-            raise ModelFileError(f"cannot read model file {name}: {_os_reason(err)}.") from None
+            raise ModelFileError(f"cannot read model file {name}: {os_reason(err)}.") from None
         if stat.S_ISDIR(info.st_mode):
             self.f.close()
             raise ModelFileError(f"model file {name} is a directory; give the .safetensors file.")
@@ -323,7 +323,7 @@ class _open:
         if exc[0] is not None and issubclass(exc[0], OSError):
             if not issubclass(exc[0], ModelFileError):
                 raise ModelFileError(
-                    f"cannot read model file {self.name}: {_os_reason(exc[1])}."
+                    f"cannot read model file {self.name}: {os_reason(exc[1])}."
                 ) from None
         return False
 
@@ -414,7 +414,7 @@ def _parse_header(head: bytes, raw: bytes, have: int, name: str) -> dict:
         if (
             not isinstance(offsets, list)
             or len(offsets) != 2
-            or not all(_is_int(o) for o in offsets)
+            or not all(is_int(o) for o in offsets)
         ):
             raise ModelFileError(f"{name} is corrupted: tensor {key!r} has no valid data_offsets.")
         ends.append(offsets[1])
@@ -499,7 +499,7 @@ def _check_schema(meta: dict, name: str, formats: tuple[str, ...]) -> dict:
             "Load it with load_model, or train from it without resuming."
         )
     version = meta.get("format_version")
-    if not _is_int(version) or version < 1:
+    if not is_int(version) or version < 1:
         raise bad(f"`format_version` must be an integer >= 1; got {version!r}")
     if version > FORMAT_VERSION:
         raise ModelFileError(
@@ -512,7 +512,7 @@ def _check_schema(meta: dict, name: str, formats: tuple[str, ...]) -> dict:
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
-        or not all(_is_int(s) and s >= 1 for s in sizes)
+        or not all(is_int(s) and s >= 1 for s in sizes)
     ):
         raise bad(f"`sizes` must list at least 2 integers >= 1; got {_short_repr(sizes)}")
     acts = meta.get("activations")
@@ -531,7 +531,7 @@ def _check_schema(meta: dict, name: str, formats: tuple[str, ...]) -> dict:
         names = meta.get("optimizer_state")
         if (
             not isinstance(names, list)
-            or not all(isinstance(n, str) and _OPT_NAME.match(n) for n in names)
+            or not all(isinstance(n, str) and OPT_NAME.match(n) for n in names)
             or len(set(names)) != len(names)
         ):
             raise bad(f"`optimizer_state` must list distinct names; got {_short_repr(names)}")
@@ -584,13 +584,13 @@ def _check_tensor_entries(header: dict, expected: dict, dtype: str, name: str) -
             )
 
 
-def _layer_params(meta: dict, tensors: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+def layer_params(meta: dict, tensors: dict) -> list[tuple[np.ndarray, np.ndarray]]:
     return [
         (tensors[f"layers.{i}.b"], tensors[f"layers.{i}.W"]) for i in range(len(meta["sizes"]) - 1)
     ]
 
 
-def _is_int(x) -> bool:
+def is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 

@@ -71,8 +71,8 @@ def _heaviside(z):
     return xp.astype(z > 0, z.dtype)
 
 
-def _sigmoid(z):
-    # Stable for |z| up to 1e4: exp only ever sees −|z| ≤ 0.
+def stable_sigmoid(z):
+    """``1 / (1 + e^(−z))``, stable: ``exp`` only ever sees ``−|z| ≤ 0``."""
     xp = namespace(z)
     e = xp.exp(-xp.abs(z))
     return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
@@ -142,7 +142,7 @@ def _heaviside_with(surrogate: str | None, slope: float | None) -> Activation:
     if surrogate == "sigmoid":
 
         def derivative(z, a):
-            s = _sigmoid(slope * z)
+            s = stable_sigmoid(slope * z)
             return slope * s * (1 - s)
 
         params = (("surrogate", "sigmoid"), ("slope", slope))
@@ -154,7 +154,7 @@ def _heaviside_with(surrogate: str | None, slope: float | None) -> Activation:
 @functools.cache
 def sigmoid() -> Activation:
     """σ(z) = 1 / (1 + e^−z); σ' = a(1 − a)."""
-    return Activation("sigmoid", _sigmoid, lambda z, a: a * (1 - a))
+    return Activation("sigmoid", stable_sigmoid, lambda z, a: a * (1 - a))
 
 
 @functools.cache
@@ -190,7 +190,7 @@ def _leaky_relu_with(k: float) -> Activation:
 @functools.cache
 def softplus() -> Activation:
     """σ(z) = log(1 + e^z); σ' = sigmoid(z)."""
-    return Activation("softplus", _softplus, lambda z, a: _sigmoid(z))
+    return Activation("softplus", _softplus, lambda z, a: stable_sigmoid(z))
 
 
 @functools.cache

@@ -10,14 +10,14 @@ with its architecture, backend and seeded initialisation.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from ..backend.arrays import Backend, dtype_kind, get_backend, matmul, to_numpy
+from ..backend.arrays import Backend, dtype_kind, get_backend, to_numpy
 from ..errors import ConfigError, DataError, check_choice, check_number
-from .activations import RELU_FAMILY, Activation, get_activation
+from .activations import RELU_FAMILY, Activation, get_activation, stable_sigmoid
 from .layers import LayerCache, dense_backward, dense_forward
 
 INITS = ("auto", "glorot", "he", "lecun", "zeros")
@@ -29,8 +29,7 @@ INITS = ("auto", "glorot", "he", "lecun", "zeros")
 def forward(params, activations: Sequence[Activation], x):
     """ŷ for a batch: `(batch, d_in)` -> `(batch, d_out)`."""
     for layer, sigma in zip(params, activations, strict=True):
-        b, W = layer
-        x = sigma(matmul(x, W.T) + b)  # (batch, d_in) @ (d_in, d_out) -> (batch, d_out)
+        x = dense_forward(x, layer, sigma).a  # (batch, d_in) -> (batch, d_out)
     return x
 
 
@@ -109,7 +108,7 @@ class MLP:
 
     Args:
         n_inputs: d_in, the number of input features.
-        hidden_sizes: width of each hidden layer, e.g. ``(64, 64)``; ``()`` for
+        hidden: width of each hidden layer, e.g. ``(64, 64)``; ``()`` for
             a single layer (a linear model / one wide layer).
         n_outputs: width of the output layer.
         activation: σ of every hidden layer, or a list with one per hidden layer.
@@ -130,7 +129,7 @@ class MLP:
     def __init__(
         self,
         n_inputs: int,
-        hidden_sizes: Sequence[int] = (),
+        hidden: Sequence[int] = (),
         n_outputs: int = 1,
         *,
         activation: str | Activation | Sequence = "tanh",
@@ -143,19 +142,19 @@ class MLP:
     ):
         check_number("n_inputs", n_inputs, ge=1, integer=True)
         check_number("n_outputs", n_outputs, ge=1, integer=True)
-        hidden_sizes = _as_sizes(hidden_sizes)
+        hidden = check_hidden(hidden)
         check_choice("init", init, INITS)
         check_number("seed", seed, ge=0, integer=True)
         if not isinstance(activation, list | tuple):  # one activation for every hidden layer
-            hidden_acts = [activation] * len(hidden_sizes)
+            hidden_acts = [activation] * len(hidden)
         else:
             hidden_acts = list(activation)
-            if len(hidden_acts) != len(hidden_sizes):
+            if len(hidden_acts) != len(hidden):
                 raise ConfigError(
                     f"`activation` lists {len(hidden_acts)} activations for "
-                    f"{len(hidden_sizes)} hidden layers; give one per hidden layer or one name."
+                    f"{len(hidden)} hidden layers; give one per hidden layer or one name."
                 )
-        self.sizes = [int(n_inputs), *hidden_sizes, int(n_outputs)]
+        self.sizes = [int(n_inputs), *hidden, int(n_outputs)]
         self.activations = [get_activation(a) for a in hidden_acts] + [
             get_activation(output_activation)
         ]
@@ -228,7 +227,7 @@ class MLP:
         return self.sizes[-1]
 
     @property
-    def hidden_sizes(self) -> list[int]:
+    def hidden(self) -> list[int]:
         return self.sizes[1:-1]
 
     @property
@@ -323,7 +322,7 @@ class MLP:
         out = to_numpy(self(x)).astype(np.float64)
         last = self.activations[-1].name
         if self.n_outputs == 1:
-            p = out[:, 0] if last in ("sigmoid", "heaviside") else _np_sigmoid(out[:, 0])
+            p = out[:, 0] if last in ("sigmoid", "heaviside") else stable_sigmoid(out[:, 0])
             return np.stack([1 - p, p], axis=1)
         z = out - out.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -360,20 +359,23 @@ def _check_fits_in_memory(sizes: Sequence[int]) -> None:
         )
 
 
-def _np_sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+def check_hidden(hidden, name: str = "hidden") -> list[int]:
+    """Hidden layer widths as a list of ints >= 1: one int is one layer, ``None`` is none.
 
-
-def _as_sizes(hidden_sizes) -> list[int]:
-    if hidden_sizes is None:
+    The one check of widths, for :class:`MLP`, :class:`~mlplab.config.TrainConfig`
+    and the scikit-learn estimators (``name`` is the parameter in the message).
+    """
+    if hidden is None:
         return []
-    if not isinstance(hidden_sizes, list | tuple | range | np.ndarray):
-        hidden_sizes = [hidden_sizes]  # one width; checked below
-    sizes = list(hidden_sizes)
+    if isinstance(hidden, str | bytes | dict):
+        raise ConfigError(
+            f"`{name}` must be an int or a sequence of ints such as (64,) or (64, 64); "
+            f"got {hidden!r}."
+        )
+    sizes = list(hidden) if isinstance(hidden, Iterable) else [hidden]  # one int: one layer
     for i, h in enumerate(sizes):
-        check_number(f"hidden_sizes[{i}]", h, ge=1, integer=True)
+        check_number(f"{name}[{i}]", h, ge=1, integer=True)
     return [int(h) for h in sizes]
 
 
-__all__ = ["MLP", "Backward", "backward", "forward", "forward_cache", "init_params"]
+__all__ = ["MLP", "Backward", "backward", "check_hidden", "forward", "forward_cache", "init_params"]

@@ -37,6 +37,7 @@ def fit(
     X,
     y,
     *,
+    options: FitOptions | None = None,
     loss=None,
     optimizer="adam",
     lr: float | None = None,
@@ -66,32 +67,14 @@ def fit(
         model: the :class:`~mlplab.nn.mlp.MLP` to train (its ``params`` are replaced).
         X: `(n_samples, n_inputs)` inputs (NumPy, PyTorch or JAX array).
         y: `(n_samples,)` integer labels or `(n_samples, n_outputs)` targets.
-        loss: ``"mse"``, ``"bce"``, ``"softmax_cross_entropy"``; default from ``y``
-            (integer labels: ``bce`` with one output, softmax cross-entropy with
-            several; real targets: ``mse``).
-        optimizer: ``"sgd"``, ``"adam"``, ``"adamw"`` or an optimizer object.
-        lr: base learning rate (default 0.1 for SGD, 1e-3 for Adam/AdamW).
-        schedule: ``"constant"``, ``"step"``, ``"cosine"``, ``"warmup"`` or a schedule object.
-        epochs / steps: how long to train (default 100 epochs); ``steps`` counts
-            optimizer steps and ends mid-epoch if needed.
-        batch_size: minibatch size; ``None`` is full-batch gradient descent.
-        shuffle: reshuffle every epoch (seeded by ``seed`` and the epoch number).
-        seed: seeds the minibatch order and the validation split.
-        validation_split: fraction of the data held out (seeded) for validation.
-        validation_data: ``(X_val, y_val)``, instead of a split.
-        early_stopping: stop when the validation loss has not improved by
-            ``min_delta`` for ``patience`` epochs, and restore the best weights.
-        l2: L2 penalty ``(l2 / 2) Σ ‖W‖²`` (weights, not biases).
+        options: the settings as one :class:`FitOptions`, or give them one by one
+            (``loss`` … ``verbose``; each is described in :class:`FitOptions`).
+        validation_data: ``(X_val, y_val)``, instead of ``validation_split``.
         sample_weight: `(n_samples,)` non-negative weights of the training loss.
-        callbacks: functions ``cb(epoch, logs, model)`` called after each epoch;
-            one returning ``True`` stops training.
-        train_metrics: also compute accuracy / R² on the training set each epoch.
-        verbose: 0 silent; 1 a progress bar on a terminal; 2 one line per epoch.
         state: a :class:`TrainState` from an earlier run (``history.state``) to
-            continue it: optimizer moments, step count, epoch and position in
-            the epoch carry on, so an interrupted run resumed with the same
-            settings (``epochs`` = the epochs still to go, counting a partly
-            done one) ends with the same weights as an uninterrupted one.
+            continue it: an interrupted run resumed with the same settings
+            (``epochs`` = the epochs still to go, counting a partly done one)
+            ends with the same weights as an uninterrupted one.
         should_stop: asked after every step (NumPy, PyTorch) or compiled chunk
             (JAX); when it returns True training stops there, with
             ``history.interrupted`` set and ``history.state`` ready to resume.
@@ -102,8 +85,8 @@ def fit(
             between the ranks; the result equals one process's to rounding.
 
     Raises:
-        TrainingDiverged: the loss became NaN or infinite; ``model`` keeps the
-            weights of the last epoch whose losses were all finite.
+        TrainingDiverged: the loss or the weights became NaN or infinite;
+            ``model`` keeps the weights of the last epoch whose losses were finite.
     """
     # options: checked once, in one place
     opts = FitOptions(
@@ -111,9 +94,11 @@ def fit(
         validation_split, early_stopping, patience, min_delta, l2, callbacks,
         train_metrics, verbose,
     )  # fmt: skip
-    loss_fn = get_loss(loss) if loss is not None else infer_loss(y, model.n_outputs)
-    opt = get_optimizer(opts.optimizer)
-    lr, sched = opts.lr_for(opt), get_schedule(opts.schedule)
+    if options is not None:
+        if opts != FitOptions():
+            raise ConfigError("give `options` or individual settings such as `lr=`, not both.")
+        opts = options
+    loss_fn = get_loss(opts.loss) if opts.loss is not None else infer_loss(y, model.n_outputs)
     # data: checked, on the model's backend, validation split off
     data = prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts)
     # ranks: one process, or this rank's share of every batch (torch.distributed)
@@ -122,73 +107,90 @@ def fit(
         dp.check_same(data.n, model.n_params)
         opts = opts.quiet_unless(dp.rank == 0)
         should_stop = dp.agreed_stop(should_stop)
-    # plan: how long, from where
-    state = _start_state(state, opt, model)
-    run = plan_run(data.n, opts, state)
-    reduce = None if dp is None else dp.reduce
-    step_fn = make_step(tuple(model.activations), loss_fn, opt, float(opts.l2), reduce)
-    metric = "r2" if loss_fn.task == "regression" else "accuracy"
-    history = History(loss=loss_fn.name, metric=metric, state=state)
-    progress = Progress(run.total_epochs, opts.verbose)
-    per_epoch_work = (
-        data.Xv is not None or opts.callbacks or train_metrics or opts.verbose >= 2
-        or progress.bar or should_stop
-    )  # fmt: skip
-    chunk = 1 if per_epoch_work else run.total_epochs
-    at = Cursor(in_epoch=run.skip)
-    if run.skip:  # the done batches' share of the resumed epoch's loss
-        at.run_loss, at.run_n = state.epoch_loss_sum, state.epoch_loss_weight
-    best = _Best()
-    asked = _StopAsker(should_stop)
-    params, opt_state, last_finite = model.params, state.opt_state, None
-    try:
-        while at.epoch < run.total_epochs and at.done_steps < run.total_steps:
-            # the steps: forward, loss, backward, penalty, update
-            plan, sizes, ends_epoch = plan_chunk(run, at, chunk, opts, lr, sched, data.weights_np)
-            start = (
-                params,
-                opt_state,
-                run.start_epoch + at.epoch,
-                at.in_epoch,
-                at.run_loss,
-                at.run_n,
-            )
-            tensors = (data.X, data.Y, data.SW)
-            mine = plan if dp is None else dp.share(plan, data.n)
-            params, opt_state, losses = run_steps(
-                model.backend, step_fn, params, opt_state, tensors, mine, asked.ask
-            )
-            # guard: a NaN / infinite loss or weight ends the run with good weights
-            bad, weights_bad = first_bad_step(losses, params)
-            if bad is not None:
-                diverged(model, step_fn, tensors, plan, ends_epoch, start, bad, weights_bad,
-                         losses, last_finite, lr, history)  # fmt: skip
-            last_finite = float(losses[-1]) if losses.size else last_finite
-            model.params = params
-            # losses: per epoch, and where the run stands
-            finished = _account(at, losses, sizes, ends_epoch, run, history, opt_state)
-            interrupted = asked.interrupted(model.backend, losses, sizes)
-            if interrupted and not finished:
-                history.interrupted = True
-                break
-            if run.total_steps <= at.done_steps and at.run_n:  # `steps` ended mid-epoch
-                history.epoch.append(run.start_epoch + at.epoch + 1)
-                history.train_loss.append(float(at.run_loss / at.run_n))
-            elif not finished:
-                break
-            # end of epoch: evaluate, callbacks, early stopping
-            stop = _end_of_epoch(model, data, loss_fn, opts, history, best, progress, run, dp)
-            history.interrupted = interrupted
-            if stop or interrupted:
-                break
-    finally:
-        progress.close()
-    if data.Xv is not None:
-        history.best_epoch = best.epoch
-        if opts.early_stopping and best.params is not None:
-            model.params = best.params
-    model.history = history
-    return history
+    # plan, steps, guard, end of epoch
+    return Training(model, data, opts, loss_fn, state, should_stop, dp).run()
+
+
+class Training:
+    """One call of :func:`fit`: its plan, and the loop over chunks of steps."""
+
+    def __init__(self, model: MLP, data: RunData, opts: FitOptions, loss_fn, state, should_stop,
+                 dp=None):  # fmt: skip
+        opt = get_optimizer(opts.optimizer)
+        self.model, self.data, self.opts, self.loss_fn, self.dp = model, data, opts, loss_fn, dp
+        self.lr, self.schedule = opts.lr_for(opt), get_schedule(opts.schedule)
+        state = _start_state(state, opt, model)
+        self.plan = plan_run(data.n, opts, state)
+        reduce = None if dp is None else dp.reduce
+        self.step_fn = make_step(tuple(model.activations), loss_fn, opt, float(opts.l2), reduce)
+        metric = "r2" if loss_fn.task == "regression" else "accuracy"
+        self.history = History(loss=loss_fn.name, metric=metric, state=state)
+        self.progress = Progress(self.plan.total_epochs, opts.verbose)
+        per_epoch_work = (
+            data.Xv is not None or opts.callbacks or opts.train_metrics or opts.verbose >= 2
+            or self.progress.bar or should_stop
+        )  # fmt: skip
+        # one epoch a chunk, or the whole run at once (JAX compiles it into one loop)
+        self.chunk = 1 if per_epoch_work else self.plan.total_epochs
+        self.at = Cursor(in_epoch=self.plan.skip)
+        if self.plan.skip:  # the done batches' share of the resumed epoch's loss
+            self.at.run_loss, self.at.run_n = state.epoch_loss_sum, state.epoch_loss_weight
+        self.best = _Best()
+        self.asked = _StopAsker(should_stop)
+        self.opt_state, self.last_finite = state.opt_state, None
+
+    def run(self) -> History:
+        """Run chunks until the plan is done or something stops it; return the history."""
+        run, at = self.plan, self.at
+        try:
+            while at.epoch < run.total_epochs and at.done_steps < run.total_steps:
+                if self.chunk_of_steps():
+                    break
+        finally:
+            self.progress.close()
+        if self.data.Xv is not None:
+            self.history.best_epoch = self.best.epoch
+            if self.opts.early_stopping and self.best.params is not None:
+                self.model.params = self.best.params
+        self.model.history = self.history
+        return self.history
+
+    def chunk_of_steps(self) -> bool:
+        """One chunk: steps, guard, per-epoch losses, end of epoch. True to stop."""
+        model, data, run, at, history = self.model, self.data, self.plan, self.at, self.history
+        # the steps: forward, loss, backward, penalty, update
+        plan, sizes, ends_epoch = plan_chunk(
+            run, at, self.chunk, self.opts, self.lr, self.schedule, data.weights_np
+        )
+        start = (model.params, self.opt_state, run.start_epoch + at.epoch, at.in_epoch,
+                 at.run_loss, at.run_n)  # fmt: skip
+        tensors = (data.X, data.Y, data.SW)
+        mine = plan if self.dp is None else self.dp.share(plan, data.n)
+        params, self.opt_state, losses = run_steps(
+            model.backend, self.step_fn, model.params, self.opt_state, tensors, mine, self.asked.ask
+        )
+        # guard: a NaN / infinite loss or weight ends the run with good weights
+        bad, weights_bad = first_bad_step(losses, params)
+        if bad is not None:
+            diverged(model, self.step_fn, tensors, plan, ends_epoch, start, bad, weights_bad,
+                     losses, self.last_finite, self.lr, history)  # fmt: skip
+        self.last_finite = float(losses[-1]) if losses.size else self.last_finite
+        model.params = params
+        # losses: per epoch, and where the run stands
+        finished = _account(at, losses, sizes, ends_epoch, run, history, self.opt_state)
+        interrupted = self.asked.interrupted(model.backend, losses, sizes)
+        history.interrupted = interrupted
+        if interrupted and not finished:
+            return True
+        if run.total_steps <= at.done_steps and at.run_n:  # `steps` ended mid-epoch
+            history.epoch.append(run.start_epoch + at.epoch + 1)
+            history.train_loss.append(float(at.run_loss / at.run_n))
+        elif not finished:
+            return True
+        # end of epoch: evaluate, callbacks, early stopping
+        stop = _end_of_epoch(model, data, self.loss_fn, self.opts, history, self.best,
+                             self.progress, run, self.dp)  # fmt: skip
+        return stop or interrupted
 
 
 def _start_state(state, opt, model) -> TrainState:

@@ -19,7 +19,29 @@ DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3}
 
 @dataclass(frozen=True)
 class FitOptions:
-    """How to train: see :func:`~mlplab.train.fit` for the meaning of each field."""
+    """How to train. Each field is also a keyword of :func:`~mlplab.train.fit`.
+
+    Attributes:
+        loss: ``"mse"``, ``"bce"``, ``"softmax_cross_entropy"`` or a loss object;
+            ``None`` picks it from ``y`` (integer labels: ``bce`` with one output,
+            softmax cross-entropy with several; real targets: ``mse``).
+        optimizer: ``"sgd"``, ``"adam"``, ``"adamw"`` or an optimizer object.
+        lr: base learning rate; ``None``: 0.1 for SGD, 1e-3 for Adam/AdamW.
+        schedule: ``"constant"``, ``"step"``, ``"cosine"``, ``"warmup"`` or a schedule object.
+        epochs / steps: how long to train (default 100 epochs); ``steps`` counts
+            optimizer steps and ends mid-epoch if needed.
+        batch_size: minibatch size; ``None`` is full-batch gradient descent.
+        shuffle: reshuffle every epoch (seeded by ``seed`` and the epoch number).
+        seed: seeds the minibatch order and the validation split.
+        validation_split: fraction of the data held out (seeded) for validation.
+        early_stopping: stop when the validation loss has not improved by
+            ``min_delta`` for ``patience`` epochs, and restore the best weights.
+        l2: L2 penalty ``(l2 / 2) Σ ‖W‖²`` (weights, not biases).
+        callbacks: functions ``cb(epoch, logs, model)`` called after each epoch;
+            one returning ``True`` stops training.
+        train_metrics: also compute accuracy / R² on the training set each epoch.
+        verbose: 0 silent; 1 a progress bar on a terminal; 2 one line per epoch.
+    """
 
     loss: object = None
     optimizer: object = "adam"
