@@ -2,7 +2,7 @@
 
 Every number here comes from mlplab: ``MLP.forward`` (every layer's ``x, z, a``),
 ``MLP.gradients`` (the loss, the gradients and every neuron's blame δ),
-``mlplab.SGD`` (the update), :mod:`mlplab.approx` (the constructive network).
+``mlplab.SGD`` (the update), :mod:`mlplab.theory.approx` (the constructive network).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each preset sets the controls, the data (the truth table for the gates) and,
 for the hand-set networks, the lecture's weights, then names what to look at.
-The numbers are mlplab's own (:mod:`mlplab.gates`: AND θ = [−1, 1, 1],
+The numbers are mlplab's own (:mod:`mlplab.nn.gates`: AND θ = [−1, 1, 1],
 OR θ = [0, 1, 1], XOR rows [−0.5, 1, 1], [−1.5, 1, 1], [−0.5, 1, −2]).
 """
 
