@@ -267,6 +267,16 @@ def test_upload_csv_and_broken_csv(tab):
     assert "60 points" in info["message"] and "mine.csv" in info["message"]
     state, _ = tab.until("state")
     assert state["settings"]["dataset"] == "custom" and state["problem"]["classes"] == ["no", "yes"]
+    many = "\n".join(f"{i % 97 / 10},{i % 89 / 10},{i % 2}" for i in range(6000))
+    tab.send("upload_csv", name="many.csv", text="x1,x2,label\n" + many + "\n")
+    assert "sample of 5,000" in tab.until("info")[0]["message"]
+    data, _ = tab.until("data")
+    assert len(data["train"]) + len(data["test"]) == 5000
+    tab.send("step")
+    header, _ = tab.until("frame")
+    while header["epoch"] < 1:
+        header, _ = tab.until("frame")
+    assert header["loss_train"] is not None
     tab.send("upload_csv", name="../broken.csv", text="x1,x2,label\n1,2,0\n3,oops,1\n")
     message = tab.error()
     assert "broken.csv" in message and "mlplab-playground" not in message and "/tmp" not in message

@@ -28,6 +28,7 @@ from .protocol import MAX_MESSAGE_BYTES, CommandError
 
 MAX_CLASSES = 8
 MIN_ROWS = 4
+MAX_POINTS = 5000  # what a page can draw and a frame can evaluate every epoch
 
 
 def _safe_name(name: str) -> str:
@@ -78,12 +79,17 @@ def _to_points(ds, shown: str):
         raise CommandError(f"{shown} has {ds.X.shape[0]} rows; the playground needs {MIN_ROWS}.")
     points = np.asarray(ds.X[:, cols], dtype=np.float64)
     notes = [f"loaded {shown}: {len(points)} points, inputs {names[cols[0]]}, {names[cols[1]]}"]
+    y_all = np.asarray(ds.y)
+    if len(points) > MAX_POINTS:  # a seeded sample, so the same file gives the same points
+        keep = np.sort(np.random.default_rng(0).choice(len(points), MAX_POINTS, replace=False))
+        points, y_all = points[keep], y_all[keep]
+        notes.append(f"a seeded sample of {MAX_POINTS:,} of them is shown and trained on")
     biggest = float(np.abs(points).max())
     if biggest > pdata.DOMAIN:
         points = points * (pdata.DOMAIN / biggest)
         notes.append(f"scaled by {pdata.DOMAIN / biggest:.3g} to fit the square [−6, 6]²")
     if ds.task == "regression":
-        y = np.asarray(ds.y, dtype=np.float64).reshape(len(points), -1)[:, 0]
+        y = np.asarray(y_all, dtype=np.float64).reshape(len(points), -1)[:, 0]
         top = float(np.abs(y).max())
         if top > 1:
             y = y / top
@@ -98,7 +104,7 @@ def _to_points(ds, shown: str):
     notes.append(f"classes {', '.join(map(str, classes))}")
     return (
         points,
-        ds.y.astype(np.int64),
+        y_all.astype(np.int64),
         Problem(kind, len(classes), classes),
         "; ".join(notes) + ".",
     )

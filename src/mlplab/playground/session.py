@@ -415,6 +415,9 @@ class Session:
     async def cmd_add_point(self, x1, x2, label):
         async with self.lock:
             label = self._check_label(label)
+            if len(self.points) >= exporting.MAX_POINTS:
+                most = exporting.MAX_POINTS
+                raise CommandError(f"the playground holds at most {most:,} points; remove some.")
             points = np.concatenate([self.points, [[x1, x2]]])
             labels = np.concatenate([self.labels, [label]]).astype(self.labels.dtype)
             train = np.concatenate([self.train_idx, [len(self.points)]])
