@@ -41,8 +41,9 @@ def train(cfg: TrainConfig, *, verbose: int = 0):
     return model, data, fit_model(model, data, cfg, verbose=verbose)
 
 
-def build_model(cfg: TrainConfig, data: TrainingData):
-    """The seeded :class:`~mlplab.nn.mlp.MLP` that ``cfg`` describes, sized for ``data``."""
+def build_model(cfg: TrainConfig, data: TrainingData, device=None):
+    """The seeded :class:`~mlplab.nn.mlp.MLP` that ``cfg`` describes, sized for ``data``,
+    on ``device`` ("cpu", "cuda:0", …; None: the backend's default)."""
     from mlplab.nn.mlp import MLP
 
     return MLP(
@@ -53,12 +54,14 @@ def build_model(cfg: TrainConfig, data: TrainingData):
         seed=cfg.seed,
         backend=cfg.backend,
         dtype=cfg.dtype,
+        device=device,
     )
 
 
 def fit_model(model, data: TrainingData, cfg: TrainConfig, *, epochs=None, verbose=0, state=None,
-              should_stop=None):  # fmt: skip
-    """:func:`mlplab.fit` on ``data``'s training rows with ``cfg``'s settings and validation."""
+              should_stop=None, devices=None):  # fmt: skip
+    """:func:`mlplab.fit` on ``data``'s training rows with ``cfg``'s settings and validation
+    (``devices``: JAX, split each batch over that many devices)."""
     from mlplab.train import fit
 
     return fit(
@@ -69,6 +72,7 @@ def fit_model(model, data: TrainingData, cfg: TrainConfig, *, epochs=None, verbo
         validation_data=data.validation,
         state=state,
         should_stop=should_stop,
+        devices=devices,
     )
 
 

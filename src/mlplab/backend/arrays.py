@@ -10,6 +10,7 @@ on NumPy and PyTorch; one ``jax.jit``-compiled ``lax.scan`` on JAX).
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,7 +171,44 @@ def get_backend(backend: str | Backend = "numpy", dtype: str = "float32", device
             f"backend {backend!r} is not installed. Install it with "
             f"`pip install 'mlplab[{backend}]'`, or use backend='numpy'."
         )
-    return Backend(backend, dtype, device)
+    return Backend(backend, dtype, resolve_device(backend, device))
+
+
+def resolve_device(backend: str, device):
+    """``device`` ("cpu", "cuda", "cuda:1", "gpu:0", a framework device or None) checked
+    for ``backend``: a ``torch.device`` string, a ``jax.Device``; a clear error if absent."""
+    if device is None or not isinstance(device, str):
+        return device
+    text = device.strip().lower()
+    kind, _, index = text.partition(":")
+    if not re.fullmatch(r"(cpu|cuda|gpu)(:\d+)?", text):
+        raise ConfigError(f"`device` must be 'cpu', 'cuda' or 'cuda:N'; got {device!r}.")
+    if backend == "numpy":
+        if kind != "cpu":
+            raise ConfigError(
+                f"NumPy runs on the CPU only; for device {device!r} use backend 'torch' or 'jax'."
+            )
+        return None
+    if backend == "torch":
+        import torch
+
+        if kind != "cpu" and not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r}: PyTorch sees no CUDA GPU here; use 'cpu'.")
+        if index and int(index) >= max(torch.cuda.device_count(), 1):
+            raise ConfigError(
+                f"device {device!r}: PyTorch sees {torch.cuda.device_count()} CUDA GPU(s)."
+            )
+        return text.replace("gpu", "cuda")
+    import jax
+
+    platform = "cpu" if kind == "cpu" else "gpu"
+    try:
+        found = jax.devices(platform)
+    except RuntimeError:
+        found = []
+    if not found or int(index or 0) >= len(found):
+        raise ConfigError(f"device {device!r}: JAX sees {len(found)} {platform} device(s).")
+    return found[int(index or 0)]
 
 
 def backend_of(x) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from .arrays import Backend
 
 
-def run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
+def run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan, mesh=None):
     import jax
 
     X, Y, SW = data
@@ -27,6 +27,8 @@ def run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
     # float32 loss curves drift ~2% from NumPy's and PyTorch's over 200 steps (seen on
     # an H200). The setting is part of jit's cache key, so it is compiled in.
     with jax.default_matmul_precision("highest"):
+        if mesh is not None:  # data parallel over a mesh of devices (backend/sharding.py)
+            return _run_sharded(backend, step_fn, params, opt_state, data, plan, mesh)
         if plan.batches is None:
             run = _jax_full_batch_runner(step_fn, _xla_options(params, X.shape[0]))
             params, opt_state, losses = run(params, opt_state, X, Y, SW, lrs, ts)
@@ -38,6 +40,24 @@ def run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan):
                 weights = mask.astype(backend.dtype)
             run = _jax_minibatch_runner(step_fn, _xla_options(params, idx.shape[1]))
             params, opt_state, losses = run(params, opt_state, X, Y, SW, idx, weights, lrs, ts)
+    return params, opt_state, np.asarray(losses, dtype=np.float64)
+
+
+def _run_sharded(backend: Backend, step_fn, params, opt_state, data, plan, mesh):
+    """The plan's steps with every batch split over ``mesh`` (padded rows weigh 0)."""
+    from . import sharding
+    from .loop import StepPlan
+
+    X, Y, SW = data
+    batches = plan.batches or [np.arange(X.shape[0])] * plan.n_steps
+    idx, mask = StepPlan(batches, plan.lrs, plan.t).padded(multiple=mesh.devices.size)
+    like = params[0][1]
+    params, opt_state, X, Y, SW = sharding.replicated((params, opt_state, X, Y, SW), mesh)
+    run = _jax_minibatch_runner(step_fn, (), mesh)
+    lrs, ts = plan.lrs.astype(backend.dtype), plan.t.astype(backend.dtype)
+    weights = mask.astype(backend.dtype)
+    params, opt_state, losses = run(params, opt_state, X, Y, SW, idx, weights, lrs, ts)
+    params, opt_state = sharding.home((params, opt_state), like)
     return params, opt_state, np.asarray(losses, dtype=np.float64)
 
 
@@ -97,8 +117,8 @@ def _jax_full_batch_runner(step_fn, options: tuple = ()):
     return _JAX_RUNNERS[key]
 
 
-def _jax_minibatch_runner(step_fn, options: tuple = ()):
-    key = ("minibatch", step_fn, options)
+def _jax_minibatch_runner(step_fn, options: tuple = (), mesh=None):
+    key = ("minibatch", step_fn, options, mesh)
     if key not in _JAX_RUNNERS:
         import jax
         from jax import lax
@@ -110,7 +130,12 @@ def _jax_minibatch_runner(step_fn, options: tuple = ()):
                 wb = w
                 if SW is not None:
                     wb = SW[i] if w is None else SW[i] * w
-                params, opt_state, loss = step_fn(*carry, X[i], Y[i], wb, lr, t)
+                xb, yb = X[i], Y[i]
+                if mesh is not None:  # each device takes its rows of the batch
+                    from .sharding import split_rows
+
+                    xb, yb, wb = (split_rows(a, mesh) for a in (xb, yb, wb))
+                params, opt_state, loss = step_fn(*carry, xb, yb, wb, lr, t)
                 return (params, opt_state), loss
 
             unroll = _scan_unroll(params, idx.shape[1])

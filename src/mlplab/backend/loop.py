@@ -14,7 +14,9 @@ import numpy as np
 from .arrays import Backend, to_index
 
 
-def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_stop=None):
+def run_steps(
+    backend: Backend, step_fn, params, opt_state, data, plan, should_stop=None, mesh=None
+):
     """Run the optimizer steps of ``plan``; return ``(params, opt_state, losses)``.
 
     ``step_fn(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``
@@ -29,11 +31,14 @@ def run_steps(backend: Backend, step_fn, params, opt_state, data, plan, should_s
     ``should_stop()`` (e.g. "Ctrl-C was pressed") is asked after every step on
     NumPy and PyTorch; when it says yes the run ends there and ``losses`` is
     shorter than the plan. JAX finishes the compiled plan first.
+
+    ``mesh`` (JAX only, :mod:`mlplab.backend.sharding`): split every batch over
+    the mesh's devices, parameters replicated.
     """
     if backend.name == "jax":
         from .jax_loop import run_steps_jax
 
-        return run_steps_jax(backend, step_fn, params, opt_state, data, plan)
+        return run_steps_jax(backend, step_fn, params, opt_state, data, plan, mesh)
     X, Y, SW = data
     index = functools.partial(to_index, backend) if backend.name == "torch" else None
     flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
@@ -123,13 +128,15 @@ class StepPlan:
     def n_steps(self) -> int:
         return len(self.lrs)
 
-    def padded(self):
+    def padded(self, multiple: int = 1):
         """`(n_steps, B)` indices and `(n_steps, B)` 0/1 mask, short batches padded.
 
         A compiled scan needs every step to have the same shape; padded rows
         get weight 0, so the weighted mean loss equals the short batch's mean.
+        ``B`` is the largest batch rounded up to a ``multiple`` (of the devices
+        a sharded batch is split over).
         """
-        size = max(len(b) for b in self.batches)
+        size = -(-max(len(b) for b in self.batches) // multiple) * multiple
         idx = np.zeros((self.n_steps, size), dtype=np.int32)
         mask = np.zeros((self.n_steps, size), dtype=np.float64)
         for k, b in enumerate(self.batches):

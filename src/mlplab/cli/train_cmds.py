@@ -50,6 +50,17 @@ def _batch(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"expected an integer or 'full'; got {text!r}") from None
 
 
+def _devices(text: str) -> int | str:
+    if text.lower() == "all":
+        return "all"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a device count or 'all'; got {text!r}"
+        ) from None
+
+
 def _epilog(text: str) -> str:
     return text
 
@@ -154,6 +165,19 @@ def register(sub) -> None:
     g.add_argument("--seed", type=int, default=S, help="seed of weights, splits, batches (0)")
     g.add_argument("--backend", default=S, help="numpy, torch or jax (default numpy)")
     g.add_argument("--dtype", default=S, help="float32 or float64 (default float32)")
+    g = p.add_argument_group("where to run (also when resuming)")
+    g.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda or cuda:N for --backend torch / jax (default: a GPU when present)",
+    )
+    g.add_argument(
+        "--devices",
+        type=_devices,
+        default=None,
+        help="JAX: split every batch over N devices (or 'all'); for NumPy / PyTorch "
+        "start N processes with torchrun instead",
+    )
     g = p.add_argument_group("output")
     g.add_argument("--out", default=None, help="the model file (default OUT_DIR/model.safetensors)")
     g.add_argument("--out-dir", default=None, help="folder for metrics and plots (default .)")
@@ -410,13 +434,13 @@ def _run_train(args, lead: bool) -> int:
         previous = resume["history"]
         epochs_left = cfg.epochs - state.epoch
     else:
-        model = build_model(cfg, run)
+        model = build_model(cfg, run, args.device)
         state, previous, epochs_left = None, None, cfg.epochs
     _announce(run, model, cfg, state)
     _say_ranks()
     with StopSignals("epoch" if cfg.backend == "jax" else "step") as stop:
         history = _fit_interruptibly(
-            model, run, cfg, state, epochs_left, args.verbose, outputs, stop.requested, lead
+            model, run, cfg, state, epochs_left, args, outputs, stop.requested, lead
         )
         stop.start_saving()  # from here a first Ctrl-C / SIGTERM lets the files be written
         merged = _merge_history(previous, history.as_dict())
@@ -541,7 +565,7 @@ def _say_ranks() -> None:
         )
 
 
-def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_stop, lead=True):
+def _fit_interruptibly(model, run, cfg, state, epochs, args, outputs, should_stop, lead=True):
     """``fit`` stopping when ``should_stop()`` says so, and divergence saved."""
     import numpy as np
 
@@ -551,8 +575,8 @@ def _fit_interruptibly(model, run, cfg, state, epochs, verbose, outputs, should_
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return fit_model(
-                model, run, cfg, epochs=epochs, verbose=verbose, state=state,
-                should_stop=should_stop,
+                model, run, cfg, epochs=epochs, verbose=args.verbose, state=state,
+                should_stop=should_stop, devices=args.devices,
             )  # fmt: skip
     except TrainingDiverged as err:
         if not lead:  # the lead rank saves the last good weights and says where
@@ -603,7 +627,7 @@ def _load_resume(args) -> dict:
             "drop DATA to resume on the same data."
         )
     _check_resume_extra(args.resume, extra)
-    model, state, _, _ = files.load_checkpoint(args.resume, backend=cfg.backend)
+    model, state, _, _ = files.load_checkpoint(args.resume, backend=cfg.backend, device=args.device)
     _check_progress(args.resume, state, cfg)
     saved = extra["outputs"]
     if saved.get("plots") is False:

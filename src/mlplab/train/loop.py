@@ -16,6 +16,7 @@ import numpy as np
 
 from ..backend.arrays import to_index, to_numpy
 from ..backend.loop import run_steps
+from ..backend.sharding import mesh_for
 from ..errors import ConfigError
 from ..nn.losses import get_loss, infer_loss
 from ..nn.metrics import accuracy, r2_score
@@ -60,6 +61,7 @@ def fit(
     state: TrainState | None = None,
     should_stop: Callable[[], bool] | None = None,
     distributed: bool | None = None,
+    devices: int | str | None = None,
 ) -> History:
     """Train ``model`` in place by minibatch gradient descent; return its :class:`History`.
 
@@ -83,6 +85,9 @@ def fit(
             as ``torchrun``, ``False`` never distributes. Every rank passes the
             same data and settings; ``batch_size`` is the global batch, split
             between the ranks; the result equals one process's to rounding.
+        devices: JAX only: split every batch over this many devices (or
+            ``"all"``), parameters replicated (:mod:`mlplab.backend.sharding`);
+            the same numbers as one device, to rounding.
 
     Raises:
         TrainingDiverged: the loss or the weights became NaN or infinite;
@@ -107,17 +112,19 @@ def fit(
         dp.check_same(data.n, model.n_params)
         opts = opts.quiet_unless(dp.rank == 0)
         should_stop = dp.agreed_stop(should_stop)
+    mesh = mesh_for(devices, model.backend)  # JAX: one process, each batch over N devices
     # plan, steps, guard, end of epoch
-    return Training(model, data, opts, loss_fn, state, should_stop, dp).run()
+    return Training(model, data, opts, loss_fn, state, should_stop, dp, mesh).run()
 
 
 class Training:
     """One call of :func:`fit`: its plan, and the loop over chunks of steps."""
 
     def __init__(self, model: MLP, data: RunData, opts: FitOptions, loss_fn, state, should_stop,
-                 dp=None):  # fmt: skip
+                 dp=None, mesh=None):  # fmt: skip
         opt = get_optimizer(opts.optimizer)
         self.model, self.data, self.opts, self.loss_fn, self.dp = model, data, opts, loss_fn, dp
+        self.mesh = mesh
         self.lr, self.schedule = opts.lr_for(opt), get_schedule(opts.schedule)
         state = _start_state(state, opt, model)
         self.plan = plan_run(data.n, opts, state)
@@ -167,8 +174,9 @@ class Training:
         tensors = (data.X, data.Y, data.SW)
         mine = plan if self.dp is None else self.dp.share(plan, data.n)
         params, self.opt_state, losses = run_steps(
-            model.backend, self.step_fn, model.params, self.opt_state, tensors, mine, self.asked.ask
-        )
+            model.backend, self.step_fn, model.params, self.opt_state, tensors, mine,
+            self.asked.ask, self.mesh,
+        )  # fmt: skip
         # guard: a NaN / infinite loss or weight ends the run with good weights
         bad, weights_bad = first_bad_step(losses, params)
         if bad is not None:

@@ -1,0 +1,89 @@
+"""Data-parallel JAX: the batch sharded over a ``jax.sharding.Mesh``, the parameters replicated.
+
+``fit(..., devices=N | "all")`` on the JAX backend runs the same compiled
+``lax.scan`` (:mod:`mlplab.backend.jax_loop`) with two changes:
+
+* the data and the parameters are replicated on the mesh's devices;
+* inside the step, each gathered batch is constrained to be split along its
+  rows (``PartitionSpec("batch")``), so every device runs the forward and
+  backward pass on its rows, and XLA's SPMD partitioner inserts the
+  all-reduce of the gradient sums (the ``Σ over the batch`` of
+  :func:`~mlplab.backend.arrays.batch_matmul_tn` and of the loss) itself.
+
+A batch is padded to a multiple of the device count with rows of weight 0,
+so the weighted mean is the one-device mean: same seed, same numbers, to
+rounding (the sums are added in another order). Several hosts: call
+``jax.distributed.initialize()`` first on every host; ``devices="all"`` then
+spans every host's devices (``jax.devices()``).
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+
+
+def mesh_for(devices, backend):
+    """The ``Mesh`` of ``devices`` (a count or ``"all"``), or None for one device."""
+    if devices is None:
+        return None
+    if backend.name != "jax":
+        raise ConfigError(
+            f"`devices` shards a JAX model over several devices; this model is on "
+            f"{backend.name!r}. For NumPy or PyTorch, start several processes with "
+            "`torchrun --nproc-per-node N` (data parallel over torch.distributed)."
+        )
+    import jax
+    from jax.sharding import Mesh
+
+    found = jax.devices()
+    if devices == "all":
+        count = len(found)
+    elif isinstance(devices, int) and not isinstance(devices, bool) and devices >= 1:
+        count = devices
+    else:
+        raise ConfigError(f"`devices` must be a positive integer or 'all'; got {devices!r}.")
+    if count > len(found):
+        raise ConfigError(
+            f"`devices`={count} but JAX sees {len(found)} ({found[0].platform}); on the CPU, "
+            f"set XLA_FLAGS=--xla_force_host_platform_device_count={count} before starting "
+            "Python to split it into that many devices."
+        )
+    if count == 1:
+        return None
+    import numpy as np
+
+    return Mesh(np.asarray(found[:count]), ("batch",))
+
+
+def replicated(tree, mesh):
+    """``tree`` (arrays, or a pytree of them) copied to every device of ``mesh``."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+def split_rows(x, mesh):
+    """Inside ``jit``: ``x`` `(batch, …)` laid out with its rows split over ``mesh``."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    if x is None:
+        return None
+    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec("batch")))
+
+
+def home(tree, like):
+    """``tree`` moved back to the single device of ``like`` (the model's own arrays)."""
+    import jax
+
+    return jax.device_put(tree, next(iter(like.devices())))
+
+
+def pad_to(size: int, mesh) -> int:
+    """``size`` rounded up to a multiple of the mesh's device count."""
+    n = mesh.devices.size
+    return -(-size // n) * n
+
+
+__all__ = ["home", "mesh_for", "pad_to", "replicated", "split_rows"]
