@@ -370,11 +370,23 @@ def evaluate_model(model, prep, X, y, loss: str) -> dict:
 class SavedModel:
     """A model file with its preprocessing, ready to predict, evaluate and explain."""
 
-    def __init__(self, path: str, backend: str = "numpy", dtype: str | None = None):
+    def __init__(
+        self,
+        path: str,
+        backend: str = "numpy",
+        dtype: str | None = None,
+        *,
+        need_preprocessor: bool = False,
+    ):
         from mlplab import files
         from mlplab.data import Preprocessor
+        from mlplab.files.model import load_metadata
 
         self.path = path
+        header = load_metadata(path)  # checked before a tensor byte is read
+        if need_preprocessor and "preprocessor" not in header["extra"]:
+            self._need_preprocessor(None)
+        _check_outputs(path, header["extra"], header["sizes"][-1])
         self.model, self.meta = files.load_model(path, backend=backend, dtype=dtype)
         if "diverged" in self.meta:  # the last good weights of a run that diverged
             step = (
@@ -414,8 +426,8 @@ class SavedModel:
     def n_raw_inputs(self) -> int:
         return self.model.n_inputs
 
-    def _need_preprocessor(self):
-        if self.preprocessor is None:
+    def _need_preprocessor(self, preprocessor=...):
+        if (self.preprocessor if preprocessor is ... else preprocessor) is None:
             raise ModelFileError(
                 f"'{self.path}' has no preprocessing metadata (it was not written by "
                 "`mlplab train`); predict from Python with load_model(...) and model.predict(X)."
@@ -486,6 +498,36 @@ class SavedModel:
             C = confusion_matrix(y, self.model.predict_class(X), n_classes=len(self.classes))
             result["confusion_matrix"] = C.tolist()
         return result
+
+
+def _check_outputs(path, meta: dict, n_outputs: int) -> None:
+    """The classes (or targets) a model file names must fit its output layer."""
+    prep = meta.get("preprocessor") if isinstance(meta.get("preprocessor"), dict) else {}
+
+    def bad(what: str):
+        return ModelFileError(f"'{path}' is inconsistent: {what}; it cannot predict.")
+
+    if "regression" in (prep.get("task"), meta.get("task")):
+        targets = prep.get("targets")
+        if isinstance(targets, list) and len(targets) != n_outputs:
+            raise bad(f"it names {len(targets)} target(s) but its network has {n_outputs} outputs")
+        return
+    for listed in (prep.get("classes"), meta.get("classes")):
+        if isinstance(listed, list):
+            _check_classes(listed, n_outputs, bad)
+
+
+def _check_classes(classes: list, n_outputs: int, bad) -> None:
+    names = [str(c) for c in classes]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise bad(f"its class names repeat ({dup!r} more than once)")
+    fits = n_outputs == len(classes) or (len(classes) == 2 and n_outputs == 1)
+    if not fits:
+        raise bad(
+            f"it names {len(classes)} classes but its network has {n_outputs} output(s) "
+            f"({'1 or 2' if len(classes) == 2 else len(classes)} expected)"
+        )
 
 
 # --- explain --------------------------------------------------------------------

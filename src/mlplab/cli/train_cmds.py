@@ -808,7 +808,7 @@ def run_predict(args) -> int:
     from mlplab.pipeline import SavedModel
 
     _refuse_out_over_inputs(args.out, args.model, args.data)
-    saved = SavedModel(args.model, args.backend)
+    saved = SavedModel(args.model, args.backend, need_preprocessor=True)
     X, _ = saved.load_data(args.data, delimiter=args.delimiter, with_target=False)
     text = saved.predictions_csv(X)
     if args.out:
@@ -825,7 +825,7 @@ def run_evaluate(args) -> int:
     from mlplab.pipeline import SavedModel
 
     _refuse_out_over_inputs(args.out, args.model, args.data)
-    saved = SavedModel(args.model, args.backend)
+    saved = SavedModel(args.model, args.backend, need_preprocessor=True)
     X, y = saved.load_data(args.data, delimiter=args.delimiter, with_target=True)
     metrics = saved.evaluate(X, y)
     for key, value in metrics.items():

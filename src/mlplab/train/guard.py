@@ -1,4 +1,11 @@
-"""The divergence guard: a NaN or infinite loss (or weights) ends the run, keeping good weights.
+"""The divergence guard: a NaN, infinite or exploding loss (or weights) ends the run.
+
+A loss that stays finite but grows past :data:`DIVERGENCE_FACTOR` times its
+reference (the larger of the run's first step loss and the loss of the best
+constant prediction: ln 2 for BCE, ln k for k-class cross-entropy, the targets'
+variance for MSE) counts as divergence too: a model a thousand times worse than
+predicting a constant has not learnt anything, and no converging run comes near
+it (docs/reliability.md, "Divergence", has the measurements).
 
 The model keeps the weights of the last epoch whose losses were all finite. A
 compiled chunk may span many epochs, so its good prefix is re-run from the
@@ -14,10 +21,26 @@ from ..backend.loop import StepPlan, run_steps
 from ..errors import TrainingDiverged
 from .state import TrainState
 
+#: A step loss above this many times its reference is divergence, as a NaN is.
+DIVERGENCE_FACTOR = 1000.0
 
-def first_bad_step(losses: np.ndarray, params) -> tuple[int | None, bool]:
-    """``(index of the first non-finite step or None, whether only the weights went bad)``."""
-    bad = np.flatnonzero(~np.isfinite(losses))
+
+def constant_loss(loss_name: str, Y, n_outputs: int) -> float:
+    """The loss of the best constant prediction: the floor of the divergence reference."""
+    if loss_name == "mse":
+        y = np.asarray(Y, dtype=np.float64).reshape(len(Y), -1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            var = float(np.mean(np.var(y, axis=0))) if len(y) else 0.0
+        return var if np.isfinite(var) else 0.0
+    return float(np.log(max(2, n_outputs)))
+
+
+def first_bad_step(losses: np.ndarray, params, limit: float = np.inf) -> tuple[int | None, bool]:
+    """``(index of the first non-finite step or None, whether only the weights went bad)``.
+
+    A loss above ``limit`` counts as non-finite (see :data:`DIVERGENCE_FACTOR`).
+    """
+    bad = np.flatnonzero(~np.isfinite(losses) | (losses > limit))
     if bad.size:
         return int(bad[0]), False
     if losses.size and not all_finite(params):  # the last update overflowed: no loss shows it
@@ -38,6 +61,7 @@ def diverged(
     last_finite,
     lr,
     history,
+    limit=np.inf,
 ):
     """Restore the last good epoch's weights and state into ``model`` / ``history``; raise.
 
@@ -60,11 +84,17 @@ def diverged(
     ok = losses[: first_bad + 1 if weights_bad else first_bad]
     last_finite = float(ok[-1]) if ok.size else last_finite
     step_no = first + first_bad + 1
-    what = (
-        "the weights became NaN or infinite"
-        if weights_bad
-        else f"the loss became {losses[first_bad]}"
-    )
+    value = float(losses[first_bad])
+    if weights_bad:
+        what, reason = "the weights became NaN or infinite", None
+    elif np.isfinite(value):
+        reason = (
+            f"the loss grew to {value:.4g}, more than {DIVERGENCE_FACTOR:g} times where it "
+            f"started ({limit / DIVERGENCE_FACTOR:.4g})"
+        )
+        what = reason
+    else:
+        what, reason = f"the loss became {value}", None
     err = TrainingDiverged(
         f"training diverged: {what} at step {step_no} "
         f"(epoch {start[2] + done + 1}); last finite loss: {last_finite}. "
@@ -73,5 +103,6 @@ def diverged(
         step=step_no,
         last_finite_loss=last_finite,
     )
+    err.reason = reason
     err.history = history
     raise err
