@@ -127,7 +127,7 @@ class TrainConfig:
                 f"{self.test_split}. Leave some data for training."
             )
         check_number("patience", self.patience, ge=1, integer=True)
-        check_number("seed", self.seed, ge=0, integer=True)
+        check_number("seed", self.seed, ge=0, le=2**32 - 1, integer=True)
         if self.n_samples is not None:
             check_number("n_samples", self.n_samples, ge=1, integer=True)
         if self.noise is not None:

@@ -422,7 +422,7 @@ def _run_train(args, lead: bool) -> int:
         outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
     from mlplab.pipeline import TrainingData, build_model
 
-    run = TrainingData(cfg)  # data errors first: a failed run creates no folders
+    run = _with_flag_names(TrainingData, cfg)  # data errors first: no folders made yet
     outputs.check(inputs=[cfg.data], plots=not args.no_plots, resuming=args.resume)
     if resume is not None:
         if resume["fingerprint"] != run.fingerprint:

@@ -63,9 +63,12 @@ def load_dataset(
     if not isinstance(name, str) or name.lower() not in DATASETS:
         raise DataError(_unknown_dataset_message(name))
     name = name.lower()
-    check_number("seed", seed, ge=0, integer=True)
+    check_number(
+        "seed", seed, ge=0, le=2**32 - 1, integer=True
+    )  # what NumPy's legacy seeding takes
     if n_samples is not None:
         check_number("n_samples", n_samples, ge=1, integer=True)
+        _check_generated_size(name, n_samples)
     if noise is not None:
         check_number("noise", noise, ge=0, hint="Pass a standard deviation such as noise=0.1.")
     if name in _SKLEARN_BUNDLED and (n_samples is not None or noise is not None):
@@ -74,6 +77,27 @@ def load_dataset(
             f"(got n_samples={n_samples}, noise={noise}). Leave them unset."
         )
     return _LOADERS[name](seed=seed, n_samples=n_samples, noise=noise)
+
+
+#: Features of each generated set (for the memory check of ``n_samples``).
+_GENERATED_FEATURES = {"sine": 1, "cubic": 1, "mnist1d": 40}
+#: Bytes per value a generated row costs from generation to training: the generator's
+#: temporaries, the splits, the standardised copy and the model-dtype copy (8 bytes each).
+_BYTES_PER_VALUE = 8 * 10
+
+
+def _check_generated_size(name: str, n_samples: int) -> None:
+    """Refuse, before generating anything, a set too large for the memory available."""
+    from ..backend.memory import available_memory, format_bytes
+
+    per_row = (_GENERATED_FEATURES.get(name, 2) + 1) * _BYTES_PER_VALUE
+    need, have = n_samples * per_row, available_memory()
+    if need > have:
+        raise ConfigError(
+            f"`n_samples` = {n_samples:,} rows of {name!r} need about {format_bytes(need)} of "
+            f"memory to generate and train on, but only {format_bytes(have)} is available; "
+            f"use at most about {max(1, have // per_row):,} rows."
+        )
 
 
 def _unknown_dataset_message(name) -> str:

@@ -31,6 +31,9 @@ MAX_CSV_BYTES = 512 * 2**20
 #: most half as many as rows, unless there are only 2) are inferred to be class
 #: labels; anything else numeric is a regression target.
 MAX_INFERRED_CLASSES = 20
+#: Largest one-hot encoded feature matrix (8 bytes per value) :func:`load_csv` builds;
+#: the limit is the smaller of this and 1/8 of the available memory.
+MAX_ENCODED_BYTES = 2**30
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
@@ -388,33 +391,35 @@ def load_csv(
             raise DataError(_missing_values_message(path, table, bad, targets))
 
     lines = table.lines[keep]
-    X_parts, names, filled = [], [], []
+    width = sum(len(categories[c]) if c in categories else 1 for c in features)
+    check_encoded_size(path, int(keep.sum()), width, categories)
+    X = np.zeros((int(keep.sum()), width))  # (n, d), filled in place: no per-column copies
+    imputed = np.zeros(X.shape, dtype=bool) if impute == "mean" else None  # (n, d)
+    names, j = [], 0
     for c in features:
         col = table.columns[c]
         if c in categories:
             codes = {cat: i for i, cat in enumerate(categories[c])}
             idx = np.array([codes.get(s, -1) if s is not None else -1 for s in col])[keep]
-            block = (idx[:, None] == np.arange(len(categories[c]))).astype(np.float64)
-            X_parts.append(block)  # (n, k_c); a missing category is an all-zero row
-            filled.append(np.zeros(block.shape, dtype=bool))
+            rows = np.flatnonzero(idx >= 0)  # a missing category is an all-zero row
+            X[rows, j + idx[rows]] = 1.0
             names.extend(f"{c}={cat}" for cat in categories[c])
-        else:
-            x = col[keep].copy()
-            filled.append(
-                ~np.isfinite(x)[:, None] if impute == "mean" else np.zeros((len(x), 1), bool)
-            )
-            if impute == "mean" and c in bad:
-                finite = np.isfinite(x)
-                if not finite.any():
-                    raise DataError(
-                        f"'{path}' column {c!r} has no finite values to take the mean of; "
-                        "remove the column or fill it."
-                    )
-                x[~finite] = x[finite].mean()
-            X_parts.append(x[:, None])
-            names.append(c)
-    X = np.concatenate(X_parts, axis=1)  # (n, d)
-    imputed = np.concatenate(filled, axis=1) if impute == "mean" else None  # (n, d) bool
+            j += len(categories[c])
+            continue
+        x = col[keep]
+        if impute == "mean":
+            imputed[:, j] = ~np.isfinite(x)
+        if impute == "mean" and c in bad:
+            finite = np.isfinite(x)
+            if not finite.any():
+                raise DataError(
+                    f"'{path}' column {c!r} has no finite values to take the mean of; "
+                    "remove the column or fill it."
+                )
+            x = np.where(finite, x, x[finite].mean())
+        X[:, j] = x
+        names.append(c)
+        j += 1
 
     y, task_out, classes = _encode_target(path, table, targets, keep, lines, task)
     return Dataset(
@@ -430,6 +435,33 @@ def load_csv(
         impute=impute,
         source=path,
         imputed=imputed if imputed is not None and imputed.any() else None,
+    )
+
+
+def max_encoded_bytes() -> int:
+    """The largest feature matrix one-hot encoding may build: ``min(MAX_ENCODED_BYTES, memory/8)``.
+
+    Training holds a few copies of it (the splits, the standardised and the
+    model-dtype arrays), so 1/8 of the available memory leaves room for them.
+    """
+    from ..backend.memory import available_memory
+
+    return max(2**20, min(MAX_ENCODED_BYTES, available_memory() // 8))
+
+
+def check_encoded_size(path, n_rows: int, width: int, categories: dict) -> None:
+    """Refuse, with the numbers, a one-hot encoding too large for memory, before building it."""
+    from ..backend.memory import format_bytes
+
+    need, limit = 8 * n_rows * width, max_encoded_bytes()
+    if need <= limit or not categories:
+        return
+    worst = max(categories, key=lambda c: len(categories[c]))
+    raise DataError(
+        f"one-hot encoding '{path}' would make a {n_rows:,} × {width:,} matrix "
+        f"({format_bytes(need)}), more than the {format_bytes(limit)} limit; column {worst!r} "
+        f"alone has {len(categories[worst]):,} categories. Drop that column, or group or hash "
+        "its values into fewer categories first."
     )
 
 
@@ -593,6 +625,7 @@ def load_csv_for_prediction(
             f" (and the target {preprocessor.target_name!r})."
         )
     n = table.n_rows
+    check_encoded_size(path, n, len(preprocessor.feature_names), preprocessor.categories)
     # Numbers stay float arrays (NaN = missing); categorical columns keep their text.
     columns = [table.columns[c] for c in preprocessor.columns]
     X_raw = preprocessor.encode_columns(columns, n_rows=n, lines=table.lines.tolist())
