@@ -90,7 +90,7 @@ CSV_CASES = [
         b"age,city,job,label\n30,Paris,nurse,x\n40,Rome,cook,y\n",
         {},
         DataError,
-        r"non-numeric feature columns: 'city' \(e\.g\. 'Paris'\), 'job' \(e\.g\. 'nurse'\)\. "
+        r"non-numeric feature columns: 'city' \('Paris' at line 2\), 'job' \('nurse' at line 2\)\. "
         r"Pass --one-hot \(one_hot=True\)",
     ),
     (
@@ -98,7 +98,7 @@ CSV_CASES = [
         b"a;b;label\n1,5;2;x\n3,25;4;y\n",
         {},
         DataError,
-        r"non-numeric feature column: 'a' \(e\.g\. '1,5'\).*look like decimal commas",
+        r"non-numeric feature column: 'a' \('1,5' at line 2\).*look like decimal commas",
     ),
     (
         "missing values",

@@ -27,10 +27,18 @@ class _Parser(argparse.ArgumentParser):
         # option: argparse only knows single negative numbers. No mlplab option looks like one.
         self._negative_number_matcher = re.compile(r"^-\.?\d[\d.,eE+\- ]*$")
 
-    def error(self, message):  # argparse's usage errors: one line, exit 2
-        self.print_usage(sys.stderr)
+    def error(self, message):  # argparse's usage errors: the error line, where to look, exit 2
         print(f"mlplab: error: {message}", file=sys.stderr)
+        print(f"see `{self._help_prog()} --help`", file=sys.stderr)
         raise SystemExit(2)
+
+    def _help_prog(self) -> str:
+        """``mlplab train`` when the top-level parser reports an error about a subcommand."""
+        commands = self._subparsers._group_actions[0].choices if self._subparsers else {}
+        for token in getattr(self, "argv", None) or sys.argv[1:]:
+            if token in commands:
+                return f"{self.prog} {token}"
+        return self.prog
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerant_streams() -> None:
+    """Never crash on printing: characters the terminal's encoding lacks become escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (e.g. captured)
+            pass
+
+
 def main(argv=None) -> int:
+    _tolerant_streams()
     parser = build_parser()
+    parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -66,7 +85,9 @@ def main(argv=None) -> int:
     from mlplab.errors import MLPLabError
 
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a full disk or closed pipe shows here, not at exit
+        return status
     except MLPLabError as err:
         if args.debug:
             raise
@@ -89,6 +110,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("mlplab: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # the system refused a read or write: say which, in one line
+        if args.debug:
+            raise
+        return _os_error(err)
     except Exception as err:  # an mlplab bug, not a user error: say so in one line
         if args.debug:
             raise
@@ -98,6 +123,21 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _os_error(err: OSError) -> int:
+    import os
+
+    where = f" {err.filename!r}" if getattr(err, "filename", None) else ""
+    what = err.strerror or str(err) or type(err).__name__
+    if not where and err.errno is not None:
+        where = " the standard output"
+        try:  # what is left in the buffer cannot be written either: drop it quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+    print(f"mlplab: error: cannot write or read{where}: {what}.", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -84,8 +84,11 @@ def _check_file(path, max_bytes) -> tuple[str, int]:
         )
     if size == 0:
         raise DataError(f"CSV file '{p}' is empty (0 bytes); it needs a header row and data rows.")
-    with open(p, "rb") as f:
-        head = f.read(8192)
+    try:
+        with open(p, "rb") as f:
+            head = f.read(8192)
+    except OSError as err:  # no read permission, an I/O error, …
+        raise DataError(f"cannot read CSV file '{p}': {err.strerror or err}.") from None
     if b"\x00" in head:
         raise DataError(
             f"'{p}' is a binary file (it contains NUL bytes), not CSV text; did you pass a model "
@@ -120,7 +123,10 @@ def _human_bytes(n: int) -> str:
 
 def _open_text(path: str):
     # utf-8-sig drops a UTF-8 byte-order mark transparently; newline="" as csv requires.
-    return open(path, encoding="utf-8-sig", newline="")
+    try:
+        return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - the caller closes
+    except OSError as err:
+        raise DataError(f"cannot read CSV file '{path}': {err.strerror or err}.") from None
 
 
 def _detect_delimiter(path: str) -> str:
@@ -494,9 +500,13 @@ def _text_features_message(path, table, text_features) -> str:
     parts = []
     decimal_comma = False
     for c in text_features[:10]:
-        example = next((s for s in table.columns[c] if s is not None), "")
+        # the first value that is not a number: the one that made the column text
+        at, example = next(
+            ((i, s) for i, s in enumerate(table.columns[c]) if s is not None and _is_text(s)),
+            (0, ""),
+        )
         decimal_comma |= _looks_like_decimal_comma(example)
-        parts.append(f"{c!r} (e.g. {example!r})")
+        parts.append(f"{c!r} ({example!r} at line {int(table.lines[at])})")
     more = f", … ({len(text_features) - 10} more)" if len(text_features) > 10 else ""
     word, pron = ("column", "it") if len(text_features) == 1 else ("columns", "them")
     hint = (
@@ -506,6 +516,10 @@ def _text_features_message(path, table, text_features) -> str:
         f"'{path}' has non-numeric feature {word}: {', '.join(parts)}{more}. "
         f"Pass --one-hot (one_hot=True) to encode {pron} as 0/1 columns, or remove {pron}.{hint}"
     )
+
+
+def _is_text(s: str) -> bool:
+    return not _is_missing(s) and _cell_float(s) is None
 
 
 def _looks_like_decimal_comma(s: str) -> bool:

@@ -34,15 +34,19 @@ class Standardizer:
         self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
 
-    def fit(self, X) -> Standardizer:
-        """Learn ``μ`` and ``s`` (population std) of each column of `(n, d)` ``X``."""
+    def fit(self, X, *, names: Sequence[str] | None = None, what: str = "`X`") -> Standardizer:
+        """Learn ``μ`` and ``s`` (population std) of each column of `(n, d)` ``X``.
+
+        ``names`` and ``what`` name the columns in an error (e.g. the target's).
+        """
         X = check_X(X)
         with np.errstate(over="ignore", invalid="ignore"):
             mean, std = X.mean(axis=0), X.std(axis=0)
         bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(std)))
         if bad.size:
+            shown = [names[i] for i in bad[:10]] if names is not None else bad[:10].tolist()
             raise DataError(
-                f"column(s) {bad[:10].tolist()} of `X` are too large to standardise (their mean "
+                f"column(s) {shown} of {what} are too large to standardise (their mean "
                 "or standard deviation overflows float64); rescale them first."
             )
         self.mean = mean
@@ -155,7 +159,7 @@ class Preprocessor:
                     "remove it or fill it."
                 )
             X = np.where(np.isfinite(X), X, self._fill)
-        scaler = Standardizer().fit(X)
+        scaler = Standardizer().fit(X, names=self.feature_names, what="the features")
         one_hot = np.array([self._is_one_hot(n) for n in self.feature_names], dtype=bool)
         if not self.standardize:
             one_hot[:] = True
@@ -165,7 +169,7 @@ class Preprocessor:
         self.target_scaler = None
         if dataset.task == "regression":
             y = np.asarray(dataset.y, dtype=np.float64).reshape(len(dataset.y), -1)
-            self.target_scaler = Standardizer().fit(y)
+            self.target_scaler = Standardizer().fit(y, names=self.targets, what="the target")
         return self
 
     def _is_one_hot(self, feature_name: str) -> bool:

@@ -161,10 +161,11 @@ def gradient_check(
     frameworks=("torch", "jax"),
 ) -> GradCheckResult:
     """Compare mlplab's explicit gradients with finite differences and autodiff (float64)."""
-    from ..errors import check_choice
+    from ..errors import check_choice, check_number
 
     check_choice("activation", activation, tuple(_NP_ACT))
     check_choice("loss", loss, ("mse", "softmax_cross_entropy"))
+    check_number("batch", batch, ge=1, le=10_000, integer=True, hint="Pass a batch such as 6.")
     net = MLP(
         sizes[0], list(sizes[1:-1]), sizes[-1], activation=activation, seed=seed, dtype="float64"
     )
