@@ -74,8 +74,15 @@ def _tolerant_streams() -> None:
             pass
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"mlplab: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv=None) -> int:
+    import warnings
+
     _tolerant_streams()
+    warnings.showwarning = _show_warning  # one line, no source path
     parser = build_parser()
     parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)

@@ -31,7 +31,12 @@ _FLAGS["hidden"] = "--hidden"
 
 def _hidden(text: str) -> tuple[int, ...]:
     text = text.strip()
-    if text.lower() in ("", "none"):
+    if not text:  # an unset shell variable, most likely: never a silent linear model
+        raise argparse.ArgumentTypeError(
+            "got an empty value; pass widths such as 64,64, or 'none' for a model without "
+            "hidden layers"
+        )
+    if text.lower() == "none":
         return ()
     try:
         return tuple(int(t) for t in text.split(","))

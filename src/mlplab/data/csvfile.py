@@ -60,16 +60,25 @@ class _Table:
 
 
 def _cell_float(s: str) -> float | None:
-    """A field as a float (NaN when missing), or ``None`` when it is text."""
+    """A field as a float (NaN when missing), or ``None`` when it is text.
+
+    ``float`` also takes ``"1_000"`` and non-ASCII digits (``"٣"``); a CSV reader
+    should not (see :func:`~mlplab.data.validation.parse_float`).
+    """
     try:
         v = float(s)
     except ValueError:
         return math.nan if is_missing(s) else None
-    return None if "_" in s else v  # float() also takes "1_000"; a CSV reader should not
+    return None if "_" in s or not s.isascii() else v
 
 
 def _check_file(path, max_bytes) -> tuple[str, int]:
-    p = Path(os.fspath(path))
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        raise ConfigError(
+            f"`path` must be a CSV file path (str or os.PathLike); got {type(path).__name__}."
+        ) from None
     if not p.exists():
         raise DataError(f"CSV file '{p}' does not exist. Check the path (cwd: {os.getcwd()}).")
     if not p.is_file():
@@ -512,14 +521,20 @@ def _text_features_message(path, table, text_features) -> str:
     hint = (
         " Values like '1,5' look like decimal commas: write them as 1.5." if decimal_comma else ""
     )
+    if any(_foreign_digits(p) for p in parts):
+        hint += " Numbers must use the ASCII digits 0-9 (not, e.g., Arabic-Indic digits)."
     return (
         f"'{path}' has non-numeric feature {word}: {', '.join(parts)}{more}. "
         f"Pass --one-hot (one_hot=True) to encode {pron} as 0/1 columns, or remove {pron}.{hint}"
     )
 
 
+def _foreign_digits(s: str) -> bool:
+    return any(ch.isdigit() and not ch.isascii() for ch in s)
+
+
 def _is_text(s: str) -> bool:
-    return not _is_missing(s) and _cell_float(s) is None
+    return not is_missing(s) and _cell_float(s) is None
 
 
 def _looks_like_decimal_comma(s: str) -> bool:
@@ -571,6 +586,7 @@ def _encode_target(path, table, targets, keep, lines, task):
     else:
         values = [s for i, s in enumerate(col) if keep[i]]
         labels = sorted(set(values))
+        _warn_mixed_labels(path, t, labels)
         codes = {s: i for i, s in enumerate(labels)}
         y = np.array([codes[s] for s in values], dtype=np.int64)
     if len(labels) < 2:
@@ -586,6 +602,22 @@ def _encode_target(path, table, targets, keep, lines, task):
             f"({join_values(labels, 10)}). Use --task classification to infer binary/multiclass."
         )
     return y, ("binary" if k == 2 else "multiclass"), labels
+
+
+def _warn_mixed_labels(path, name: str, labels: list[str]) -> None:
+    """A target holding numbers and text (0, 1 and 'cat') is most likely a data error: warn."""
+    import warnings
+
+    numbers = [s for s in labels if parse_float(s) is not None]
+    text = [s for s in labels if parse_float(s) is None]
+    if numbers and text:
+        warnings.warn(
+            f"target column {name!r} in '{path}' mixes numbers ({join_values(numbers, 5)}) "
+            f"and text ({join_values(text, 5)}); all {len(labels)} values are taken as class "
+            "labels. If the text is a data error, fix those rows.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def load_csv_for_prediction(

@@ -24,8 +24,13 @@ def is_missing(s: str) -> bool:
 
 
 def parse_float(s: str) -> float | None:
-    """``float(s)`` or ``None``; refuses Python-only spellings like ``1_000``."""
-    if "_" in s:
+    """``float(s)`` or ``None``; refuses Python-only spellings like ``1_000``.
+
+    Only ASCII numerals are numbers, as in pandas, R and spreadsheets: Python's
+    ``float`` also reads other scripts' digits (Arabic-Indic ``'٣'`` is 3.0), which
+    a CSV reader should not guess at.
+    """
+    if "_" in s or not s.isascii():
         return None
     try:
         return float(s)

@@ -318,8 +318,21 @@ class MLP:
         With one output the model is a binary classifier: ``[1 − p, p]`` with
         ``p = sigmoid(logit)`` (or the output itself if it already is a sigmoid
         or step). With several outputs: softmax of the logits.
+
+        Raises:
+            DataError: ``x`` holds NaN or infinite values (as scikit-learn refuses
+                them): no class can be read from them, and argmax would say class 0.
         """
-        out = to_numpy(self(x)).astype(np.float64)
+        arr = self.check_input(x)
+        bad = ~np.isfinite(to_numpy(arr)).all(axis=1)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
+            raise DataError(
+                f"input holds NaN or infinite values in {len(rows)} row(s) ({shown}); "
+                "no class can be predicted from them. Impute or drop those rows first."
+            )
+        out = to_numpy(forward(self.params, self.activations, arr)).astype(np.float64)
         last = self.activations[-1].name
         if self.n_outputs == 1:
             p = out[:, 0] if last in ("sigmoid", "heaviside") else stable_sigmoid(out[:, 0])

@@ -35,6 +35,20 @@ def constant_loss(loss_name: str, Y, n_outputs: int) -> float:
     return float(np.log(max(2, n_outputs)))
 
 
+def warn_if_constant(Y: np.ndarray, task: str) -> None:
+    """Warn when every training target is the same: the model can only learn that constant."""
+    import warnings
+
+    if len(Y) > 1 and np.all(Y == Y[:1]):
+        what = "class" if task != "regression" else "value"
+        warnings.warn(
+            f"every training target is the same {what}: the model can only learn to predict "
+            "it. Check the target column (or the labels passed as `y`).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def first_bad_step(losses: np.ndarray, params, limit: float = np.inf) -> tuple[int | None, bool]:
     """``(index of the first non-finite step or None, whether only the weights went bad)``.
 
