@@ -270,3 +270,293 @@ def test_checkpoint_fixture_sanity(checkpoint):
     _, state, config, extra = load_checkpoint(checkpoint)
     assert state.step == 1 and config["epochs"] == 3
     assert np.isfinite(extra["history"]["n_steps"])
+
+
+# --- 6. a loss that explodes but stays finite is divergence -----------------------------
+
+
+def test_finite_divergence_is_caught_by_fit():
+    import mlplab as ml
+    from mlplab.train.guard import DIVERGENCE_FACTOR
+
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    net = ml.MLP(2, [8], 1, seed=0)
+    with np.errstate(all="ignore"), pytest.raises(ml.TrainingDiverged) as exc:
+        ml.fit(net, X, y, optimizer="sgd", lr=1e30, epochs=50, verbose=0)
+    assert np.isfinite(exc.value.last_finite_loss)
+    assert f"more than {DIVERGENCE_FACTOR:g} times where it started" in str(exc.value)
+    assert all(np.abs(W).max() < 1e6 for _, W in net.numpy_params())  # not the 5e29 weights
+
+
+def test_finite_divergence_in_the_cli_exits_non_zero(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_main(
+        capsys,
+        "train",
+        "moons",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e3",
+        "--verbose",
+        "0",
+        "--no-plots",
+    )
+    one_line_error(rc, err, "training diverged at step", "more than 1000 times where it started")
+    _, meta = load_model("model.safetensors")
+    assert "diverged" in meta
+
+
+def test_a_healthy_run_is_not_flagged():
+    import mlplab as ml
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    h = ml.fit(ml.MLP(2, [16], 1, seed=0), X, y, optimizer="sgd", lr=1.0, epochs=30, verbose=0)
+    assert h.train_loss[-1] < h.train_loss[0]
+
+
+# --- 7. one-hot encoding is sized before it is built --------------------------------------
+
+
+def test_one_hot_too_large_is_refused_with_the_numbers(tmp_path, monkeypatch):
+    import mlplab.data.csvfile as csvfile
+    from mlplab import DataError
+
+    rows = [f"{i % 7},cat{i % 1000},{i % 2}" for i in range(3000)]
+    path = tmp_path / "wide.csv"
+    path.write_text("a,code,label\n" + "\n".join(rows) + "\n")
+    monkeypatch.setattr(csvfile, "MAX_ENCODED_BYTES", 2**20)  # 1 MiB: 3000 x 1001 x 8 is 23 MiB
+    with pytest.raises(DataError) as exc:
+        csvfile.load_csv(path, "label", one_hot=True)
+    text = str(exc.value)
+    assert "3,000 × 1,001 matrix (22.9 MiB), more than the 1.0 MiB limit" in text
+    assert "column 'code' alone has 1,000 categories" in text and "hash" in text
+    monkeypatch.setattr(csvfile, "MAX_ENCODED_BYTES", 2**30)
+    ds = csvfile.load_csv(path, "label", one_hot=True)
+    assert ds.X.shape == (3000, 1001) and ds.X[:, 1:].sum() == 3000
+
+
+# --- 8. generated sizes are checked before generating -------------------------------------
+
+
+def test_huge_n_samples_is_refused_at_once(tmp_path, capsys, monkeypatch):
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    t0 = time.perf_counter()
+    rc, out, err = run_main(capsys, "train", "moons", "--n-samples", "1000000000")
+    assert time.perf_counter() - t0 < 5
+    one_line_error(rc, err, "`--n-samples` = 1,000,000,000 rows of 'moons' need about")
+
+
+# --- 9. a model file's sizes are checked before its tensors are read ----------------------
+
+
+def test_metadata_is_checked_before_tensors_are_read(tmp_path, capsys, monkeypatch):
+    import mlplab.files.model as mio
+    from mlplab import MLP, ModelFileError
+
+    path = tmp_path / "big.safetensors"
+    mio.save_model(path, MLP(1, [1000], 1000, seed=0))  # no preprocessing metadata: 8 MB
+    reads = []
+    real_read = mio._read
+    monkeypatch.setattr(mio, "_read", lambda *a: reads.append(a) or real_read(*a))
+    rc, out, err = run_main(capsys, "predict", path, "xor")
+    one_line_error(rc, err, "has no preprocessing metadata")
+    assert reads == []  # refused from the header alone
+    with open(path, "ab") as f:  # declared sizes vs the file: a tail nobody declared
+        f.truncate(path.stat().st_size + 10**9)  # a 1 GB sparse file
+    with pytest.raises(ModelFileError, match="1000000000 unexplained bytes"):
+        mio.load_model(path)
+
+
+# --- 10. internal errors that are now clear ones -------------------------------------------
+
+
+def test_unreadable_csv_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    import mlplab.data.csvfile as csvfile
+
+    path = tmp_path / "locked.csv"
+    path.write_text("a,b\n1,0\n2,1\n")
+
+    def no_permission(file, *a, **kw):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return builtins.open(file, *a, **kw)
+
+    monkeypatch.setattr(csvfile, "open", no_permission, raising=False)  # as chmod 000, non-root
+    rc, out, err = run_main(capsys, "train", path, "--target", "b", "--out-dir", tmp_path)
+    one_line_error(rc, err, f"cannot read CSV file '{path}': Permission denied.")
+
+
+@pytest.mark.parametrize("data", ["moons", "circles", "blobs"])
+def test_seed_beyond_32_bits_is_a_clear_error(tmp_path, capsys, data):
+    rc, out, err = run_main(capsys, "train", data, "--seed", 2**32, "--out-dir", tmp_path)
+    one_line_error(rc, err, "`--seed` must be <= 4294967295; got 4294967296.")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_on_a_full_disk_is_a_clear_error(tmp_path):
+    subprocess.run([*MLPLAB, *XOR, "--out", "m.safetensors"], cwd=tmp_path, check=True)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [*MLPLAB, "predict", "m.safetensors", "xor"],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "mlplab: error: cannot write or read the standard output: No space left on device.\n"
+    )
+
+
+def test_gradcheck_negative_batch(capsys):
+    rc, out, err = run_main(capsys, "gradcheck", "--batch", "-4")
+    one_line_error(rc, err, "`batch` must be >= 1; got -4.")
+
+
+def test_ascii_terminal_never_crashes_on_non_ascii(tmp_path):
+    path = tmp_path / "café.csv"
+    path.write_text("a,étiquette\n1,chat\n2,chien\n3,chat\n4,chien\n", encoding="utf-8")
+    proc = subprocess.run(
+        [*MLPLAB, "train", path.name, "--target", "étiquette", "--epochs", "2", "--no-plots"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert b"caf\\xe9" in proc.stdout and b"Traceback" not in proc.stderr
+
+
+def test_disk_full_while_writing_figures_says_the_model_is_saved(tmp_path, capsys, monkeypatch):
+    import mlplab.plots as plots
+
+    monkeypatch.chdir(tmp_path)
+
+    def full(fig, path):
+        raise FileWriteError(f"cannot write {str(path)!r}: No space left on device.")
+
+    monkeypatch.setattr(plots, "_save", full)
+    rc, out, err = run_main(capsys, "train", "xor", "--epochs", "2", "--verbose", "0")
+    one_line_error(rc, err, "model.safetensors, model_metrics.json were saved, but a figure")
+    assert "model_loss.png': No space left on device" in err
+    load_model("model.safetensors")
+
+
+# --- 12. messages that misled -------------------------------------------------------------
+
+
+def test_text_column_message_shows_the_offending_value(tmp_path):
+    from mlplab import DataError
+    from mlplab.data import load_csv
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n0.1257,0\n0.5,1\nabc,0\n0.25,1\n")
+    with pytest.raises(DataError, match=r"non-numeric feature column: 'a' \('abc' at line 4\)"):
+        load_csv(path, "label")
+
+
+def test_overflowing_target_is_named_as_the_target(tmp_path):
+    from mlplab import DataError
+    from mlplab.config import TrainConfig
+    from mlplab.pipeline import TrainingData
+
+    path = tmp_path / "o.csv"
+    path.write_text("a,y\n1,1e300\n2,-1e300\n3,1e300\n4,5\n")
+    with pytest.raises(DataError, match=r"column\(s\) \['y'\] of the target are too large"):
+        TrainingData(TrainConfig(data=str(path), target="y", task="regression"))
+
+
+def test_usage_errors_are_one_line_and_a_pointer(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "xor", "--no-such-flag"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "mlplab: error: unrecognized arguments: --no-such-flag\nsee `mlplab train --help`\n"
+    )
+
+
+# --- 13. the Python API -------------------------------------------------------------------
+
+
+def test_api_checks():
+    import warnings
+
+    import mlplab as ml
+    from mlplab.data import load_csv
+
+    with pytest.raises(ml.ConfigError, match="`model` must be an mlplab MLP"):
+        ml.fit(None, np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(ml.ConfigError, match="`path` must be a CSV file path"):
+        load_csv(None, "y")
+    net = ml.MLP(2, [3], 3, seed=0)
+    with pytest.raises(ml.DataError, match=r"NaN or infinite values in 1 row\(s\) \(1\)"):
+        net.predict_class(np.array([[0.0, 1.0], [np.nan, 1.0]]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ml.fit(ml.MLP(1, [3], 1), np.arange(6.0)[:, None], np.ones(6), epochs=1, verbose=0)
+    assert any("every training target is the same value" in str(w.message) for w in caught)
+
+
+# --- 14. classes that do not fit the output layer -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        ([0, 1, 2, 3, 4], "it names 5 classes but its network has 1 output"),
+        (["0", 0], "its class names repeat ('0' more than once)"),
+    ],
+)
+def test_classes_are_checked_against_the_output_layer(
+    tmp_path, capsys, monkeypatch, classes, message
+):
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_main(capsys, *XOR, "--out", "m.safetensors")
+    assert rc == 0, err
+
+    def craft(meta):
+        meta["extra"]["classes"] = classes
+        meta["extra"]["preprocessor"]["classes"] = classes
+
+    rewrite_meta(tmp_path / "m.safetensors", craft)
+    rc, out, err = run_main(capsys, "predict", "m.safetensors", "xor", "--out", "p.csv")
+    one_line_error(rc, err, message)
+    assert not Path("p.csv").exists()
+
+
+# --- 15. judgement calls --------------------------------------------------------------------
+
+
+def test_a_target_mixing_numbers_and_text_warns(tmp_path):
+    from mlplab.data import load_csv
+
+    path = tmp_path / "m.csv"
+    path.write_text("a,y\n1,0\n2,1\n3,cat\n4,0\n5,1\n")
+    with pytest.warns(UserWarning, match=r"mixes numbers \('0', '1'\) and text \('cat'\)"):
+        ds = load_csv(path, "y")
+    assert ds.classes == ["0", "1", "cat"]
+
+
+def test_arabic_indic_digits_are_text(tmp_path):
+    from mlplab import DataError
+    from mlplab.data import load_csv
+
+    path = tmp_path / "d.csv"
+    path.write_text("a,y\n\u0661,0\n\u0662,1\n\u0663,0\n", encoding="utf-8")
+    with pytest.raises(DataError, match="ASCII digits 0-9"):
+        load_csv(path, "y")
+
+
+def test_empty_hidden_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "xor", "--hidden", ""])
+    assert "pass widths such as 64,64, or 'none'" in capsys.readouterr().err

@@ -76,14 +76,19 @@ def diverged(
     lr,
     history,
     limit=np.inf,
+    bad_value=None,
 ):
     """Restore the last good epoch's weights and state into ``model`` / ``history``; raise.
 
     ``start`` is ``(params, opt_state, epoch, in_epoch, run_loss, run_n)`` at the
-    chunk's start.
+    chunk's start. A step's loss is computed with the weights *entering* it, so a
+    bad loss at step ``b`` condemns the weights left by step ``b - 1``: the weights
+    kept are those of the last epoch end before that. ``first_bad`` may be one past
+    the chunk (``losses.size``): the bad loss came first in the next chunk.
     """
-    done = int(np.sum(ends_epoch[:first_bad]))  # whole epochs before the bad step
-    k = max((i + 1 for i in range(first_bad) if ends_epoch[i]), default=0)
+    cut = first_bad if weights_bad else first_bad - 1  # epoch ends at step < cut are good
+    k = max((i + 1 for i in range(cut) if ends_epoch[i]), default=0)
+    done = int(np.sum(ends_epoch[:k]))  # whole epochs kept
     params, opt_state = start[0], start[1]
     if k:
         prefix = StepPlan(
@@ -98,7 +103,7 @@ def diverged(
     ok = losses[: first_bad + 1 if weights_bad else first_bad]
     last_finite = float(ok[-1]) if ok.size else last_finite
     step_no = first + first_bad + 1
-    value = float(losses[first_bad])
+    value = float(losses[first_bad]) if bad_value is None else float(bad_value)
     if weights_bad:
         what, reason = "the weights became NaN or infinite", None
     elif np.isfinite(value):
@@ -109,11 +114,12 @@ def diverged(
         what = reason
     else:
         what, reason = f"the loss became {value}", None
+    epoch = start[2] + int(np.sum(ends_epoch[:first_bad])) + 1
     err = TrainingDiverged(
-        f"training diverged: {what} at step {step_no} "
-        f"(epoch {start[2] + done + 1}); last finite loss: {last_finite}. "
-        f"The model keeps its weights from before that epoch. Try a smaller "
-        f"learning rate, e.g. lr={lr / 10:g} (was {lr:g}).",
+        f"training diverged: {what} at step {step_no} (epoch {epoch}); last finite loss: "
+        f"{last_finite}. The model keeps its weights from before the loss went bad (end of "
+        f"epoch {start[2] + done}). Try a smaller learning rate, e.g. lr={lr / 10:g} "
+        f"(was {lr:g}).",
         step=step_no,
         last_finite_loss=last_finite,
     )
