@@ -362,8 +362,8 @@ def test_metadata_is_checked_before_tensors_are_read(tmp_path, capsys, monkeypat
     path = tmp_path / "big.safetensors"
     mio.save_model(path, MLP(1, [1000], 1000, seed=0))  # no preprocessing metadata: 8 MB
     reads = []
-    real_read = mio._read
-    monkeypatch.setattr(mio, "_read", lambda *a: reads.append(a) or real_read(*a))
+    real_read = mio.read_file
+    monkeypatch.setattr(mio, "read_file", lambda *a: reads.append(a) or real_read(*a))
     rc, out, err = run_main(capsys, "predict", path, "xor")
     one_line_error(rc, err, "has no preprocessing metadata")
     assert reads == []  # refused from the header alone

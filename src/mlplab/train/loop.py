@@ -25,7 +25,7 @@ from ..nn.optim import get_optimizer
 from ..nn.schedules import get_schedule
 from .data import RunData, prepare_data
 from .distributed import setup as distributed_setup
-from .guard import diverged, first_bad_step
+from .guard import DIVERGENCE_FACTOR, constant_loss, diverged, first_bad_step, warn_if_constant
 from .options import FitOptions
 from .plan import Cursor, RunPlan, plan_chunk, plan_run
 from .progress import Progress
@@ -90,9 +90,14 @@ def fit(
             the same numbers as one device, to rounding.
 
     Raises:
-        TrainingDiverged: the loss or the weights became NaN or infinite;
-            ``model`` keeps the weights of the last epoch whose losses were finite.
+        TrainingDiverged: the loss or the weights became NaN or infinite, or the loss
+            grew past 1000 times where it started (:data:`~mlplab.train.guard.DIVERGENCE_FACTOR`);
+            ``model`` keeps the weights of the last epoch end before the loss went bad.
     """
+    if not isinstance(model, MLP):
+        raise ConfigError(
+            f"`model` must be an mlplab MLP, e.g. MLP(2, [16], 1); got {type(model).__name__}."
+        )
     # options: checked once, in one place
     opts = FitOptions(
         loss, optimizer, lr, schedule, epochs, steps, batch_size, shuffle, seed,
@@ -145,6 +150,11 @@ class Training:
         self.best = _Best()
         self.asked = _StopAsker(should_stop)
         self.opt_state, self.last_finite = state.opt_state, None
+        Y = to_numpy(data.Y)
+        warn_if_constant(Y, loss_fn.task)
+        # the divergence limit: DIVERGENCE_FACTOR x max(first step loss, best constant's loss)
+        self.limit, self.floor = None, constant_loss(loss_fn.name, Y, model.n_outputs)
+        self.prev = None  # the last chunk (plan, ends_epoch, start, losses): the guard may need it
 
     def run(self) -> History:
         """Run chunks until the plan is done or something stops it; return the history."""
@@ -178,10 +188,16 @@ class Training:
             self.asked.ask, self.mesh,
         )  # fmt: skip
         # guard: a NaN / infinite loss or weight ends the run with good weights
-        bad, weights_bad = first_bad_step(losses, params)
+        if self.limit is None and losses.size:
+            self.limit = DIVERGENCE_FACTOR * max(float(losses[0]), self.floor)
+        bad, weights_bad = first_bad_step(losses, params, self.limit or np.inf)
         if bad is not None:
-            diverged(model, self.step_fn, tensors, plan, ends_epoch, start, bad, weights_bad,
-                     losses, self.last_finite, self.lr, history)  # fmt: skip
+            where = (plan, ends_epoch, start, bad, weights_bad, losses)
+            if bad == 0 and not weights_bad and self.prev is not None:  # the weights it began
+                where = (*self.prev[:3], self.prev[3].size, False, self.prev[3])  # with: last chunk
+            diverged(model, self.step_fn, tensors, *where, self.last_finite, self.lr, history,
+                     self.limit or np.inf, float(losses[bad]))  # fmt: skip
+        self.prev = (plan, ends_epoch, start, losses)
         self.last_finite = float(losses[-1]) if losses.size else self.last_finite
         model.params = params
         # losses: per epoch, and where the run stands
