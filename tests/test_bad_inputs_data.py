@@ -377,13 +377,16 @@ def test_prediction_extra_column(tmp_path, fitted):
     assert X.shape == (1, 3)
 
 
-def test_prediction_unseen_category(tmp_path, fitted):
-    with pytest.raises(
-        DataError,
-        match=r"column 'color' has the category 'green' at line 3, unseen at training time; "
-        r"the model knows 'blue', 'red'",
+def test_prediction_unseen_category_is_all_zero_with_a_warning(tmp_path, fitted):
+    from mlplab.errors import MLPLabWarning
+
+    with pytest.warns(
+        MLPLabWarning,
+        match=r"1 of 2 rows have a category unseen at training time \(column 'color': 'green'; "
+        r"first at line 3\); they are encoded as all zeros",
     ):
-        _predict(tmp_path, fitted, "size,color\n1,red\n2,green\n")
+        X, _ = _predict(tmp_path, fitted, "size,color\n1,red\n2,green\n")
+    assert X.shape[0] == 2 and np.isfinite(X).all()
 
 
 def test_prediction_unseen_label(tmp_path, fitted):

@@ -24,7 +24,7 @@ def test_a_test_split_is_held_out_by_default_with_a_baseline(tmp_path, capsys):
     text, report = _train(tmp_path, capsys)
     n = report["metrics"]["train"]["n"] + report["metrics"]["test"]["n"]
     assert report["metrics"]["test"]["n"] == round(0.2 * n)
-    assert "test 20% held out (stratified, seed 0)" in text
+    assert "test: 20% held out, stratified, seed 0" in text
     assert "      test: loss" in text
     assert "  baseline: logistic regression, test accuracy" in text
     assert report["baseline"]["model"] == "logistic regression"

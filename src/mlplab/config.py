@@ -47,6 +47,8 @@ class TrainConfig:
         delimiter: the CSV's field separator; ``None`` detects ``,`` ``;`` or tab.
         drop_missing: drop CSV rows with missing / NaN / inf values.
         impute: fill missing feature values with the column ``"mean"`` instead.
+        features: the CSV's feature columns (``None``: every column but the target).
+        drop: CSV columns to leave out (an ``id``, free text, a leak of the target).
         n_samples, noise: size and noise of a generated data set (moons, circles, …).
         test_split: fraction held out as a test set, stratified for classification and
             seeded. ``None`` (the default): 20 % when the data has at least
@@ -71,6 +73,8 @@ class TrainConfig:
     delimiter: str | None = None
     drop_missing: bool = False
     impute: str | None = None
+    features: tuple[str, ...] | None = None
+    drop: tuple[str, ...] = ()
     n_samples: int | None = None
     noise: float | None = None
     test_split: float | None = None
@@ -93,6 +97,13 @@ class TrainConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(check_hidden(self.hidden)))
+        for name in ("features", "drop"):
+            names = getattr(self, name)
+            if names is None:
+                continue
+            if isinstance(names, str) or not all(isinstance(c, str) and c for c in names):
+                raise ConfigError(f"`{name}` must be a list of column names; got {names!r}.")
+            object.__setattr__(self, name, tuple(names))
         if not isinstance(self.data, str) or not self.data:
             raise ConfigError(
                 f"`data` must be a data set name or a CSV path; got {self.data!r}. "
@@ -171,6 +182,8 @@ class TrainConfig:
         """The config as a JSON-able dict (``hidden`` as a list)."""
         out = dataclasses.asdict(self)
         out["hidden"] = list(self.hidden)
+        out["drop"] = list(self.drop)
+        out["features"] = None if self.features is None else list(self.features)
         return out
 
     @classmethod

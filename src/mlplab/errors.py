@@ -27,6 +27,12 @@ class ModelFileError(MLPLabError, ValueError):
     """A model or checkpoint file is missing, foreign, truncated or corrupted."""
 
 
+class MLPLabWarning(UserWarning):
+    """Something mlplab did on the user's behalf that they should know of (the CLI prints
+    it as one line ``mlplab: warning: …``): an identifier-like feature column, categories
+    unseen at training time encoded as all zeros, a pandas index column skipped."""
+
+
 class TrainingDiverged(MLPLabError, FloatingPointError):
     """The training loss became NaN or infinite; the model keeps its last good weights."""
 

@@ -94,8 +94,17 @@ def load_training_dataset(cfg: TrainConfig):
     if _is_builtin(cfg.data) and not Path(cfg.data).is_file():
         csv_only = [
             name
-            for name in ("target", "one_hot", "delimiter", "drop_missing", "impute", "task")
-            if getattr(cfg, name) not in (None, False)
+            for name in (
+                "target",
+                "one_hot",
+                "delimiter",
+                "drop_missing",
+                "impute",
+                "task",
+                "features",
+                "drop",
+            )
+            if getattr(cfg, name) not in (None, False, ())
         ]
         if csv_only:
             flags = ", ".join("--" + n.replace("_", "-") for n in csv_only)
@@ -130,6 +139,8 @@ def load_training_dataset(cfg: TrainConfig):
         delimiter=cfg.delimiter,
         drop_missing=cfg.drop_missing,
         impute=cfg.impute,
+        features=cfg.features,
+        drop=cfg.drop,
     )
 
 
@@ -180,7 +191,7 @@ class TrainingData:
             )
             raw["test"] = (X_t, y_t)
             how = "stratified, " if classify else ""
-            self.test_note = f"test {test_split:.0%} held out ({how}seed {cfg.seed})"
+            self.test_note = f"test: {test_split:.0%} held out, {how}seed {cfg.seed}"
         if cfg.validation_split:
             share = cfg.validation_split / (1 - test_split)  # of what the test split left
             X, X_v, y, y_v = train_test_split(
@@ -223,6 +234,19 @@ class TrainingData:
             f"data: {ds.name} ({ds.n_features} features, {kind}; target {ds.target_name!r}); "
             f"{sizes}{note}"
         )
+
+    def units_note(self) -> str:
+        """Which units the printed metrics and the loss curve use (regression)."""
+        names = ", ".join(repr(t) for t in self.dataset.targets)
+        return (
+            f"(mse, mae: in the units of the target {names}; the loss curve and the training "
+            "loss: the mse of the standardised target, (y - mean) / std)"
+        )
+
+    def _loss_title(self) -> str:
+        if self.dataset.task == "regression":
+            return f"{self.dataset.name}: loss (mse of the standardised target)"
+        return f"{self.dataset.name}: loss"
 
     def baseline(self) -> dict:
         """A linear baseline on the same split: logistic or linear regression (scikit-learn).
@@ -283,9 +307,7 @@ class TrainingData:
 
         written = []
         if history.get("train_loss"):
-            written.append(
-                plot_loss_curve(history, outputs.loss_png, title=f"{self.dataset.name}: loss")
-            )
+            written.append(plot_loss_curve(history, outputs.loss_png, title=self._loss_title()))
         ds = self.dataset
         if ds.n_features == 2 and ds.task != "regression" and not ds.categories:
             X, y = self.raw["train"]
@@ -462,8 +484,15 @@ class SavedModel:
         if not _looks_like_path(data):
             datasets.load_dataset(data)  # raises: unknown name, lists the names
         target = prep.targets if with_target else None
+        config = self.meta.get("config") if isinstance(self.meta.get("config"), dict) else {}
+        dropped = config.get("drop") or []  # left out at training: ignored here too
         X, y = datasets.load_csv_for_prediction(
-            data, prep, target=target, delimiter=delimiter, with_target=with_target
+            data,
+            prep,
+            target=target,
+            delimiter=delimiter,
+            with_target=with_target,
+            ignore=[c for c in dropped if isinstance(c, str)],
         )
         return X, y
 

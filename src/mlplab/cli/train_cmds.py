@@ -46,6 +46,13 @@ def _hidden(text: str) -> tuple[int, ...]:
         ) from None
 
 
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names; got {text!r}")
+    return names
+
+
 def _batch(text: str) -> int | None:
     if text.lower() in ("full", "none"):
         return None
@@ -105,6 +112,20 @@ def register(sub) -> None:
         "--task", default=S, help="classification or regression (default: from the target)"
     )
     g.add_argument("--one-hot", action="store_true", default=S, help="one-hot encode text columns")
+    g.add_argument(
+        "--features",
+        type=_names,
+        default=S,
+        metavar="COLUMNS",
+        help="comma-separated feature columns of the CSV (default: all but the target)",
+    )
+    g.add_argument(
+        "--drop",
+        type=_names,
+        default=S,
+        metavar="COLUMNS",
+        help="comma-separated CSV columns to leave out, e.g. --drop id,name",
+    )
     g.add_argument("--delimiter", default=S, help="CSV field separator (default: detected)")
     g.add_argument(
         "--drop-missing", action="store_true", default=S, help="drop rows with missing values"
@@ -510,6 +531,8 @@ def _save_finished_run(model, cfg, run, merged, outputs, args) -> None:
     metrics = run.metrics(model)
     _print_stopped_early(merged)
     _print_metrics(metrics)
+    if run.dataset.task == "regression":
+        print(f"{'':>10}  {run.units_note()}")
     baseline = _print_baseline(run, metrics)
     metadata = run.metadata(cfg, metrics)
     metadata["history"] = merged
@@ -816,9 +839,11 @@ def run_predict(args) -> int:
     saved = SavedModel(args.model, args.backend, need_preprocessor=True)
     X, _ = saved.load_data(args.data, delimiter=args.delimiter, with_target=False)
     text = saved.predictions_csv(X)
+    unseen = saved.preprocessor.unseen_rows if saved.preprocessor is not None else 0
     if args.out:
         files.atomic_write_text(args.out, text)
-        print(f"wrote {X.shape[0]} predictions to {args.out}")
+        note = f" ({unseen} with a category unseen at training time)" if unseen else ""
+        print(f"wrote {X.shape[0]} predictions to {args.out}{note}")
     else:
         sys.stdout.write(text)
     return 0
@@ -833,6 +858,8 @@ def run_evaluate(args) -> int:
     saved = SavedModel(args.model, args.backend, need_preprocessor=True)
     X, y = saved.load_data(args.data, delimiter=args.delimiter, with_target=True)
     metrics = saved.evaluate(X, y)
+    if saved.preprocessor is not None and saved.preprocessor.unseen_rows:
+        metrics["rows_with_unseen_categories"] = saved.preprocessor.unseen_rows
     for key, value in metrics.items():
         if key == "confusion_matrix":
             print("confusion matrix (rows: true class, columns: predicted):")

@@ -265,7 +265,73 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
         name: text[j] if j in text else np.frombuffer(floats[j], dtype=np.float64).copy()
         for j, name in enumerate(header)
     }
+    if header[0] == "":
+        _warn(
+            f"'{path}': skipped the unnamed first column (the index pandas writes with "
+            "df.to_csv(); df.to_csv(path, index=False) leaves it out)."
+        )
+        del columns[""]
+        header = header[1:]
     return _Table(path, header, np.frombuffer(lines, dtype=np.int64).copy(), columns)
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from ..errors import MLPLabWarning
+
+    warnings.warn(message, MLPLabWarning, stacklevel=3)
+
+
+_BOOLEANS = {"true": 1.0, "false": 0.0}
+
+
+def _booleans_as_numbers(table: _Table, names) -> None:
+    """Text columns holding only True/False (any case) become 0/1 numbers, in place."""
+    for c in names:
+        values = table.columns[c]
+        if table.is_numeric(c) or not any(v is not None for v in values):
+            continue
+        if all(v is None or v.lower() in _BOOLEANS for v in values):
+            table.columns[c] = np.array(
+                [math.nan if v is None else _BOOLEANS[v.lower()] for v in values]
+            )
+
+
+def _select_features(path, table: _Table, targets, features, drop) -> list[str]:
+    """The feature columns: every non-target column, or ``features``, less ``drop``."""
+    for what, names in (("features", features), ("drop", drop)):
+        unknown = [c for c in names or () if c not in table.columns]
+        if unknown:
+            raise DataError(
+                f"`{what}` (--{what}) names column(s) {join_values(unknown)} that '{path}' does not "
+                f"have; its "
+                f"columns are {join_values(table.header, 30)}."
+            )
+    both = [c for c in features or () if c in set(drop or ()) | set(targets)]
+    if both:
+        raise DataError(f"column(s) {join_values(both)} cannot be both a feature and dropped/target.")
+    chosen = list(features) if features is not None else table.header
+    return [c for c in chosen if c not in targets and c not in set(drop or ())]
+
+
+def _warn_identifier_columns(path, table: _Table, features) -> None:
+    """An integer column with a different value on every row looks like an identifier."""
+    if table.n_rows < 20:
+        return
+    for c in features:
+        x = table.columns[c]
+        if (
+            table.is_numeric(c)
+            and np.all(np.isfinite(x))
+            and np.all(x == np.round(x))
+            and len(np.unique(x)) == table.n_rows
+        ):
+            _warn(
+                f"'{path}' column {c!r} holds a different integer on every row: an "
+                f"identifier? It is used as a feature; leave it out with --drop {c} "
+                f"(drop=[{c!r}])."
+            )
 
 
 def csv_columns(path, *, delimiter: str | None = None, max_bytes: int | None = None) -> list[str]:
@@ -289,7 +355,7 @@ def _check_header(path: str, header: list[str]) -> None:
             "Add a first line naming the columns, e.g. 'x1,x2,label'."
         )
     for j, name in enumerate(header):
-        if not name:
+        if not name and not (j == 0 and len(header) > 1):  # an unnamed first: pandas' index
             raise DataError(
                 f"'{path}' header column {j + 1} has no name ({join_values(header, 6)}); "
                 "name every column in the first line."
@@ -314,6 +380,8 @@ def load_csv(
     drop_missing: bool = False,
     impute: str | None = None,
     max_bytes: int | None = None,
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a CSV file with a header row into a validated :class:`Dataset`.
 
@@ -331,6 +399,13 @@ def load_csv(
         impute: ``"mean"`` fills missing/non-finite numeric features with the
             column mean (and missing categories with all-zero one-hot columns).
         max_bytes: refuse larger files before reading (default :func:`default_max_bytes`).
+        features: the feature columns to use (default: every column but the targets).
+        drop: columns to leave out (an ``id``, a free-text note, a leak of the target).
+
+    Files as people have them: an unnamed first column (the index pandas'
+    ``df.to_csv()`` writes) is skipped with a warning; a column of only
+    ``True``/``False`` (any case) is read as 1/0; an integer feature column with
+    a different value on every row draws a warning (an identifier?).
 
     Raises:
         DataError: with a message naming the file, the problem, the values and the fix.
@@ -352,7 +427,9 @@ def load_csv(
     missing_targets = [t for t in targets if t not in table.columns]
     if missing_targets:
         raise DataError(_missing_target_message(path, missing_targets[0], table.header))
-    features = [c for c in table.header if c not in targets]
+    features = _select_features(path, table, targets, features, drop)
+    _booleans_as_numbers(table, features)
+    _warn_identifier_columns(path, table, features)
     if not features:
         raise DataError(
             f"'{path}' has no feature columns: its only columns are the target(s) "
@@ -627,6 +704,7 @@ def load_csv_for_prediction(
     *,
     delimiter: str | None = None,
     ignore_extra: bool = False,
+    ignore: Sequence[str] = (),
     with_target: bool | None = None,
     max_bytes: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -663,7 +741,11 @@ def load_csv_for_prediction(
             f"'{path}' lacks the column(s) {join_values(absent)} that the model was trained on; "
             f"it needs {join_values(preprocessor.columns, 30)}."
         )
-    extra = [c for c in table.header if c not in preprocessor.columns and c not in present]
+    extra = [
+        c
+        for c in table.header
+        if c not in preprocessor.columns and c not in present and c not in set(ignore)
+    ]
     if extra and not ignore_extra:
         raise DataError(
             f"'{path}' has column(s) the model was not trained on: {join_values(extra)}. Remove "

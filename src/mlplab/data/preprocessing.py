@@ -129,6 +129,7 @@ class Preprocessor:
         self.targets: list[str] = ["y"]  # the target column names (a name may hold a comma)
         self.classes: list | None = None
         self.target_scaler: Standardizer | None = None
+        self.unseen_rows = 0  # rows of the last encode with a category unseen at training
 
     @property
     def target_name(self) -> str:
@@ -194,7 +195,10 @@ class Preprocessor:
         numeric `(n, d)` features with categorical columns one-hot expanded.
 
         Missing values become NaN (filled by :meth:`transform` when the training
-        data was imputed); unseen categories are a :class:`DataError`.
+        data was imputed). A category unseen at training time is encoded as all
+        zeros (scikit-learn's ``handle_unknown="ignore"``) with an
+        :class:`~mlplab.errors.MLPLabWarning`; :attr:`unseen_rows` counts the
+        rows of the last call that had one.
         """
         self._fitted()
         table = []
@@ -223,39 +227,43 @@ class Preprocessor:
         A float array is taken as is (NaN = missing); other values are parsed.
         """
         parts = []
+        unseen = np.zeros(n_rows, dtype=bool)
+        found: dict[str, set] = {}
         for c, values in zip(self.columns, columns, strict=True):
             if c in self.categories:
-                parts.append(self._one_hot(c, values, lines))  # (n, k_c)
+                block, new = self._one_hot(c, values)  # (n, k_c), (n,) bool
+                unseen |= new
+                if new.any():
+                    found[c] = {_category_text(values[i]) for i in np.flatnonzero(new)}
+                parts.append(block)
             elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
                 parts.append(values.astype(np.float64)[:, None])  # (n, 1)
             else:
                 parts.append(self._numbers(c, values, lines)[:, None])  # (n, 1)
+        self.unseen_rows = int(unseen.sum())
+        if found:
+            _warn_unseen(found, unseen, lines, n_rows)
         if not parts:
             return np.empty((n_rows, 0))
         return np.concatenate(parts, axis=1)  # (n, d)
 
-    def _one_hot(self, column: str, values, lines) -> np.ndarray:
+    def _one_hot(self, column: str, values) -> tuple[np.ndarray, np.ndarray]:
+        """The `(n, k)` one-hot block and the `(n,)` rows whose category is unseen."""
         cats = self.categories[column]
         codes = {cat: k for k, cat in enumerate(cats)}
         idx = np.empty(len(values), dtype=np.int64)
+        unseen = np.zeros(len(values), dtype=bool)
         for i, v in enumerate(values):
             if _is_missing_value(v):
                 idx[i] = -1
                 continue
-            s = _category_text(v)
-            k = codes.get(s)
-            if k is None:
-                where = f"line {lines[i]}" if lines is not None else f"row {i}"
-                raise DataError(
-                    f"column {column!r} has the category {s!r} at {where}, unseen at training "
-                    f"time; the model knows {join_values(cats, 20)}. Map it to one of those or "
-                    "retrain with it."
-                )
-            idx[i] = k
+            k = codes.get(_category_text(v))
+            unseen[i] = k is None
+            idx[i] = -2 if k is None else k
         block = (idx[:, None] == np.arange(len(cats))).astype(np.float64)  # (n, k)
         if not self.impute:
-            block[idx < 0] = math.nan  # a missing category is an error unless imputing
-        return block
+            block[idx == -1] = math.nan  # a missing category is an error unless imputing
+        return block, unseen
 
     @staticmethod
     def _numbers(column: str, values, lines) -> np.ndarray:
@@ -264,7 +272,7 @@ class Preprocessor:
             if _is_missing_value(v):
                 out[i] = math.nan
                 continue
-            f = parse_float(v.strip()) if isinstance(v, str) else _num_or_none(v)
+            f = _text_number(v) if isinstance(v, str) else _num_or_none(v)
             if f is None:
                 where = f"line {lines[i]}" if lines is not None else f"row {i}"
                 raise DataError(
@@ -416,6 +424,31 @@ class Preprocessor:
                 f"{n_targets} target value(s)."
             )
         return p
+
+
+def _text_number(s: str) -> float | None:
+    """A number from text: ``"1.5"``; ``"True"``/``"False"`` (any case) as 1/0."""
+    s = s.strip()
+    flag = {"true": 1.0, "false": 0.0}.get(s.lower())
+    return flag if flag is not None else parse_float(s)
+
+
+def _warn_unseen(found: dict[str, set], unseen: np.ndarray, lines, n_rows: int) -> None:
+    import warnings
+
+    from ..errors import MLPLabWarning
+
+    first = int(np.flatnonzero(unseen)[0])
+    where = f"line {lines[first]}" if lines is not None else f"row {first}"
+    cols = "; ".join(f"column {c!r}: {join_values(sorted(v), 5)}" for c, v in found.items())
+    warnings.warn(
+        f"{int(unseen.sum())} of {n_rows} rows have a category unseen at training time "
+        f"({cols}; first at {where}); they are encoded as all zeros in that column's one-hot "
+        "block (scikit-learn's handle_unknown='ignore'). Retrain with those categories to "
+        "learn them.",
+        MLPLabWarning,
+        stacklevel=4,
+    )
 
 
 def _num_or_none(v) -> float | None:
