@@ -304,13 +304,14 @@ def _select_features(path, table: _Table, targets, features, drop) -> list[str]:
         unknown = [c for c in names or () if c not in table.columns]
         if unknown:
             raise DataError(
-                f"`{what}` (--{what}) names column(s) {join_values(unknown)} that '{path}' does not "
-                f"have; its "
-                f"columns are {join_values(table.header, 30)}."
+                f"`{what}` (--{what}) names column(s) {join_values(unknown)} that '{path}' "
+                f"does not have; its columns are {join_values(table.header, 30)}."
             )
     both = [c for c in features or () if c in set(drop or ()) | set(targets)]
     if both:
-        raise DataError(f"column(s) {join_values(both)} cannot be both a feature and dropped/target.")
+        raise DataError(
+            f"column(s) {join_values(both)} cannot be both a feature and dropped or the target."
+        )
     chosen = list(features) if features is not None else table.header
     return [c for c in chosen if c not in targets and c not in set(drop or ())]
 

@@ -141,7 +141,7 @@ def _equinox_classes() -> dict[str, type]:
             return jnp.concatenate(blocks, axis=1)[:, order].astype(self.dtype)
 
         def __call__(self, x):
-            from ..nn.activations import _sigmoid
+            from ..nn.activations import stable_sigmoid as _sigmoid
 
             out = self.network(self.features(x)).astype(jnp.float64)
             kind = self.recipe.output
