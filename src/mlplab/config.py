@@ -5,7 +5,7 @@
 in checkpoints (``to_dict``) and read back (``from_dict``, which rejects keys it
 does not know, so a typo never passes silently).
 
-Example:
+Examples:
     >>> cfg = TrainConfig(data="xor", hidden=(8,), lr=0.1, epochs=500)
     >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
     True

@@ -412,7 +412,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             ``"cosine"`` (to 0 over the run) or ``"warmup"`` (linear over the
             first 10 % of steps).
         max_iter: maximum number of epochs.
-        momentum, nesterov: SGD's momentum μ and Nesterov's variant (``solver="sgd"`` only).
+        momentum: SGD's momentum μ (``solver="sgd"`` only).
+        nesterov: Nesterov's variant of SGD's momentum (``solver="sgd"`` only).
         early_stopping: hold out ``validation_fraction`` of the data and stop when
             its loss has not improved by ``tol`` for ``n_iter_no_change`` epochs;
             the best weights are restored.
@@ -434,7 +435,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``n_layers_``, ``out_activation_`` (``"logistic"`` or ``"softmax"``),
     ``coefs_`` and ``intercepts_`` (scikit-learn's layout).
 
-    Example:
+    Examples:
         >>> from sklearn.datasets import load_iris
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = MLPClassifier((16,), max_iter=300, random_state=0).fit(X, y)
@@ -532,7 +533,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ``classes_``; ``validation_scores_`` holds R² per epoch,
     ``out_activation_`` is ``"identity"``).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> X = np.linspace(-1, 1, 50)[:, None]
         >>> reg = MLPRegressor((32,), activation="tanh", max_iter=500, random_state=0)

@@ -6,19 +6,16 @@ numbers and maps each activation onto a module that computes the same values
 *and gradients* as mlplab, to the dtype's precision, for every ``z`` (0 and
 large ``|z|`` included):
 
-==================  ==========================================================
-mlplab              PyTorch
-==================  ==========================================================
-identity            (omitted)
-heaviside           :class:`Heaviside` (here): ``H(0) = 0``, its surrogate backward
-sigmoid             ``nn.Sigmoid``
-tanh                ``nn.Tanh``
-relu                ``nn.ReLU`` (gradient 0 at z = 0, as mlplab)
-leaky_relu (k)      ``nn.LeakyReLU(k)`` (gradient k at z = 0, as mlplab)
-softplus            :class:`Softplus` (here): ``nn.Softplus`` switches to ``z`` above
-                    its threshold 20 (an error of 2e-9 in float64 at z = 20.001)
-gelu (tanh form)    ``nn.GELU("tanh")``
-==================  ==========================================================
+| mlplab           | PyTorch                                                          |
+|------------------|------------------------------------------------------------------|
+| identity         | (omitted)                                                        |
+| heaviside        | ``Heaviside`` (here): ``H(0) = 0``, its surrogate backward       |
+| sigmoid          | ``nn.Sigmoid``                                                   |
+| tanh             | ``nn.Tanh``                                                      |
+| relu             | ``nn.ReLU`` (gradient 0 at z = 0, as mlplab)                     |
+| leaky_relu (k)   | ``nn.LeakyReLU(k)`` (gradient k at z = 0, as mlplab)             |
+| softplus         | ``Softplus`` (here): ``nn.Softplus`` switches to ``z`` above its threshold 20 (an error of 2e-9 in float64 at z = 20.001) |
+| gelu (tanh form) | ``nn.GELU("tanh")``                                              |
 
 With a preprocessing recipe (a model trained by ``mlplab train``),
 :func:`to_torch` returns a :class:`Pipeline` module: raw feature rows → the
@@ -232,7 +229,7 @@ def to_torch(model: MLP, preprocessor=None):
             :class:`~mlplab.export.recipe.Recipe`): then the result is a
             :class:`Pipeline` from raw feature rows to ``mlplab predict``'s outputs.
 
-    Example:
+    Examples:
         >>> import mlplab as ml
         >>> seq = to_torch(ml.xor_network())
         >>> [type(m).__name__ for m in seq]

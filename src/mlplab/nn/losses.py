@@ -1,6 +1,7 @@
 """Losses with their gradients, computed from the network's raw outputs.
 
-Each :class:`Loss` has ``value_and_grad(out, target, weight=None)`` returning the
+Each loss (:class:`MSE`, :class:`BinaryCrossEntropy`, :class:`SoftmaxCrossEntropy`) has
+``value_and_grad(out, target, weight=None)`` returning the
 scalar loss and ``∂L/∂out`` `(batch, d_out)` in one pass, and
 ``prepare_targets`` turning user labels into the float array it expects
 (checking them). The classification losses take *logits* (the output layer's

@@ -120,7 +120,7 @@ class MLP:
         dtype: ``"float32"`` or ``"float64"``.
         device: framework device (``None``: CUDA / GPU when present).
 
-    Example:
+    Examples:
         >>> net = MLP(2, [8], 1, activation="tanh", seed=0)
         >>> net.shapes
         [((8,), (8, 2)), ((1,), (1, 8))]
