@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: tour test lint format bench clean
+.PHONY: tour test lint format bench clean docs docs-serve
 
 # Create the virtual environment and install mlplab with every backend and the dev tools.
 # torch is pinned to 2.13.0 (the CPU build); see pyproject.toml.
@@ -26,8 +26,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The documentation site (mkdocs.yml) into site/, the notebooks executed so their
+# outputs show; open site/index.html from the file or serve it with `make docs-serve`.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 MLPLAB_DOCS_EXECUTE=true $(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 MLPLAB_DOCS_EXECUTE=true $(BIN)/mkdocs serve
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) tour-out .pytest_cache .ruff_cache
+	rm -rf $(VENV) tour-out site .cache/mkdocs-jupyter .pytest_cache .ruff_cache

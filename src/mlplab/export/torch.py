@@ -14,8 +14,11 @@ large ``|z|`` included):
 | tanh             | ``nn.Tanh``                                                      |
 | relu             | ``nn.ReLU`` (gradient 0 at z = 0, as mlplab)                     |
 | leaky_relu (k)   | ``nn.LeakyReLU(k)`` (gradient k at z = 0, as mlplab)             |
-| softplus         | ``Softplus`` (here): ``nn.Softplus`` switches to ``z`` above its threshold 20 (an error of 2e-9 in float64 at z = 20.001) |
+| softplus         | ``Softplus`` (here), exact where ``nn.Softplus`` is not (below)  |
 | gelu (tanh form) | ``nn.GELU("tanh")``                                              |
+
+``nn.Softplus`` switches to ``z`` above its threshold 20 (an error of 2e-9 in
+float64 at z = 20.001), hence mlplab's own module.
 
 With a preprocessing recipe (a model trained by ``mlplab train``),
 :func:`to_torch` returns a :class:`Pipeline` module: raw feature rows → the

@@ -51,12 +51,25 @@ class Backward(NamedTuple):
 
 
 def backward(params, activations: Sequence[Activation], caches: Sequence[LayerCache], grad_out):
-    """Backpropagation: from ``grad_out = ∂L/∂ŷ`` `(batch, d_out)` to every layer's gradients.
+    r"""Backpropagation: from ``grad_out = ∂L/∂ŷ`` `(batch, d_out)` to every layer's gradients.
 
-    Walks the layers from the output down. At layer ℓ,
-    ``delta_ℓ = (∂L/∂a_ℓ) ⊙ σ'_ℓ(z_ℓ)`` is the fault assigned to each neuron,
-    ``∂L/∂W_ℓ = delta_ℓᵀ a_{ℓ−1}``, ``∂L/∂b_ℓ = Σ delta_ℓ``, and
-    ``∂L/∂a_{ℓ−1} = delta_ℓ W_ℓ`` passes the blame one layer down.
+    Walks the layers from the output down (:func:`~mlplab.nn.layers.dense_backward`
+    for each). At layer $\ell$, with $a_\ell = \sigma_\ell(z_\ell)$ and $a_0 = x$:
+
+    $$
+    \begin{aligned}
+    \delta_\ell &= \frac{\partial L}{\partial a_\ell} \odot \sigma_\ell'(z_\ell)
+        && \text{the fault assigned to each neuron} \\
+    \frac{\partial L}{\partial W_\ell} &= \delta_\ell^\top a_{\ell-1}, \quad
+        \frac{\partial L}{\partial b_\ell} = \textstyle\sum_{\text{batch}} \delta_\ell \\
+    \frac{\partial L}{\partial a_{\ell-1}} &= \delta_\ell W_\ell
+        && \text{the blame passed one layer down}
+    \end{aligned}
+    $$
+
+    Returns:
+        ``Backward(grads, deltas)``, with ``grads`` ``[(grad_b, grad_W)]`` shaped like
+        ``params`` and ``deltas`` ``[delta_ℓ]``, each `(batch, d_out)` of its layer.
     """
     n = len(params)
     grads: list = [None] * n
