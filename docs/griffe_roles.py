@@ -60,6 +60,8 @@ def convert(text: str, obj: griffe.Object, loader: griffe.GriffeLoader) -> str:
         title = shown.rsplit(".", 1)[-1] if target.startswith("~") else shown
         path = _lookup(obj, loader, shown)
         if path is None:
+            if f"class {shown}(" in obj.module.source:  # built on first use (lazy torch)
+                return f"`{title}`"
             if shown.split(".")[0] == "mlplab" or "." not in shown:
                 log.warning("%s: docstring names %r, which does not exist", obj.path, shown)
             return f"`{title}`"

@@ -3,6 +3,10 @@
 - The notebooks in ``examples/`` become pages ``examples/*.ipynb`` (rendered by
   mkdocs-jupyter), and the guide's links ``../examples/X.ipynb`` (right when
   docs/ is read as plain Markdown) point at those pages.
+- ``<!-- claim: L6 -->`` (lecture.md) becomes the claim's heading, statement,
+  explanation and command from the tour's registry (:mod:`mlplab.lecture`), and
+  ``<!-- tests: tests/test_x.py::test_y … -->`` each test's code; a claim or a
+  test that does not exist, or a registered claim the page leaves out, is a warning.
 - ``reference/index.md``'s placeholder becomes the table of everything
   ``mlplab`` exports, each name linked to the page that documents it, so a name
   that is exported but documented nowhere fails ``mkdocs build --strict``.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -21,12 +26,14 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # the claims of this checkout, not an installed mlplab
 EXAMPLES = ROOT / "examples"
 API_TABLE = "<!-- mlplab-api-table -->"
 # the reference pages, in the order a name is looked up to link it
 DOCUMENTED = ["mlplab.nn", "mlplab.train", "mlplab.data", "mlplab.files", "mlplab.backend"]
 DOCUMENTED += ["mlplab.errors", "mlplab.sklearn", "mlplab.export"]
 ROLE = re.compile(r":(?:py:)?[a-z]+:`~?([^`]+)`")
+CLAIM = re.compile(r"^<!-- claim: (?P<id>L\d+) -->$", re.MULTILINE)
 TESTS = re.compile(r"^<!-- tests: (?P<ids>[^>]*) -->$", re.MULTILINE)
 log = logging.getLogger("mkdocs.plugins.mlplab_hooks")  # its warnings fail --strict
 
@@ -48,6 +55,8 @@ def on_files(files, config):
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri.count("/") == 0:  # a guide page at the top of docs/
         markdown = markdown.replace("](../examples/", "](examples/")
+    if CLAIM.search(markdown):
+        markdown = claim_sections(markdown, page.file.src_uri)
     markdown = TESTS.sub(lambda m: tests_block(m["ids"].split(), page.file.src_uri), markdown)
     if API_TABLE in markdown:
         markdown = markdown.replace(API_TABLE, api_table())
@@ -102,3 +111,26 @@ def tests_block(node_ids: list[str], page: str) -> str:
         code = textwrap.indent(f"```python\n{source}\n```", "    ")
         blocks.append(f'??? success "`{node_id}`"\n\n{code}\n')
     return "\n".join(blocks)
+
+
+def claim_sections(markdown: str, page: str) -> str:
+    """Each ``<!-- claim: Ln -->`` marker as the claim's section, from the registry."""
+    from mlplab.lecture import claims
+
+    registry = claims()
+    missing = set(registry) - set(CLAIM.findall(markdown))
+    if missing:
+        log.warning("%s leaves out the claims %s", page, ", ".join(sorted(missing)))
+
+    def section(match: re.Match) -> str:
+        claim = registry.get(match["id"])
+        if claim is None:
+            log.warning("%s names the claim %s, which is not registered", page, match["id"])
+            return ""
+        commands = " or ".join(f"`{c.strip()}`" for c in claim.command.split(";"))
+        return (
+            f"## {claim.id} — {claim.title}\n\n> {claim.statement}\n\n{claim.explanation}\n\n"
+            f"Shown alone by {commands}.\n"
+        )
+
+    return CLAIM.sub(section, markdown)
