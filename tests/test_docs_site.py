@@ -30,9 +30,8 @@ REMOTE_ASSET = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
+def build_site(out: Path) -> None:
+    """``mkdocs build --strict`` into ``out``, the notebooks not executed."""
     env = {**os.environ, "MLPLAB_DOCS_EXECUTE": "false", "NO_MKDOCS_2_WARNING": "1"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     start = time.perf_counter()
@@ -47,10 +46,17 @@ def site(tmp_path_factory):
     seconds = time.perf_counter() - start
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stderr[-4000:]}"
     print(f"site built in {seconds:.1f} s")
-    return out
 
 
-def test_search_leads_from_backward_to_the_explicit_backprop(site):
+def test_site_builds_strict_offline_and_searchable(tmp_path):
+    # one test, so that one build serves every check (pytest -n splits a module's tests)
+    build_site(tmp_path)
+    check_search_leads_from_backward_to_the_explicit_backprop(tmp_path)
+    check_no_page_loads_anything_from_the_network(tmp_path)
+    check_every_page_and_reference_is_there(tmp_path)
+
+
+def check_search_leads_from_backward_to_the_explicit_backprop(site: Path) -> None:
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     hits = [d for d in index["docs"] if d["location"].endswith("#mlplab.nn.backward")]
     assert hits, "no search entry for mlplab.nn.backward"
@@ -68,7 +74,7 @@ def test_search_leads_from_backward_to_the_explicit_backprop(site):
     assert method and "return backward(" not in method[0]["text"]
 
 
-def test_no_page_loads_anything_from_the_network(site):
+def check_no_page_loads_anything_from_the_network(site: Path) -> None:
     pages = [*site.rglob("*.html"), *site.rglob("*.css")]
     assert len(pages) > 20
     offenders = [
@@ -82,7 +88,7 @@ def test_no_page_loads_anything_from_the_network(site):
     assert list((site / "assets" / "katex" / "fonts").glob("*.woff2"))
 
 
-def test_every_page_and_reference_is_there(site):
+def check_every_page_and_reference_is_there(site: Path) -> None:
     for page in ["index.html", "lecture.html", "cli.html", "api.html", "design.html"]:
         assert (site / page).is_file(), page
     for module in ["nn", "train", "data", "files", "sklearn", "export", "theory", "backend"]:
