@@ -110,6 +110,9 @@ class FrameMaker:
             a = ml.to_numpy(cache.a)[s["small"]].astype(np.float64)  # (100, d)
             blocks[f"layer{i + 1}"] = to_uint8(a.T, -1, 1)
         blocks.update(self._output_blocks(problem, out_act, out[s["out"]]))
+        if problem.kind == "multiclass":  # each output neuron's map: P(its class)
+            p = probabilities(problem, out_act, out[s["small"]])
+            blocks[f"layer{len(caches)}"] = to_uint8(p.T, 0, 1)
         blocks["weights"] = np.concatenate(
             [np.concatenate([b.ravel(), W.ravel()]) for b, W in view.numpy_params()]
         )

@@ -588,7 +588,9 @@ function drawHeat() {
     img.data.set([c[0], c[1], c[2], 255], p * 4);
   }
   ctx.putImageData(img, 0, 0);
-  for (const n of document.querySelectorAll("#network .node.outnode")) paintOutputNode(n.firstChild);
+  if (!b[`layer${m.sizes.length - 1}`]) { // one output: its node shows the output map
+    for (const n of document.querySelectorAll("#network .node.outnode")) paintOutputNode(n.firstChild);
+  }
 }
 function toPixel(x1, x2) {
   const [lo, hi] = pg.state.view, W = $("points").width;
