@@ -261,15 +261,16 @@ class Session:
         self.emit_frame(self.frame()[0])
 
     async def stop(self):
-        """Pause training and wait for its task (also when the tab closes)."""
+        """Pause training and wait for its task to end (also when the tab closes).
+
+        The task is not cancelled: its epoch runs in a worker thread that a
+        cancellation would not stop, so it is asked to stop after the epoch and
+        awaited; nothing else touches the model meanwhile.
+        """
         self.playing = False
         task, self.task = self.task, None
         if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            await task
         self.emit({"type": "playing", "playing": False})
 
     async def cmd_step(self):
