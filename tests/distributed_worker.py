@@ -75,9 +75,25 @@ def interrupt(out: str, rank: int) -> int:
     return 0
 
 
+def stream(out: str, rank: int) -> int:
+    from mlplab.data.stream import TableStream, scan_preprocessor
+    from mlplab.train.streaming import fit_stream
+
+    source = TableStream(os.path.join(out, "t.parquet"), "label")
+    prep = scan_preprocessor(source)
+    model = MLP(len(source.features), (8,), 1, seed=0, backend="torch", dtype="float64")
+    h = fit_stream(model, source, prep, epochs=2, batch_size=32, lr=0.01, shuffle_rows=300,
+                   verbose=0)  # fmt: skip
+    weights = np.concatenate([np.ravel(a) for layer in model.numpy_params() for a in layer])
+    np.savez(os.path.join(out, f"stream{rank}.npz"), w=weights, loss=h.train_loss, n=h.n_steps)
+    return 0
+
+
 def main() -> int:
     mode, out = sys.argv[1], sys.argv[2]
     rank = int(os.environ["RANK"])
+    if mode == "stream":  # each rank reads its own row groups of OUT/t.parquet
+        return stream(out, rank)
     if mode == "interrupt":  # only rank 0 asks to stop, after 7 steps; rank 0 saves
         return interrupt(out, rank)
     if mode == "train":

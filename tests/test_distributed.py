@@ -141,3 +141,21 @@ def test_mlplab_train_under_torchrun_writes_one_model_equal_to_one_process(tmp_p
     for (b1, W1), (b2, W2) in zip(m1.numpy_params(), m2.numpy_params(), strict=True):
         np.testing.assert_allclose(W2, W1, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(b2, b1, rtol=1e-12, atol=1e-15)
+
+
+def test_two_ranks_stream_their_own_row_groups_and_stay_identical(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3001, 3))
+    columns = {f"x{i}": X[:, i] for i in range(3)} | {"label": (X[:, 0] > 0).astype(int)}
+    pq.write_table(pa.table(columns), tmp_path / "t.parquet", row_group_size=250)  # 13 groups
+    results = launch("stream", tmp_path)
+    for rank, (code, stdout, stderr) in enumerate(results):
+        assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+    r0, r1 = (np.load(tmp_path / f"stream{r}.npz") for r in range(2))
+    np.testing.assert_array_equal(r0["w"], r1["w"])  # one model on both ranks
+    np.testing.assert_array_equal(r0["loss"], r1["loss"])  # the epoch loss is reduced
+    assert int(r0["n"]) == int(r1["n"]) >= 2 * np.ceil(1501 / 16)  # same steps, uneven halves
+    assert r0["loss"][1] < r0["loss"][0] < 0.69

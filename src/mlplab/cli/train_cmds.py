@@ -138,6 +138,17 @@ def register(sub) -> None:
     g.add_argument("--n-samples", type=int, default=S, help="size of a generated data set")
     g.add_argument("--noise", type=float, default=S, help="noise of a generated data set")
     g.add_argument(
+        "--stream",
+        action="store_true",
+        help="read a large CSV in pieces instead of loading it (.parquet always streams)",
+    )
+    g.add_argument(
+        "--shuffle-rows",
+        type=int,
+        default=65536,
+        help="streaming: rows of the shuffle buffer, which bounds the memory (default 65536)",
+    )
+    g.add_argument(
         "--test-split",
         type=float,
         default=S,
@@ -446,6 +457,12 @@ def _run_train(args, lead: bool) -> int:
     else:
         cfg = _config_from_args(args)
         outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
+    from mlplab.data.stream import is_streamed
+
+    if is_streamed(cfg.data) or getattr(args, "stream", False):  # larger than memory
+        from mlplab.cli.train_stream import run_stream
+
+        return run_stream(args, cfg, outputs, lead)
     from mlplab.pipeline import TrainingData, build_model
 
     run = _with_flag_names(TrainingData, cfg)  # data errors first: no folders made yet
