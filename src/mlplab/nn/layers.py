@@ -18,7 +18,7 @@ from .activations import Activation, get_activation
 
 
 def neuron(x, theta, activation: str | Activation = "heaviside"):
-    """One artificial neuron: ``σ(θ₀ + Σᵢ θᵢ xᵢ)``.
+    r"""One artificial neuron: $f(x, \theta) = \sigma(\theta_0 + \sum_i \theta_i x_i)$.
 
     Args:
         x: `(n,)` one input, or `(batch, n)` a batch of inputs.
@@ -57,7 +57,7 @@ class LayerCache(NamedTuple):
 
 
 def dense(x, params, activation: str | Activation = "identity"):
-    """A wide layer: ``σ(b + W x)`` for every row of ``x``.
+    r"""A wide layer: $f(x, (b, W)) = \sigma(b + W x)$ for every row of ``x``.
 
     Args:
         x: `(batch, d_in)`.
