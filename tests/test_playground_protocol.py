@@ -136,6 +136,19 @@ def test_multiclass_and_regression_frames(tab):
     assert [1.0, 2.0, 0.5] in data["train"]
 
 
+def test_eight_layers_of_64_neurons(tab):
+    tab.send("config", set={"layers": [64] * 8, "activations": ["relu"] * 8})
+    state, _ = tab.until("state")
+    assert state["sizes"] == [2] + [64] * 8 + [1]
+    tab.send("step")
+    header, blocks = tab.until("frame")
+    while header["epoch"] < 1:
+        header, blocks = tab.until("frame")
+    assert blocks["layer8"].shape == (64, 100) and blocks["weights"].size == sum(
+        o * (i + 1) for i, o in zip(state["sizes"][:-1], state["sizes"][1:], strict=True)
+    )
+
+
 HOSTILE = [
     ("garbage{", "not valid JSON"),
     ("[1, 2]", "JSON object"),

@@ -344,7 +344,11 @@ function drawLinks() {
   const sizes = pg.state.sizes;
   let maxAbs = 1e-9;
   for (const v of pg.blocks.weights) maxAbs = Math.max(maxAbs, Math.abs(v));
-  const scale = Math.min(1, 6 / maxAbs) * (pg.layout.box < 16 ? 0.6 : 1);
+  let links = 0;
+  for (let l = 0; l < sizes.length - 1; l++) links += sizes[l] * sizes[l + 1];
+  const dense = links > 2000; // thousands of links: thinner, fainter, the smallest left out
+  // dense: widths relative to the largest weight, so the strongest paths stand out
+  const scale = dense ? 2.5 / maxAbs : Math.min(1, 6 / maxAbs) * (pg.layout.box < 16 ? 0.6 : 1);
   // One path per colour and width step: thousands of lines cost a few strokes.
   const buckets = new Map();
   for (let l = 0; l < sizes.length - 1; l++) {
@@ -353,16 +357,15 @@ function drawLinks() {
       for (let c = 0; c < din; c++) {
         const w = W[r * din + c];
         const width = Math.max(0.3, Math.min(8, Math.abs(w) * scale));
+        if (dense && Math.abs(w) < 0.15 * maxAbs) continue;
         const key = `${w >= 0 ? 1 : 0}:${Math.round(width * 4) / 4}`;
         if (!buckets.has(key)) buckets.set(key, []);
         buckets.get(key).push(linkEnds(l, r, c));
       }
     }
   }
-  ctx.globalAlpha = 0.85;
-  let total = 0;
-  for (const lines of buckets.values()) total += lines.length;
-  const curved = total <= 600; // a wide network's thousands of links: straight is faster
+  ctx.globalAlpha = dense ? 0.5 : 0.85;
+  const curved = links <= 600; // a wide network's thousands of links: straight is faster
   for (const [key, lines] of buckets) {
     const [sign, width] = key.split(":");
     ctx.strokeStyle = rgb(sign === "1" ? BLUE : ORANGE);
