@@ -123,6 +123,9 @@ def test_multiclass_and_regression_frames(tab):
         header, blocks = tab.until("frame")
     assert set(np.unique(blocks["output"])) <= {0, 1, 2} and blocks["confidence"].shape == (10000,)
     assert np.array(header["confusion"]).shape == (3, 3) and header["acc_test"] > 0.8
+    tab.send("step_detail", index=3)
+    msg, _ = tab.until("stepmode")
+    assert len(msg["layers"][-1]["delta"]) == 3 and msg["loss_name"] == "softmax_cross_entropy"
     tab.send("config", set={"dataset": "reg-plane", "layers": [], "activations": []})
     state, _ = tab.until("state")
     assert state["loss"] == "mse" and state["problem"]["kind"] == "regression"
@@ -131,6 +134,9 @@ def test_multiclass_and_regression_frames(tab):
     while header["epoch"] < 1:
         header, blocks = tab.until("frame")
     assert "acc_test" not in header and header["loss_test"] < 0.5
+    tab.send("step_detail", index=0)
+    msg, _ = tab.until("stepmode")
+    assert msg["loss_name"] == "mse" and len(msg["layers"]) == 1
     tab.send("add_point", x1=1.0, x2=2.0, label=0.5)
     data, _ = tab.until("data")
     assert [1.0, 2.0, 0.5] in data["train"]
@@ -424,3 +430,23 @@ def test_cli_host_warning_and_port_in_use(monkeypatch, capsys):
     finally:
         sock.close()
     assert "pass another --port" in capsys.readouterr().err
+
+
+def test_l1_penalty_adds_rate_times_sign_to_weight_gradients():
+    from mlplab.playground.session import L1Penalty
+
+    rng = np.random.default_rng(0)
+    params = [
+        (rng.normal(size=3), rng.normal(size=(3, 2))),
+        (rng.normal(size=1), rng.normal(size=(1, 3))),
+    ]
+    grads = [
+        (rng.normal(size=3), rng.normal(size=(3, 2))),
+        (rng.normal(size=1), rng.normal(size=(1, 3))),
+    ]
+    opt = L1Penalty(ml.SGD(), 0.3)
+    assert opt.name == "sgd" and opt.init(params) == {}
+    new, _ = opt.update(params, grads, {}, 0.1, 1)
+    for (b, W), (gb, gW), (nb, nW) in zip(params, grads, new, strict=True):
+        np.testing.assert_allclose(nb, b - 0.1 * gb)  # biases are not penalised
+        np.testing.assert_allclose(nW, W - 0.1 * (gW + 0.3 * np.sign(W)))
