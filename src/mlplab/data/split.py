@@ -4,23 +4,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, check_number
+from ..errors import ConfigError, DataError, check_number
 from .validation import length_message
 
 
-def train_test_split(X, y, *, test_size: float | int = 0.25, seed: int = 0, stratify=None):
+def train_test_split(
+    X,
+    y,
+    *,
+    test_size: float | int = 0.25,
+    seed: int | None = None,
+    stratify=None,
+    random_state: int | None = None,
+):
     """Split rows into train and test parts, seeded; stratified by ``stratify`` labels.
+
+    The arguments are scikit-learn's (``test_size``, ``random_state``,
+    ``stratify``); ``seed`` is mlplab's name for ``random_state``. The rows
+    drawn differ from scikit-learn's for the same seed (another generator).
 
     Args:
         X: `(n, d)` features. y: `(n, …)` targets.
         test_size: fraction in (0, 1) or a row count in [1, n − 1].
-        seed: seed of ``numpy.random.default_rng``.
+        seed / random_state: seed of ``numpy.random.default_rng`` (default 0).
         stratify: `(n,)` labels whose proportions both parts keep (per class,
             rounded so the total test size is exact), or ``None``.
 
     Returns:
         ``(X_train, X_test, y_train, y_test)``, rows in shuffled order.
     """
+    if seed is not None and random_state is not None and seed != random_state:
+        raise ConfigError(
+            f"give `random_state` or `seed` (the same thing), not both; got {random_state} "
+            f"and {seed}."
+        )
+    seed = seed if seed is not None else (random_state if random_state is not None else 0)
     X, y = np.asarray(X), np.asarray(y)
     n = len(X)
     if len(y) != n:

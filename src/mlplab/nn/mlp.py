@@ -10,7 +10,7 @@ with its architecture, backend and seeded initialisation.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -220,8 +220,37 @@ class MLP:
     def _to_backend(self, params):
         return [(self.backend.asarray(b), self.backend.asarray(W)) for b, W in params]
 
-    def to(self, backend: str | Backend, dtype: str | None = None, device=None) -> MLP:
-        """A copy of this model on another backend / dtype (same weights)."""
+    def to(
+        self,
+        target: str | Backend | object | None = None,
+        dtype: str | None = None,
+        device=None,
+        *,
+        backend: str | Backend | None = None,
+    ) -> MLP:
+        """A copy of this model on another backend, device or dtype (same weights).
+
+        ``target`` is a backend name (``"torch"``, ``"jax"``, ``"numpy"``) or, as in
+        PyTorch, a device: ``net.to("cuda")``, ``net.to("cuda:1")``,
+        ``net.to(torch.device("cpu"))``, ``net.to(device="cuda")``. A NumPy
+        model sent to a GPU moves to the PyTorch backend. Unlike PyTorch's
+        ``Module.to``, which moves in place, this returns the moved model:
+        write ``net = net.to("cuda")``.
+        """
+        from ..backend.arrays import BACKENDS
+
+        if isinstance(target, Backend) or (isinstance(target, str) and target in BACKENDS):
+            if backend is not None:
+                raise ConfigError("give the backend once: `net.to(backend)` or `backend=`.")
+            backend = target
+        elif target is not None:
+            if device is not None:
+                raise ConfigError("give the device once: `net.to(device)` or `device=`.")
+            device = target
+        if backend is None:
+            backend = _backend_of_device(device) or self.backend.name
+            if backend == "numpy" and device is not None and not _is_cpu(device):
+                backend = "torch"  # NumPy has no GPU: PyTorch does
         return MLP.from_params(
             self.numpy_params(),
             self.activations,
@@ -229,6 +258,44 @@ class MLP:
             dtype=dtype or self.backend.dtype,
             device=device,
         )
+
+    def parameters(self) -> Iterator:
+        """The weights and biases as this backend's arrays, in PyTorch's order
+        (layer by layer: ``W`` `(d_out, d_in)`, then ``b`` `(d_out,)`)."""
+        for b, W in self.params:
+            yield W
+            yield b
+
+    # Keras' methods beside the free functions
+    def fit(self, X, y, **kwargs):
+        """``mlplab.fit(self, X, y, **kwargs)`` as a method (Keras' ``model.fit``);
+        returns the :class:`~mlplab.train.History` (``.history`` is Keras' dict)."""
+        from ..train import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def evaluate(self, X, y, *, loss: str | None = None) -> dict[str, float]:
+        """``{"loss": …, "accuracy" | "r2": …}`` on ``(X, y)`` (Keras' ``model.evaluate``).
+
+        ``loss`` defaults to the one of the last :meth:`fit`, else to ``bce`` /
+        ``softmax_cross_entropy`` for integer labels and ``mse`` for real targets.
+        """
+        from .losses import get_loss
+
+        y_np = to_numpy(y)
+        classify = np.issubdtype(y_np.dtype, np.integer) or y_np.dtype == bool
+        if loss is None:
+            loss = getattr(getattr(self, "history", None), "loss", None)
+        if loss is None:
+            loss = (
+                "mse"
+                if not classify
+                else ("bce" if self.n_outputs == 1 else "softmax_cross_entropy")
+            )
+        loss_fn = get_loss(loss)
+        target = loss_fn.prepare_targets(y, self.n_outputs, self.backend)
+        value = float(loss_fn.value_and_grad(self(X), target)[0])
+        return {"loss": value, ("accuracy" if classify else "r2"): self.score(X, y)}
 
     # architecture
     @property
@@ -366,6 +433,17 @@ class MLP:
         if np.issubdtype(y_np.dtype, np.integer) or y_np.dtype == bool:
             return accuracy(y_np, self.predict_class(x))
         return r2_score(y_np, to_numpy(self(x)))
+
+
+def _backend_of_device(device) -> str | None:
+    """``"torch"`` for a ``torch.device``, ``"jax"`` for a JAX device, else ``None``."""
+    module = type(device).__module__.partition(".")[0]
+    return {"torch": "torch", "jax": "jax", "jaxlib": "jax"}.get(module)
+
+
+def _is_cpu(device) -> bool:
+    text = str(getattr(device, "platform", device)).strip().lower()  # str, torch or jax device
+    return text.partition(":")[0] in ("cpu", "tfrt_cpu")
 
 
 def _check_fits_in_memory(sizes: Sequence[int]) -> None:

@@ -37,8 +37,11 @@ class FitOptions:
         early_stopping: stop when the validation loss has not improved by
             ``min_delta`` for ``patience`` epochs, and restore the best weights.
         l2: L2 penalty ``(l2 / 2) Σ ‖W‖²`` (weights, not biases).
-        callbacks: functions ``cb(epoch, logs, model)`` called after each epoch;
-            one returning ``True`` stops training.
+        callbacks: functions ``cb(epoch, logs, model)`` or Keras-style objects with
+            ``on_epoch_end(epoch, logs)`` (``logs`` under Keras' names ``loss``,
+            ``accuracy``, ``val_loss``…; their ``model`` attribute is set to the model
+            being trained) called after each epoch (numbered from 1); one returning
+            ``True`` stops training.
         train_metrics: also compute accuracy / R² on the training set each epoch.
         verbose: 0 silent; 1 a progress bar on a terminal; 2 one line per epoch.
     """
@@ -80,9 +83,7 @@ class FitOptions:
         verbose = int(self.verbose) if isinstance(self.verbose, bool) else self.verbose
         check_number("verbose", verbose, ge=0, integer=True)
         object.__setattr__(self, "verbose", verbose)
-        callbacks = tuple(self.callbacks or ())
-        if not all(callable(cb) for cb in callbacks):
-            raise ConfigError("`callbacks` must be functions cb(epoch, logs, model).")
+        callbacks = tuple(_as_function(cb) for cb in self.callbacks or ())
         object.__setattr__(self, "callbacks", callbacks)
 
     def lr_for(self, optimizer) -> float:
@@ -102,3 +103,30 @@ class FitOptions:
 
 
 __all__ = ["DEFAULT_LR", "FitOptions"]
+
+
+def _keras_logs(logs: dict) -> dict:
+    """mlplab's epoch logs under Keras' names: ``loss``, ``accuracy``, ``val_loss``, …"""
+    return {k.removeprefix("train_"): v for k, v in logs.items() if k != "epoch"}
+
+
+def _as_function(cb) -> Callable:
+    """A callback as a function ``cb(epoch, logs, model)``: a Keras-style object's
+    ``on_epoch_end(epoch, logs)`` is wrapped (with ``cb.model`` set first)."""
+    hook = getattr(cb, "on_epoch_end", None)
+    if callable(hook):
+
+        def call(epoch, logs, model):
+            try:
+                cb.model = model
+            except AttributeError:  # a read-only attribute: the callback keeps its own
+                pass
+            return hook(epoch, _keras_logs(logs))
+
+        return call
+    if callable(cb):
+        return cb
+    raise ConfigError(
+        f"`callbacks` must be functions cb(epoch, logs, model) or objects with "
+        f"on_epoch_end(epoch, logs); got {type(cb).__name__}."
+    )

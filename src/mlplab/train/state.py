@@ -36,6 +36,21 @@ class History:
     n_steps: int = 0
     state: TrainState | None = field(default=None, repr=False)
 
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras' ``History.history``: ``{"loss", "val_loss", "accuracy", "val_accuracy"}``.
+
+        Per-epoch lists under Keras' names (``r2``/``val_r2`` for regression);
+        keys whose lists are empty (no validation data, no train metrics) are left out.
+        """
+        keys = {
+            "loss": self.train_loss,
+            self.metric: self.train_metric,
+            "val_loss": self.val_loss,
+            f"val_{self.metric}": self.val_metric,
+        }
+        return {k: list(v) for k, v in keys.items() if v}
+
     def as_dict(self) -> dict:
         """JSON-able summary."""
         return {
