@@ -54,6 +54,7 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri.count("/") == 0:  # a guide page at the top of docs/
+        markdown = markdown.replace("](../examples/)", "](#examples)")  # the folder itself
         markdown = markdown.replace("](../examples/", "](examples/")
     if CLAIM.search(markdown):
         markdown = claim_sections(markdown, page.file.src_uri)
