@@ -41,7 +41,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .backend.arrays import BACKENDS, DTYPES, backend_of, from_numpy_like, to_numpy
+from .backend.arrays import (
+    BACKENDS,
+    DTYPES,
+    backend_of,
+    from_numpy_like,
+    resolve_device,
+    to_numpy,
+)
 from .errors import ConfigError, DataError, check_choice, check_number
 from .nn.activations import get_activation, stable_sigmoid
 from .nn.mlp import MLP, check_hidden
@@ -82,6 +89,7 @@ class _BaseMLP(BaseEstimator):
         random_state=None,
         backend="numpy",
         dtype="float64",
+        device=None,
         warm_start=False,
         verbose=False,
     ):
@@ -102,6 +110,7 @@ class _BaseMLP(BaseEstimator):
         self.random_state = random_state
         self.backend = backend
         self.dtype = dtype
+        self.device = device
         self.warm_start = warm_start
         self.verbose = verbose
 
@@ -249,6 +258,7 @@ class _BaseMLP(BaseEstimator):
             and [a.spec() for a in self.model_.activations[:-1]]
             == [activation.spec()] * len(hidden)
             and (self.model_.backend.name, self.model_.backend.dtype) == (self.backend, self.dtype)
+            and self.model_.backend.device == resolve_device(self.backend, self.device)
         )
         if not reuse:
             self.model_ = MLP(
@@ -260,6 +270,7 @@ class _BaseMLP(BaseEstimator):
                 seed=int(rng.randint(np.iinfo(np.int32).max)),
                 backend=self.backend,
                 dtype=self.dtype,
+                device=self.device,
             )
             self._train_state = None
             self.loss_curve_ = []
@@ -424,6 +435,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             validation split (int, ``RandomState`` or ``None``).
         backend: ``"numpy"``, ``"torch"`` or ``"jax"``.
         dtype: ``"float64"`` (as scikit-learn) or ``"float32"``.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (torch / jax); ``None``: the
+            backend's default (a GPU when present). The data is moved there once per fit.
         warm_start: a new ``fit`` continues from the previous weights and optimizer state.
         verbose: print one line per epoch.
 

@@ -29,6 +29,11 @@ def register(sub) -> None:
         default="numpy",
         help="numpy, torch or jax (default numpy; the page can switch)",
     )
+    p.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda or cuda:N for the torch and jax backends (default: a GPU when present)",
+    )
     p.set_defaults(func=run_playground)
 
 
@@ -45,5 +50,11 @@ def run_playground(args) -> int:
             "it to this machine.",
             file=sys.stderr,
         )
-    serve(args.host, args.port, backend=args.backend, open_browser=not args.no_browser)
+    serve(
+        args.host,
+        args.port,
+        backend=args.backend,
+        device=args.device,
+        open_browser=not args.no_browser,
+    )
     return 0

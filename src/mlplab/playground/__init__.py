@@ -32,6 +32,7 @@ def serve(
     port: int = 8765,
     *,
     backend: str = "numpy",
+    device=None,
     open_browser: bool = True,
     on_ready=None,
 ) -> None:
@@ -55,6 +56,8 @@ def serve(
             f"backend {backend!r} is not available here; available: "
             f"{', '.join(ml.available_backends())}."
         )
+    if device is not None and backend != "numpy":
+        ml.get_backend(backend, "float64", device)  # an absent GPU: a clear error now
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -70,7 +73,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     config = uvicorn.Config(
-        create_app(backend),
+        create_app(backend, device),
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES + 2**20,
         ws="auto",

@@ -113,7 +113,9 @@ async def _playground_socket(ws: WebSocket) -> None:
         return
     await ws.accept()
     box = Outbox(asyncio.get_running_loop())
-    session = Session(box.put_json, box.put_frame, backend=ws.app.state.backend)
+    session = Session(
+        box.put_json, box.put_frame, backend=ws.app.state.backend, device=ws.app.state.device
+    )
     session.frame_wanted, session.on_ack = box.frame_wanted, box.ack
     sender = asyncio.create_task(_send_loop(ws, box))
     session.announce()
@@ -141,7 +143,7 @@ async def _index(request):
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
-def create_app(backend: str = "numpy") -> Starlette:
+def create_app(backend: str = "numpy", device=None) -> Starlette:
     """The ASGI app: ``/`` the page, ``/static`` its files, ``/ws`` a tab's session."""
     app = Starlette(
         routes=[
@@ -151,4 +153,5 @@ def create_app(backend: str = "numpy") -> Starlette:
         ]
     )
     app.state.backend = backend
+    app.state.device = device
     return app

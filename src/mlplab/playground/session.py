@@ -83,8 +83,9 @@ class Session:
 
     training = 0  # training tasks running now, all tabs together (a closed tab stops its own)
 
-    def __init__(self, emit, emit_frame, backend: str = "numpy"):
+    def __init__(self, emit, emit_frame, backend: str = "numpy", device=None):
         self.emit, self.emit_frame = emit, emit_frame
+        self.device = device  # torch / jax: "cuda", "cuda:0", … (NumPy: the CPU)
         self.settings = dict(DEFAULTS, backend=backend)
         self.view = (-pdata.DOMAIN, pdata.DOMAIN)
         self.custom = None  # (points, labels, problem) of uploaded or edited data
@@ -115,11 +116,15 @@ class Session:
         self.points, self.labels = points, labels
         self.train_idx, self.test_idx = pdata.split(len(points), s["ratio"] / 100, s["seed"])
 
+    def _device(self):
+        """The device asked for (``--device``), for the torch and jax backends."""
+        return None if self.settings["backend"] == "numpy" else self.device
+
     def _build_model(self, params=None):
         s = self.settings
         acts = [activation_spec(a) for a in s["activations"]]
         out_act = activation_spec(s["output_activation"])
-        kw = {"backend": s["backend"], "dtype": "float64"}
+        kw = {"backend": s["backend"], "dtype": "float64", "device": self._device()}
         if params is None:
             sizes = (len(s["features"]), s["layers"], self.problem.n_outputs)
             self.model = ml.MLP(*sizes, activation=acts, output_activation=out_act, init=s["init"],
@@ -241,7 +246,7 @@ class Session:
                 self.view = (-pdata.DOMAIN, pdata.DOMAIN)
             self._load_data()
         if changed == {"backend"}:  # same weights on another backend
-            self.model = self.model.to(self.settings["backend"], "float64")
+            self.model = self.model.to(self.settings["backend"], "float64", self._device())
             self.state = None
         elif changed - LIVE:
             self._build_model()
@@ -325,7 +330,7 @@ class Session:
     def _restore(self, params, state):
         acts = self.model.activations
         self.model = ml.MLP.from_params(params, acts, backend=self.settings["backend"],
-                                        dtype="float64")  # fmt: skip
+                                        dtype="float64", device=self._device())  # fmt: skip
         self.state = state
 
     def _train_tick(self) -> str | None:
@@ -406,7 +411,7 @@ class Session:
     def _set_params(self, params):
         acts = self.model.activations
         self.model = ml.MLP.from_params(
-            params, acts, backend=self.settings["backend"], dtype="float64"
+            params, acts, backend=self.settings["backend"], dtype="float64", device=self._device()
         )
         self.state = None if self.state is None else ml.TrainState(
             self.optimizer().init(self.model.params), self.state.step, self.state.epoch

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -106,7 +107,17 @@ def setup(distributed, backend) -> DataParallel | None:
             "nccl" if on_cuda else "gloo", timeout=timedelta(seconds=timeout_s())
         )
     device = backend.torch_device if backend.name == "torch" else torch.device("cpu")
-    return DataParallel(dist.get_rank(), dist.get_world_size(), device)
+    global _LAST
+    _LAST = DataParallel(dist.get_rank(), dist.get_world_size(), device)
+    return _LAST
+
+
+_LAST = None
+
+
+def last() -> DataParallel | None:
+    """The :class:`DataParallel` of this process's latest run (its ``comm_s``), or None."""
+    return _LAST
 
 
 class DataParallel:
@@ -116,6 +127,7 @@ class DataParallel:
         self.rank, self.world, self.device = rank, world, device
         self.ask_local = None  # the caller's should_stop, read into each step's buffer
         self._stop = None  # Σ of the ranks' stop flags in the last step's buffer
+        self.comm_s = 0.0  # seconds spent in all_reduce (waiting for the others included)
 
     def __repr__(self) -> str:
         return f"DataParallel(rank={self.rank}, world={self.world})"
@@ -173,8 +185,10 @@ class DataParallel:
         """Sum ``tensor`` over the ranks in place; a dead or hung rank is a clear error."""
         import torch.distributed as dist
 
+        start = time.perf_counter()
         try:
             dist.all_reduce(tensor, op=op or dist.ReduceOp.SUM)
+            self.comm_s += time.perf_counter() - start
         except (RuntimeError, dist.DistBackendError) as err:
             lines = str(err).strip().splitlines()
             said = lines[0][:200] if lines else type(err).__name__
