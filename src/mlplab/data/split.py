@@ -24,9 +24,11 @@ def train_test_split(
     drawn differ from scikit-learn's for the same seed (another generator).
 
     Args:
-        X: `(n, d)` features. y: `(n, …)` targets.
+        X: `(n, d)` features.
+        y: `(n, …)` targets.
         test_size: fraction in (0, 1) or a row count in [1, n − 1].
-        seed / random_state: seed of ``numpy.random.default_rng`` (default 0).
+        seed: seed of ``numpy.random.default_rng`` (default 0).
+        random_state: scikit-learn's name for ``seed``.
         stratify: `(n,)` labels whose proportions both parts keep (per class,
             rounded so the total test size is exact), or ``None``.
 
