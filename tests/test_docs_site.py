@@ -44,7 +44,10 @@ def build_site(out: Path) -> None:
         timeout=300,
     )
     seconds = time.perf_counter() - start
-    assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stderr[-4000:]}"
+    warnings = [line for line in done.stderr.splitlines() if line.startswith(("WARNING", "ERROR"))]
+    assert done.returncode == 0, "mkdocs build --strict failed (see mkdocs.yml):\n" + "\n".join(
+        warnings or done.stderr.splitlines()[-40:]
+    )
     print(f"site built in {seconds:.1f} s")
 
 
