@@ -1,15 +1,16 @@
-"""Universal approximation, built and measured (L10).
+r"""Universal approximation, built and measured (L10).
 
-(a) **Constructive.** For a continuous target g on [a, b] and N steps, put knots
-``t_j = a + j h`` (``h = (b − a) / N``, j = 0…N) and thresholds halfway between
-them, ``s_j = t_j − h/2``. The one-hidden-layer network
+(a) **Constructive.** For a continuous target $g$ on $[a, b]$ and $N$ steps, put
+knots $t_j = a + j h$ ($h = (b - a) / N$, $j = 0 \dots N$) and thresholds halfway
+between them, $s_j = t_j - h/2$. The one-hidden-layer network
 
-    f(x) = g(t₀) + Σ_{j=1}^{N} (g(t_j) − g(t_{j−1})) · H(x − s_j)
+$$f(x) = g(t_0) + \sum_{j=1}^{N} \big(g(t_j) - g(t_{j-1})\big)\, H(x - s_j)$$
 
-has N Heaviside hidden neurons (bias ``−s_j``, weight 1) and one linear
-output neuron (bias ``g(t₀)``, weights ``g(t_j) − g(t_{j−1})``): the lecture's
-``θ₂,₀ + Σⱼ θ₂,ⱼ σ(θ₁,₀ + θ₁,ⱼ x)``. It equals g at the knot nearest to x, so
-for an L-Lipschitz g, ``max |g − f| ≤ L h / 2 = L (b − a) / (2N)``: ε ≈ 1/N.
+has $N$ Heaviside hidden neurons (bias $-s_j$, weight 1) and one linear
+output neuron (bias $g(t_0)$, weights $g(t_j) - g(t_{j-1})$): the lecture's
+$\theta_{2,0} + \sum_j \theta_{2,j}\, \sigma(\theta_{1,0} + \theta_{1,j} x)$. It equals $g$ at
+the knot nearest to $x$, so for an $L$-Lipschitz $g$,
+$\max |g - f| \le L h / 2 = L (b - a) / (2N)$: $\varepsilon \approx 1/N$.
 Replacing H by a steep sigmoid ``σ(k (x − s_j))`` with ``k = slope / h`` gives
 the same picture with a smooth network. Both are built exactly, with no
 training, as :class:`~mlplab.nn.mlp.MLP` objects.
