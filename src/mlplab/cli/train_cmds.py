@@ -458,6 +458,9 @@ def _run_train(args, lead: bool) -> int:
         cfg = _config_from_args(args)
         outputs = _Outputs(args.out, args.out_dir, args.checkpoint)
     from mlplab.data.stream import is_streamed
+    from mlplab.train.distributed import rank_device
+
+    args.device = rank_device(args.device, cfg.backend)  # torchrun on GPUs: one each
 
     if is_streamed(cfg.data) or getattr(args, "stream", False):  # larger than memory
         from mlplab.cli.train_stream import run_stream

@@ -64,6 +64,17 @@ def is_lead() -> bool:
     return rank() == 0
 
 
+def rank_device(device, backend: str):
+    """Under a launcher on a GPU node: rank r's GPU is ``cuda:LOCAL_RANK`` unless one is named."""
+    if not launched() or backend != "torch" or device not in (None, "cuda"):
+        return device
+    import torch
+
+    if not torch.cuda.is_available():
+        return device
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0') or 0)}"
+
+
 def timeout_s() -> float:
     text = os.environ.get("MLPLAB_DIST_TIMEOUT", "300")
     try:
