@@ -7,11 +7,11 @@ STAMP  := $(VENV)/.installed
 .PHONY: tour test lint format bench clean docs docs-serve
 
 # Create the virtual environment and install mlplab with every backend and the dev tools.
-# torch is pinned to 2.13.0 (the CPU build); see pyproject.toml.
-$(STAMP): pyproject.toml
+# The extras are ranges; constraints.txt pins the test environment (torch 2.13.0, the CPU build).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $(STAMP)
 
 tour: $(STAMP)
@@ -20,6 +20,7 @@ tour: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	OMP_NUM_THREADS=1 MLPLAB_REQUIRE_BACKENDS=numpy,torch,jax $(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)

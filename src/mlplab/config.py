@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from .backend.arrays import BACKENDS, DTYPES
 from .errors import ConfigError, check_choice, check_number
@@ -23,6 +24,9 @@ from .nn.losses import LOSSES
 from .nn.mlp import check_hidden
 from .nn.optim import OPTIMIZERS
 from .nn.schedules import SCHEDULES
+
+if TYPE_CHECKING:
+    from .train.options import FitOptions
 
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 LOSS_NAMES = tuple(LOSSES)
@@ -95,7 +99,7 @@ class TrainConfig:
     backend: str = "numpy"
     dtype: str = "float32"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(check_hidden(self.hidden)))
         for name in ("features", "drop"):
             names = getattr(self, name)
@@ -152,7 +156,9 @@ class TrainConfig:
                 f"`momentum` applies to optimizer='sgd'; got optimizer={self.optimizer!r}."
             )
 
-    def fit_options(self, *, loss: str | None = None, epochs: int | None = None, verbose=1):
+    def fit_options(
+        self, *, loss: str | None = None, epochs: int | None = None, verbose: int = 1
+    ) -> FitOptions:
         """The :class:`~mlplab.train.FitOptions` of this run (the one mapping onto ``fit``).
 
         ``loss`` overrides the config's (the pipeline picks it from the task);
@@ -166,7 +172,7 @@ class TrainConfig:
         momentum = {"momentum": self.momentum} if self.optimizer == "sgd" else {}
         return FitOptions(
             loss=loss if loss is not None else self.loss,
-            optimizer=get_optimizer(self.optimizer, **momentum),
+            optimizer=get_optimizer(self.optimizer, **momentum),  # type: ignore[no-untyped-call]
             lr=self.lr,
             schedule=self.schedule,
             epochs=self.epochs if epochs is None else epochs,
@@ -178,7 +184,7 @@ class TrainConfig:
             verbose=verbose,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The config as a JSON-able dict (``hidden`` as a list)."""
         out = dataclasses.asdict(self)
         out["hidden"] = list(self.hidden)
@@ -187,7 +193,7 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """A config from :meth:`to_dict`'s output; unknown keys are an error."""
         if not isinstance(values, dict):
             raise ConfigError(f"a training config must be a dict; got {type(values).__name__}.")
@@ -200,7 +206,7 @@ class TrainConfig:
             )
         return cls(**values)
 
-    def replace(self, **changes) -> TrainConfig:
+    def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return self.from_dict({**self.to_dict(), **changes})
 

@@ -8,7 +8,9 @@ wrong, the value that was given, and what to do, e.g.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from numbers import Integral, Real
+from typing import Any
 
 
 class MLPLabError(Exception):
@@ -42,13 +44,13 @@ class TrainingDiverged(MLPLabError, FloatingPointError):
         self.last_finite_loss = last_finite_loss
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
 def check_number(
     name: str,
-    value,
+    value: Any,
     *,
     gt: float | None = None,
     ge: float | None = None,
@@ -66,17 +68,18 @@ def check_number(
     is_num = isinstance(value, Integral if integer else Real) and not isinstance(value, bool)
     if not is_num or not math.isfinite(value):
         raise ConfigError(f"`{name}` must be {kind}; got {_fmt(value)}.{_sp(hint)}")
-    for op, bound, ok in (
+    checks: tuple[tuple[str, float | None, Callable[[Any, float], bool]], ...] = (
         (">", gt, lambda v, b: v > b),
         (">=", ge, lambda v, b: v >= b),
         ("<", lt, lambda v, b: v < b),
         ("<=", le, lambda v, b: v <= b),
-    ):
+    )
+    for op, bound, ok in checks:
         if bound is not None and not ok(value, bound):
             raise ConfigError(f"`{name}` must be {op} {bound}; got {_fmt(value)}.{_sp(hint)}")
 
 
-def check_choice(name: str, value, choices) -> None:
+def check_choice(name: str, value: object, choices: Iterable[object]) -> None:
     """Raise :class:`ConfigError` unless ``value`` is one of ``choices``, listing them."""
     if value not in choices:
         known = ", ".join(repr(c) for c in choices)

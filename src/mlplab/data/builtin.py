@@ -244,9 +244,22 @@ def _sklearn_bundled(loader_name, name, classes_from_names):
     return load
 
 
+def mnist1d_module():
+    """``(get_dataset_args, make_dataset)`` of the optional ``mnist1d`` package, or a
+    clear :class:`ConfigError` saying how to install it."""
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        raise ConfigError(
+            "MNIST-1D (the data set, and the tour's claim L13) needs the optional package "
+            "mnist1d: pip install 'mlplab[mnist1d]' (or pip install mnist1d)."
+        ) from None
+    return get_dataset_args, make_dataset
+
+
 @functools.lru_cache(maxsize=2)
 def _mnist1d_arrays(num_samples: int):
-    from mnist1d.data import get_dataset_args, make_dataset
+    get_dataset_args, make_dataset = mnist1d_module()
 
     args = get_dataset_args()
     args.num_samples = num_samples

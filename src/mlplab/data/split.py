@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ConfigError, DataError, check_number
 from .validation import length_message
 
 
 def train_test_split(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     test_size: float | int = 0.25,
     seed: int | None = None,
-    stratify=None,
+    stratify: ArrayLike | None = None,
     random_state: int | None = None,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split rows into train and test parts, seeded; stratified by ``stratify`` labels.
 
     The arguments are scikit-learn's (``test_size``, ``random_state``,

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConfigError, DataError, ModelFileError
 from ..files.model import FORMAT_VERSION  # exports carry mlplab's own header version
 from ..nn.mlp import MLP
+
+if TYPE_CHECKING:
+    from .recipe import Recipe
 
 TORCH_FORMAT = "mlplab-torch-sequential"
 EQUINOX_FORMAT = "mlplab-equinox-mlp"
@@ -28,7 +32,9 @@ def check_model(model: object) -> MLP:
     return model
 
 
-def architecture(model: MLP, fmt: str, metadata: dict | None, recipe=None) -> dict[str, Any]:
+def architecture(
+    model: MLP, fmt: str, metadata: dict[str, Any] | None, recipe: Recipe | None = None
+) -> dict[str, Any]:
     """mlplab's own architecture header, with the export's format name and metadata.
 
     With a :class:`~mlplab.export.recipe.Recipe` the header also holds its
@@ -43,7 +49,9 @@ def architecture(model: MLP, fmt: str, metadata: dict | None, recipe=None) -> di
     return header
 
 
-def read_header(path: str | os.PathLike, fmt: str, read) -> dict[str, Any]:
+def read_header(
+    path: str | os.PathLike[str], fmt: str, read: Callable[[str], Any]
+) -> dict[str, Any]:
     """The export's JSON header, checked for its format and version."""
     name = os.fspath(path)
     if not os.path.isfile(name):
@@ -64,10 +72,10 @@ def read_header(path: str | os.PathLike, fmt: str, read) -> dict[str, Any]:
             f"{name!r} has format version {header.get('format_version')!r}; this mlplab reads "
             f"version {FORMAT_VERSION}."
         )
-    return header
+    return dict(header)
 
 
-def skeleton(header: dict) -> MLP:
+def skeleton(header: dict[str, Any]) -> MLP:
     """A zero-weight MLP with the header's architecture (to be filled by loaded weights)."""
     try:
         sizes = [int(s) for s in header["sizes"]]
@@ -79,7 +87,7 @@ def skeleton(header: dict) -> MLP:
         raise ModelFileError(f"the file's architecture header is invalid: {err}") from None
 
 
-def header_recipe(header: dict):
+def header_recipe(header: dict[str, Any]) -> Recipe | None:
     """The header's :class:`Recipe`, or ``None`` for a network-only export."""
     from .recipe import Recipe
 

@@ -26,12 +26,15 @@ would differ from mlplab by far more than float rounding.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DataError, ModelFileError
 from ..nn.mlp import MLP
+
+if TYPE_CHECKING:
+    from ..data.preprocessing import Preprocessor
 
 #: How the network's outputs are read: regression values, or class probabilities.
 OUTPUTS = ("values", "sigmoid", "probability", "softmax")
@@ -49,7 +52,7 @@ class Recipe:
     scale: list[float]  # per numeric column
     order: list[int]  # feature i = concat(numeric, one-hot blocks)[:, order[i]]
     output: str
-    classes: list | None = None
+    classes: list[Any] | None = None
     targets: list[str] = field(default_factory=lambda: ["y"])
     target_mean: list[float] | None = None
     target_scale: list[float] | None = None
@@ -78,15 +81,19 @@ class Recipe:
     # --- construction ---
 
     @classmethod
-    def from_preprocessor(cls, prep, model: MLP) -> Recipe:
+    def from_preprocessor(cls, prep: Preprocessor, model: MLP) -> Recipe:
         """The recipe of a fitted :class:`~mlplab.data.Preprocessor` and its model."""
-        prep._fitted()
+        prep._fitted()  # type: ignore[no-untyped-call]
+        scaler = prep.scaler
+        assert scaler is not None and scaler.mean is not None and scaler.scale is not None
         if prep.n_features != model.n_inputs:
             raise DataError(
                 f"the preprocessing makes {prep.n_features} inputs but the network takes "
                 f"{model.n_inputs}."
             )
-        numeric_at, one_hot_at, order = {}, {}, []
+        numeric_at: dict[str, int] = {}
+        one_hot_at: dict[str, int] = {}
+        order: list[int] = []
         n_numeric = sum(c not in prep.categories for c in prep.columns)
         offset = n_numeric
         for c in prep.columns:
@@ -96,7 +103,7 @@ class Recipe:
             else:
                 numeric_at[c] = len(numeric_at)
         j = 0  # walk the features in the preprocessor's order
-        numeric_features = []
+        numeric_features: list[int] = []
         for c in prep.columns:
             if c in prep.categories:
                 order += [one_hot_at[c] + k for k in range(len(prep.categories[c]))]
@@ -112,14 +119,14 @@ class Recipe:
             categories={c: list(v) for c, v in prep.categories.items()},
             impute=prep.impute == "mean",
             fill=np.asarray(prep._fill, np.float64)[pick].tolist(),
-            mean=prep.scaler.mean[pick].tolist(),
-            scale=prep.scaler.scale[pick].tolist(),
+            mean=scaler.mean[pick].tolist(),
+            scale=scaler.scale[pick].tolist(),
             order=order,
             output=_output_kind(prep.task, model),
             classes=None if prep.classes is None else list(prep.classes),
             targets=list(prep.targets),
-            target_mean=None if ts is None else ts.mean.tolist(),
-            target_scale=None if ts is None else ts.scale.tolist(),
+            target_mean=None if ts is None else np.asarray(ts.mean).tolist(),
+            target_scale=None if ts is None else np.asarray(ts.scale).tolist(),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,7 +150,7 @@ class Recipe:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Recipe:
+    def from_dict(cls, d: dict[str, Any]) -> Recipe:
         """Inverse of :meth:`to_dict`; anything malformed is a :class:`ModelFileError`."""
         try:
             recipe = cls(
@@ -175,7 +182,7 @@ class Recipe:
 
     # --- raw rows → the arrays the exports take ---
 
-    def encode(self, rows) -> np.ndarray:
+    def encode(self, rows: Any) -> np.ndarray:
         """Raw rows → the `(n, n_columns)` float64 array the PyTorch / Equinox exports take.
 
         ``rows``: a pandas DataFrame, a list of dicts by column, or a list of
@@ -194,7 +201,7 @@ class Recipe:
                 out[:, j] = [_number(v, c) for v in values]
         return out
 
-    def onnx_inputs(self, rows) -> dict[str, np.ndarray]:
+    def onnx_inputs(self, rows: Any) -> dict[str, np.ndarray]:
         """Raw rows → the ONNX export's inputs ``{"x": float64, "categories": str}``."""
         table = dict(zip(self.columns, _columns_of(rows, self.columns), strict=True))
         n = len(next(iter(table.values()))) if table else 0
@@ -219,7 +226,7 @@ def _output_kind(task: str | None, model: MLP) -> str:
     return "softmax"
 
 
-def _columns_of(rows, columns: list[str]) -> list[list]:
+def _columns_of(rows: Any, columns: list[str]) -> list[list[Any]]:
     """One list of values per column from a DataFrame, dicts or sequences."""
     if hasattr(rows, "columns") and hasattr(rows, "__getitem__"):  # a pandas DataFrame
         absent = [c for c in columns if c not in rows.columns]
@@ -238,13 +245,13 @@ def _columns_of(rows, columns: list[str]) -> list[list]:
     return [[r[j] for r in rows] for j in range(len(columns))]
 
 
-def _text(v) -> str:
+def _text(v: object) -> str:
     from ..data.preprocessing import _category_text, _is_missing_value
 
     return "" if _is_missing_value(v) else _category_text(v)
 
 
-def _number(v, column: str) -> float:
+def _number(v: Any, column: str) -> float:
     from ..data.preprocessing import _is_missing_value
     from ..data.validation import parse_float
 

@@ -70,8 +70,9 @@ def load_digits_split(seed: int = 0):
 
 def load_mnist1d_split():
     """MNIST-1D generated locally with the package defaults: 4000 train / 1000 test."""
-    from mnist1d.data import get_dataset_args, make_dataset
+    from ..data.builtin import mnist1d_module
 
+    get_dataset_args, make_dataset = mnist1d_module()
     data = make_dataset(get_dataset_args())
     return data["x"], data["x_test"], data["y"], data["y_test"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from ..errors import ConfigError, check_number
 
@@ -60,11 +61,11 @@ class FitOptions:
     patience: int = 10
     min_delta: float = 0.0
     l2: float = 0.0
-    callbacks: Sequence[Callable] = ()
+    callbacks: Sequence[Callable[..., Any]] = ()
     train_metrics: bool = False
     verbose: int = 1
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.lr is not None:
             check_number("lr", self.lr, gt=0, hint="Pass a positive learning rate such as lr=0.01.")
         if self.epochs is not None and self.steps is not None:
@@ -86,7 +87,7 @@ class FitOptions:
         callbacks = tuple(_as_function(cb) for cb in self.callbacks or ())
         object.__setattr__(self, "callbacks", callbacks)
 
-    def lr_for(self, optimizer) -> float:
+    def lr_for(self, optimizer: object) -> float:
         """The learning rate: the one given, else the optimizer's default."""
         if self.lr is not None:
             return self.lr
@@ -105,20 +106,20 @@ class FitOptions:
 __all__ = ["DEFAULT_LR", "FitOptions"]
 
 
-def _keras_logs(logs: dict) -> dict:
+def _keras_logs(logs: dict[str, Any]) -> dict[str, Any]:
     """mlplab's epoch logs under Keras' names: ``loss``, ``accuracy``, ``val_loss``, …"""
     return {k.removeprefix("train_"): v for k, v in logs.items() if k != "epoch"}
 
 
-def _as_function(cb) -> Callable:
+def _as_function(cb: object) -> Callable[..., Any]:
     """A callback as a function ``cb(epoch, logs, model)``: a Keras-style object's
     ``on_epoch_end(epoch, logs)`` is wrapped (with ``cb.model`` set first)."""
     hook = getattr(cb, "on_epoch_end", None)
     if callable(hook):
 
-        def call(epoch, logs, model):
+        def call(epoch: int, logs: dict[str, Any], model: object) -> Any:
             try:
-                cb.model = model
+                setattr(cb, "model", model)  # noqa: B010 (any callback object)
             except AttributeError:  # a read-only attribute: the callback keeps its own
                 pass
             return hook(epoch, _keras_logs(logs))

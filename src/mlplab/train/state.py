@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -51,7 +52,7 @@ class History:
         }
         return {k: list(v) for k, v in keys.items() if v}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-able summary."""
         return {
             "loss": self.loss,
