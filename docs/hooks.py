@@ -75,7 +75,7 @@ def api_table() -> str:
     package = griffe.load("mlplab", search_paths=[str(ROOT / "src")])
     modules = [package[path.removeprefix("mlplab.")] for path in DOCUMENTED]
     rows = ["| name | what it is | documented in |", "|---|---|---|"]
-    for name in package.exports or []:
+    for name in sorted(package.exports or [], key=str.lower):
         if name == "__version__":
             continue
         home = next((m for m in modules if name in m.members and m.members[name].is_public), None)
