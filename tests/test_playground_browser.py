@@ -278,6 +278,17 @@ def test_url_state_round_trip(page, browser):
     assert not other.is_visible("#noise")
     assert other.evaluate("window.playground.state.settings.noise") == 10
     other.close()
+    # points clicked by hand travel in the link too
+    third = browser.new_page()
+    third.goto(page.base + "#points=1,1,1;-1,-1,0;2,2.5,1;-2,-2,0&kind=binary&layers=3")
+    third.wait_for_function(
+        "window.playground.started && window.playground.data && "
+        "window.playground.data.train.length + window.playground.data.test.length === 4"
+    )
+    assert third.evaluate("window.playground.state.settings.dataset") == "custom"
+    third.wait_for_function("location.hash.includes('points=')")
+    assert "2.5" in third.evaluate("location.hash")
+    third.close()
 
 
 def test_step_mode_shows_the_deltas_of_mlp_gradients(page):

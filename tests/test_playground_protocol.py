@@ -142,6 +142,16 @@ def test_multiclass_and_regression_frames(tab):
     assert [1.0, 2.0, 0.5] in data["train"]
 
 
+def test_points_of_a_shared_link(tab):
+    rows = [[1, 1, 1], [-1, -1, 0], [2, 2, 1], [-2, -2, 0], [1, -1, 2]]
+    tab.send("set_data", points=rows, kind="multiclass")
+    state, _ = tab.until("state")
+    assert state["settings"]["dataset"] == "custom" and state["problem"]["classes"] == [0, 1, 2]
+    data, _ = tab.until("data")
+    assert sorted(map(tuple, data["train"] + data["test"])) == sorted(map(tuple, rows))
+    assert state["sizes"][-1] == 3
+
+
 def test_eight_layers_of_64_neurons(tab):
     tab.send("config", set={"layers": [64] * 8, "activations": ["relu"] * 8})
     state, _ = tab.until("state")
@@ -184,6 +194,10 @@ HOSTILE = [
     ('{"cmd": "download", "what": "/etc/passwd"}', "`what` must be one of"),
     ('{"cmd": "inspect", "x1": 0, "x2": 0, "layer": 9, "neuron": 0}', "no neuron 0 in layer 9"),
     ('{"cmd": "step_apply"}', "show a step first"),
+    ('{"cmd": "set_data", "points": [[0, 0, 1]], "kind": "binary"}', "2 to 500 entries"),
+    ('{"cmd": "set_data", "points": [[0, 0, 1], [9, 0, 0]], "kind": "binary"}', "from -6 to 6"),
+    ('{"cmd": "set_data", "points": [[0, 0, 1], [1, 0, 2]], "kind": "binary"}', "0 or 1"),
+    ('{"cmd": "set_data", "points": [[0, 0], [1, 0]], "kind": "binary"}', "[x1, x2, label]"),
     ("[" * 100000 + "]" * 100000, "not valid JSON"),
 ]
 

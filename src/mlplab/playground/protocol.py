@@ -28,6 +28,7 @@ MAX_MESSAGE_BYTES = 20 * 1024 * 1024  # an uploaded CSV may be up to 20 MB
 MAX_LAYERS = 10  # hidden layers
 MAX_NEURONS = 64  # per hidden layer
 MAX_WEIGHT = 1e4  # a hand-set weight or bias
+MAX_LINK_POINTS = 500  # points a shared link may carry
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity", "heaviside", "leaky_relu", "gelu", "softplus")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh", "heaviside")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -117,6 +118,20 @@ def _params(name, v):
 
 _COORD = _number(-DOMAIN, DOMAIN)
 
+
+def _point_rows(name, v):
+    """``[[x1, x2, label], …]``: the points of a shared link."""
+    rows = _list_of(lambda n, x: x, 2, MAX_LINK_POINTS)(name, v)
+    label = _number(-8, 8)
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 3:
+            raise CommandError(f"`{name}[{i}]` must be [x1, x2, label]; got {_show(row)}.")
+        out.append((_COORD(f"{name}[{i}][0]", row[0]), _COORD(f"{name}[{i}][1]", row[1]),
+                    label(f"{name}[{i}][2]", row[2])))  # fmt: skip
+    return out
+
+
 CONFIG_FIELDS = {
     "dataset": _choice((*DATASETS, "custom")),
     "noise": _number(0, 50, integer=True),
@@ -154,6 +169,7 @@ COMMANDS = {
     "set_params": {"params": _params},
     "add_point": {"x1": _COORD, "x2": _COORD, "label": _number(-1e6, 1e6)},
     "remove_point": {"x1": _COORD, "x2": _COORD},
+    "set_data": {"points": _point_rows, "kind": _choice(("binary", "multiclass", "regression"))},
     "upload_csv": {"name": _text(200), "text": _text(MAX_MESSAGE_BYTES), "target": _text(200)},
     "download": {"what": _choice(DOWNLOADS)},
     "preset": {"name": _text(40)},

@@ -430,6 +430,36 @@ class Session:
             self._replace_data(points, labels, train, self.test_idx)
         self.announce()
 
+    async def cmd_set_data(self, points, kind):
+        """Points from a shared link: ``[(x1, x2, label)]``, classes 0…k−1 or values."""
+        arr = np.array(points, dtype=np.float64)
+        labels = arr[:, 2]
+        if kind == "regression":
+            if np.abs(labels).max() > 1:
+                raise CommandError("a regression link's values must lie in [-1, 1].")
+            problem = Problem("regression", 1, ())
+        else:
+            if not np.all(labels == np.round(labels)) or labels.min() < 0:
+                raise CommandError("class labels must be whole numbers from 0 to 7.")
+            labels = labels.astype(np.int64)
+            k = max(2 if kind == "binary" else 3, int(labels.max()) + 1)
+            if kind == "binary" and k > 2:
+                raise CommandError("a binary link's labels must be 0 or 1.")
+            problem = Problem(kind, k, tuple(range(k)))
+        await self.stop()
+        async with self.lock:
+            old = (self.custom, self.settings["dataset"])
+            self.custom = (arr[:, :2], labels, problem)
+            self.settings["dataset"] = "custom"
+            try:
+                self._load_data()
+                self._build_model()
+            except BaseException:
+                self.custom, self.settings["dataset"] = old
+                self._load_data()
+                raise
+        self.announce()
+
     async def cmd_remove_point(self, x1, x2):
         async with self.lock:
             d = np.hypot(self.points[:, 0] - x1, self.points[:, 1] - x2)

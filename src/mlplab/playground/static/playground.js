@@ -82,7 +82,7 @@ function onFrame(buf) {
 
 function onMessage(m) {
   if (m.type === "state") onState(m);
-  else if (m.type === "data") { pg.data = m; drawPoints(); }
+  else if (m.type === "data") { pg.data = m; drawPoints(); writeUrl(); }
   else if (m.type === "error") showBanner(m.message, "error");
   else if (m.type === "info") showBanner(m.message, "info");
   else if (m.type === "playing") setPlaying(m.playing);
@@ -865,6 +865,11 @@ function writeUrl() {
     q.set(k, Array.isArray(s[k]) ? s[k].join(",") : String(s[k]));
   }
   if (pg.state.preset) q.set("preset", pg.state.preset.name);
+  else if (s.dataset === "custom" && pg.data && pg.data.train.length + pg.data.test.length <= 500) {
+    const rows = [...pg.data.train, ...pg.data.test];
+    q.set("points", rows.map((r) => r.map((v) => +v.toFixed(3)).join(",")).join(";"));
+    q.set("kind", pg.state.problem.kind);
+  }
   if (pg.hidden.length) q.set("hide", pg.hidden.join(","));
   if ($("share-weights").checked && pg.blocks) q.set("weights", weightsText());
   history.replaceState(null, "", `#${q.toString()}`);
@@ -897,6 +902,10 @@ function applyUrlAfterConnect() {
   pg.hidden = (q.get("hide") || "").split(",").filter(Boolean);
   for (const el of document.querySelectorAll("[data-ctl]")) el.hidden = pg.hidden.includes(el.dataset.ctl);
   if (q.get("preset")) send({ cmd: "preset", name: q.get("preset") });
+  else if (q.get("points")) {
+    const points = q.get("points").split(";").map((r) => r.split(",").map(Number));
+    send({ cmd: "set_data", points, kind: q.get("kind") || "binary" });
+  }
   const set = {};
   for (const k of URL_KEYS) {
     if (!q.has(k)) continue;
