@@ -201,7 +201,7 @@ def test_info_lists_version_backends_and_devices(tmp_path):
     import mlplab
     from mlplab.backend.arrays import available_backends
 
-    res = subprocess.run([*MLPLAB, "info"], capture_output=True, text=True)
+    res = subprocess.run([*MLPLAB, "info", "--devices"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == f"mlplab {mlplab.__version__}"
     for backend in available_backends():

@@ -81,9 +81,23 @@ def check_number(
 
 def check_choice(name: str, value: object, choices: Iterable[object]) -> None:
     """Raise :class:`ConfigError` unless ``value`` is one of ``choices``, listing them."""
+    choices = list(choices)
     if value not in choices:
         known = ", ".join(repr(c) for c in choices)
-        raise ConfigError(f"`{name}` must be one of {known}; got {_fmt(value)}.")
+        raise ConfigError(
+            f"`{name}` must be one of {known}; got {_fmt(value)}.{_near(value, choices)}"
+        )
+
+
+def _near(value: object, choices: list[object]) -> str:
+    """`` Did you mean 'relu'?`` for a mistyped name, else ``""``."""
+    import difflib
+
+    names = [c for c in choices if isinstance(c, str)]
+    if not isinstance(value, str) or not names:
+        return ""
+    close = difflib.get_close_matches(value.lower(), names, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _sp(hint: str) -> str:

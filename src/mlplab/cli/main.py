@@ -27,7 +27,17 @@ class _Parser(argparse.ArgumentParser):
         # option: argparse only knows single negative numbers. No mlplab option looks like one.
         self._negative_number_matcher = re.compile(r"^-\.?\d[\d.,eE+\- ]*$")
 
+    def _all_options(self) -> list[str]:
+        """Every ``--option`` of this parser and of its subcommands."""
+        options = list(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    options += list(sub._option_string_actions)
+        return [o for o in options if o.startswith("--")]
+
     def error(self, message):  # argparse's usage errors: the error line, where to look, exit 2
+        message = _did_you_mean(message, self._all_options())
         print(f"mlplab: error: {message}", file=sys.stderr)
         print(f"see `{self._help_prog()} --help`", file=sys.stderr)
         raise SystemExit(2)
@@ -39,6 +49,29 @@ class _Parser(argparse.ArgumentParser):
             if token in commands:
                 return f"{self.prog} {token}"
         return self.prog
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def _did_you_mean(message: str, options: list[str]) -> str:
+    """argparse's "invalid choice" / "unrecognized arguments" message with the nearest
+    valid name suggested."""
+    import difflib
+
+    if message.startswith("unrecognized arguments: "):
+        flags = [w.split("=")[0] for w in message.split()[2:] if w.startswith("--")]
+        close = difflib.get_close_matches(flags[0], options, n=1) if flags else []
+        return message + (f"; did you mean {close[0]}?" if close else "")
+    match = _INVALID_CHOICE.search(message)
+    if not match:
+        return message
+    given, listed = match.group(1), match.group(2)
+    names = [n.strip().strip("'") for n in listed.split(",")]
+    close = difflib.get_close_matches(given, names, n=1, cutoff=0.6)
+    if not close:
+        close = [n for n in names if n.startswith(given) or given.startswith(n)][:1]
+    return message + (f"; did you mean '{close[0]}'?" if close else "")
 
 
 def build_parser() -> argparse.ArgumentParser:

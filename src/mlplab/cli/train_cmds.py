@@ -16,7 +16,17 @@ import re
 import sys
 from pathlib import Path
 
-from mlplab.config import TrainConfig
+from mlplab.config import (
+    ACTIVATION_NAMES,
+    BACKEND_NAMES,
+    DTYPE_NAMES,
+    IMPUTE_NAMES,
+    LOSS_NAMES,
+    OPTIMIZER_NAMES,
+    SCHEDULE_NAMES,
+    TASK_NAMES,
+    TrainConfig,
+)
 from mlplab.errors import ConfigError, DataError, ModelFileError, TrainingDiverged
 
 _D = TrainConfig()  # the defaults shown in --help
@@ -27,6 +37,16 @@ _FLAGS["hidden"] = "--hidden"
 
 
 # --- argument types ----------------------------------------------------------
+
+
+def _choices(names) -> dict:
+    """A short metavar; the help text lists the names (``_one_of``). The names are checked
+    by TrainConfig (one error line, with "did you mean"), not by argparse."""
+    return {"metavar": "NAME"}
+
+
+def _one_of(names) -> str:
+    return "one of " + ", ".join(names)
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -109,7 +129,10 @@ def register(sub) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--target", default=S, metavar="COLUMN", help="the CSV's target column")
     g.add_argument(
-        "--task", default=S, help="classification or regression (default: from the target)"
+        "--task",
+        default=S,
+        **_choices(TASK_NAMES),
+        help=f"{_one_of(TASK_NAMES)} (default: from the target)",
     )
     g.add_argument("--one-hot", action="store_true", default=S, help="one-hot encode text columns")
     g.add_argument(
@@ -133,7 +156,8 @@ def register(sub) -> None:
     g.add_argument(
         "--impute",
         default=S,
-        help="fill missing feature values with the column mean: --impute mean",
+        **_choices(IMPUTE_NAMES),
+        help=f"fill missing feature values: {_one_of(IMPUTE_NAMES)} (the column mean)",
     )
     g.add_argument("--n-samples", type=int, default=S, help="size of a generated data set")
     g.add_argument("--noise", type=float, default=S, help="noise of a generated data set")
@@ -164,17 +188,33 @@ def register(sub) -> None:
         help=f"hidden widths, e.g. 64,64; 'none' for no hidden layer "
         f"(default {','.join(map(str, _D.hidden))})",
     )
-    g.add_argument("--activation", default=S, help=f"hidden activation (default {_D.activation})")
     g.add_argument(
-        "--loss", default=S, help="mse, bce or softmax_cross_entropy (default: from the task)"
+        "--activation",
+        default=S,
+        **_choices(ACTIVATION_NAMES),
+        help=f"hidden activation: {_one_of(ACTIVATION_NAMES)} (default {_D.activation})",
     )
-    g.add_argument("--optimizer", default=S, help=f"sgd, adam or adamw (default {_D.optimizer})")
+    g.add_argument(
+        "--loss",
+        default=S,
+        **_choices(LOSS_NAMES),
+        help=f"{_one_of(LOSS_NAMES)} (default: from the task)",
+    )
+    g.add_argument(
+        "--optimizer",
+        default=S,
+        **_choices(OPTIMIZER_NAMES),
+        help=f"{_one_of(OPTIMIZER_NAMES)} (default {_D.optimizer})",
+    )
     g.add_argument(
         "--lr", type=float, default=S, help="learning rate (default 0.1 for sgd, 1e-3 for adam)"
     )
     g.add_argument("--momentum", type=float, default=S, help="SGD momentum (default 0)")
     g.add_argument(
-        "--schedule", default=S, help=f"constant, step, cosine, warmup (default {_D.schedule})"
+        "--schedule",
+        default=S,
+        **_choices(SCHEDULE_NAMES),
+        help=f"learning-rate schedule: {_one_of(SCHEDULE_NAMES)} (default {_D.schedule})",
     )
     g.add_argument("--epochs", type=int, default=S, help=f"epochs (default {_D.epochs})")
     g.add_argument(
@@ -200,8 +240,18 @@ def register(sub) -> None:
         "--patience", type=int, default=S, help=f"early-stopping patience (default {_D.patience})"
     )
     g.add_argument("--seed", type=int, default=S, help="seed of weights, splits, batches (0)")
-    g.add_argument("--backend", default=S, help="numpy, torch or jax (default numpy)")
-    g.add_argument("--dtype", default=S, help="float32 or float64 (default float32)")
+    g.add_argument(
+        "--backend",
+        default=S,
+        **_choices(BACKEND_NAMES),
+        help=f"{_one_of(BACKEND_NAMES)} (default numpy)",
+    )
+    g.add_argument(
+        "--dtype",
+        default=S,
+        **_choices(DTYPE_NAMES),
+        help=f"{_one_of(DTYPE_NAMES)} (default float32)",
+    )
     g = p.add_argument_group("where to run (also when resuming)")
     g.add_argument(
         "--device",
@@ -247,7 +297,12 @@ def register(sub) -> None:
     p.add_argument("model", help="a model file written by mlplab train")
     p.add_argument("data", help="a CSV with the model's feature columns, or a built-in name")
     p.add_argument("--out", default=None, help="write the predictions to this CSV (else stdout)")
-    p.add_argument("--backend", default="numpy", help="numpy, torch or jax (default numpy)")
+    p.add_argument(
+        "--backend",
+        default="numpy",
+        **_choices(BACKEND_NAMES),
+        help=f"{_one_of(BACKEND_NAMES)} (default numpy)",
+    )
     p.add_argument("--delimiter", default=None, help="CSV field separator (default: detected)")
     p.set_defaults(func=run_predict)
 
@@ -260,7 +315,12 @@ def register(sub) -> None:
     p.add_argument("model", help="a model file written by mlplab train")
     p.add_argument("data", help="a CSV with the feature columns and the target, or a built-in")
     p.add_argument("--out", default=None, help="also write the metrics to this JSON file")
-    p.add_argument("--backend", default="numpy", help="numpy, torch or jax (default numpy)")
+    p.add_argument(
+        "--backend",
+        default="numpy",
+        **_choices(BACKEND_NAMES),
+        help=f"{_one_of(BACKEND_NAMES)} (default numpy)",
+    )
     p.add_argument("--delimiter", default=None, help="CSV field separator (default: detected)")
     p.set_defaults(func=run_evaluate)
 
@@ -295,7 +355,13 @@ def register(sub) -> None:
         sub,
         "info",
         "show the version, the backends installed and the devices seen",
-        "Example:\n  mlplab info",
+        "Examples:\n  mlplab info            # under a second: versions, GPUs the driver lists\n"
+        "  mlplab info --devices  # also ask PyTorch and JAX (imports them: seconds)",
+    )
+    p.add_argument(
+        "--devices",
+        action="store_true",
+        help="import PyTorch and JAX to list the devices each sees (takes seconds)",
     )
     p.set_defaults(func=run_info)
 
@@ -960,35 +1026,67 @@ def _parse_input(text: str, n_inputs: int):
 
 
 def run_info(args) -> int:
-    """``mlplab info``: version, Python, backends with versions, devices."""
+    """``mlplab info``: version, Python, backends with versions, devices.
+
+    Fast by default (no framework is imported: versions come from the package
+    metadata, GPUs from the NVIDIA driver's listing); ``--devices`` imports
+    PyTorch and JAX and prints the devices each sees.
+    """
     import platform
+    from importlib import metadata
 
     import numpy as np
 
     import mlplab
-    from mlplab.backend.arrays import is_available
+
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
 
     print(f"mlplab {mlplab.__version__}")
     print(f"python {platform.python_version()} ({platform.system()} {platform.machine()})")
     print("backends:")
     print(f"  numpy {np.__version__}: devices cpu")
-    if is_available("torch"):
-        import torch
-
-        devices = ["cpu"]
-        if torch.cuda.is_available():
-            devices += [
-                f"cuda:{i} ({torch.cuda.get_device_name(i)})"
-                for i in range(torch.cuda.device_count())
-            ]
-        print(f"  torch {torch.__version__}: devices {', '.join(devices)}")
-    else:
-        print("  torch: not installed (pip install 'mlplab[torch]')")
-    if is_available("jax"):
-        import jax
-
-        devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
-        print(f"  jax {jax.__version__}: devices {devices}")
-    else:
-        print("  jax: not installed (pip install 'mlplab[jax]')")
+    for name, probe in (("torch", _torch_devices), ("jax", _jax_devices)):
+        found = version(name)
+        if found is None:
+            print(f"  {name}: not installed (pip install 'mlplab[{name}]')")
+        elif args.devices:
+            print(f"  {name} {found}: devices {probe()}")
+        else:
+            print(f"  {name} {found}")
+    if not args.devices:
+        gpus = _driver_gpus()
+        seen = f"{len(gpus)} NVIDIA GPU(s) listed by the driver" if gpus else "no NVIDIA GPU"
+        print(f"devices: {seen}; `mlplab info --devices` asks PyTorch and JAX (seconds)")
     return 0
+
+
+def _torch_devices() -> str:
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [
+            f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(torch.cuda.device_count())
+        ]
+    return ", ".join(devices)
+
+
+def _jax_devices() -> str:
+    import jax
+
+    return ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
+
+
+def _driver_gpus() -> list[str]:
+    """The GPUs the NVIDIA driver lists (Linux), without importing a framework."""
+    from pathlib import Path
+
+    folder = Path("/proc/driver/nvidia/gpus")
+    try:
+        return sorted(p.name for p in folder.iterdir())
+    except OSError:
+        return []
