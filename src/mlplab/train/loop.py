@@ -17,6 +17,7 @@ import numpy as np
 from ..backend.arrays import to_index, to_numpy
 from ..backend.loop import run_steps
 from ..backend.sharding import mesh_for
+from ..backend.threads import blas_threads, blas_threads_for
 from ..errors import ConfigError
 from ..nn.losses import get_loss, infer_loss
 from ..nn.metrics import accuracy, r2_score
@@ -119,7 +120,16 @@ def fit(
         should_stop = dp.agreed_stop(should_stop)
     mesh = mesh_for(devices, model.backend)  # JAX: one process, each batch over N devices
     # plan, steps, guard, end of epoch
-    return Training(model, data, opts, loss_fn, state, should_stop, dp, mesh).run()
+    training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)
+    with blas_threads(_blas_threads(model, data, opts)):  # small products: one BLAS thread
+        return training.run()
+
+
+def _blas_threads(model: MLP, data: RunData, opts: FitOptions) -> int | None:
+    """One BLAS thread for NumPy training of small layers (``backend.threads``)."""
+    if model.backend.name != "numpy":
+        return None
+    return blas_threads_for(model.sizes, min(opts.batch_size or data.n, data.n))
 
 
 class Training:

@@ -1,0 +1,55 @@
+"""BLAS threads chosen by the size of the matrix products.
+
+A small MLP multiplies small matrices (a 200-row batch through a 30×100
+layer is 0.6 M multiply-adds): BLAS threads cost more to wake and synchronise
+than the product takes, and on a busy machine they wait for cores. mlplab
+therefore runs NumPy's BLAS on one thread while it trains a network whose
+largest product (batch × d_in × d_out) is below :data:`SINGLE_THREAD_MACS`, and
+leaves BLAS alone for larger ones (see ``benchmarks/blas_threads.py``).
+
+``MLPLAB_BLAS_THREADS`` overrides the choice: a number of threads, or ``auto``
+(the default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Iterator, Sequence
+
+#: Below this many multiply-adds in the largest matrix product, BLAS runs on one thread.
+SINGLE_THREAD_MACS = 4_000_000
+
+
+def blas_threads_for(sizes: Sequence[int], batch: int) -> int | None:
+    """The BLAS thread count for training layers ``sizes`` on ``batch`` rows:
+    1 for small products, ``None`` (BLAS's own choice) for large ones."""
+    setting = os.environ.get("MLPLAB_BLAS_THREADS", "auto").strip().lower()
+    if setting not in ("", "auto"):
+        try:
+            return max(1, int(setting))
+        except ValueError:
+            return None
+    largest = max((i * o for i, o in zip(sizes[:-1], sizes[1:], strict=True)), default=0)
+    return 1 if batch * largest < SINGLE_THREAD_MACS else None
+
+
+@functools.cache
+def _controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return None
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def blas_threads(n_threads: int | None) -> Iterator[None]:
+    """Limit NumPy's BLAS to ``n_threads`` inside the block (``None``: no change)."""
+    controller = _controller() if n_threads is not None else None
+    if controller is None:
+        yield
+        return
+    with controller.limit(limits=n_threads, user_api="blas"):
+        yield
