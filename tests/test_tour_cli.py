@@ -65,8 +65,10 @@ def test_tour_report_is_one_self_contained_page(quick_tour):
     _, out = quick_tour
     page = (out / "report.html").read_text(encoding="utf-8")
     for i in range(1, 14):
-        assert f"<section id='L{i}'><h2>L{i}." in page
-    assert page.count("<span class='ok'>Shown:</span>") == 13
+        assert f"<section id='L{i}' class='claim'>\n<h2><span class='cid'>L{i}</span>" in page
+    assert page.count("<span class='mark'>✓ Shown:</span>") == 13
+    assert "<meta name='viewport'" in page and "<nav aria-label='contents'>" in page
+    assert page.count("<details>") == 13 and page.count("<math") >= 13
     assert "data:image/png;base64," in page
     assert not re.search(r"""(src|href)=["']https?:""", page)  # nothing fetched from outside
     pngs = sorted(p.name for p in out.glob("*.png"))
@@ -87,6 +89,33 @@ def test_tour_results_json(quick_tour):
     assert l13["digits"]["test_accuracy"] >= 0.975 and l13["mnist1d"]["test_accuracy"] >= 0.68
     for names in data["figures"].values():
         assert all((out / n).is_file() for n in names)
+
+
+def test_tour_without_torch_and_jax_says_not_run(tmp_path):
+    """Missing optional frameworks: L11/L12 are "not run", not failed, and the exit is 0."""
+    hide = (  # an import hook that finds neither framework, as on a NumPy-only install
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'jax', 'jaxlib'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+    )
+    env = dict(os.environ, COLUMNS="140", OMP_NUM_THREADS="1")
+    out = tmp_path / "o"
+    proc = subprocess.run(
+        [sys.executable, "-c", hide + RUN, "tour", "--quick", "--only", "L7,L11,L12", "--out", out],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1/3 claims shown; not run: L11, L12 (install mlplab[torch,jax])." in proc.stdout
+    assert proc.stdout.count("○ not run: install mlplab[torch,jax]") == 2
+    assert "✗" not in proc.stdout and "no autodiff framework" not in proc.stdout
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [c["status"] for c in data["claims"].values()] == ["shown", "not run", "not run"]
 
 
 def test_tour_only_and_unknown_claim(tmp_path):

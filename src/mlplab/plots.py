@@ -213,23 +213,60 @@ def plot_curves(
     return _save(fig, path)
 
 
+# colour-blind-safe (Okabe-Ito), readable on the white card the report puts figures on
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+
+
 def plot_extrapolation(result, path, *, title: str, samples: str = "samples") -> Path:
-    """L3's figure: each fit of the lecture's 8 samples on [0, 1.75], drawn far beyond them.
+    """L3's figure for one target: fits of 8 samples on [0, 1.75], drawn far beyond them.
 
     ``result`` is an :class:`~mlplab.lecture.regression.ExtrapolationResult`
     (``x``, ``predictions``, ``x_train``, ``y_train``).
     """
-    return plot_curves(
-        result.x,
-        result.predictions,
-        path,
-        title=title,
-        xlabel="x",
-        ylabel="f(x)",
-        points=(result.x_train, result.y_train, samples),
-        ylim=(-25, 25),
-        shade=(0, 1.75, "training data range"),
-    )
+    return plot_extrapolation_panels({title: result}, path, samples=samples)
+
+
+def plot_extrapolation_panels(
+    results: dict, path, *, samples: str = "samples", keep: Sequence[str] | None = None
+) -> Path:
+    """L3: one panel per target (``{title: ExtrapolationResult}``), the fits beyond the data.
+
+    ``keep``: the prediction names to draw (default all); the y-axis is cut at
+    four times the data's range so the curves that run away leave the frame.
+    """
+    plt = _pyplot()
+    n = len(results)
+    fig, axes = plt.subplots(1, n, figsize=(6.2 * n, 4.6), squeeze=False, layout="constrained")
+    for ax, (title, r) in zip(axes[0], results.items(), strict=True):
+        span = float(np.ptp(r.y_train)) or 1.0
+        mid = float(np.mean(r.y_train))
+        k = 0
+        for label, values in r.predictions.items():
+            if keep is not None and label not in keep and not label.startswith("target"):
+                continue
+            style = dict(color="0.2", ls=(0, (4, 3)), lw=2.0, zorder=4)  # the truth, on top
+            if not label.startswith("target"):
+                style = dict(color=PALETTE[k % len(PALETTE)], lw=2.2, zorder=2)
+                k += 1
+            ax.plot(r.x, np.asarray(values, dtype=np.float64), label=label, **style)
+        ax.axvspan(
+            float(r.x_train[0]),
+            float(r.x_train[-1]),
+            color="#E69F00",
+            alpha=0.18,
+            label="the data's range",
+            zorder=0,
+        )
+        ax.plot(r.x_train, r.y_train, "o", color="black", ms=5, label=samples, zorder=3)
+        ax.set_ylim(mid - 2.5 * span, mid + 2.5 * span)
+        ax.set_xlabel("$x$")
+        ax.set_ylabel("$f(x)$")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(
+            fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False
+        )
+    return _save(fig, path)
 
 
 def plot_error_vs_width(
@@ -272,16 +309,36 @@ def plot_separability(points, labels, theta, path, *, title: str) -> Path:
         points: `(4, 2)` inputs; labels: `(4,)` 0/1 targets.
         theta: `(3,)` separating ``[θ₀, θ₁, θ₂]`` or ``None`` (no line exists).
     """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4, 4.6), layout="constrained")
+    _separability_axes(ax, points, labels, theta, title)
+    return _save(fig, path)
+
+
+def plot_separability_panels(panels: Sequence[dict], path, *, note: str | None = None) -> Path:
+    """Several truth tables side by side, each ``dict(points, labels, theta, title)``.
+
+    ``note`` is written under the panels (e.g. why points on the line are 0s).
+    """
+    plt = _pyplot()
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(3.9 * n, 4.3), squeeze=False, layout="constrained")
+    for ax, p in zip(axes[0], panels, strict=True):
+        _separability_axes(ax, p["points"], p["labels"], p["theta"], p["title"])
+    if note:
+        fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=10, wrap=True)
+    return _save(fig, path)
+
+
+def _separability_axes(ax, points, labels, theta, title) -> None:
     points = np.asarray(points, float)
     labels = np.asarray(labels).ravel()
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4, 4))
-    for v, marker, color in ((0, "o", "tab:blue"), (1, "s", "tab:red")):
+    for v, marker, color in ((0, "o", PALETTE[0]), (1, "s", PALETTE[1])):
         m = labels == v
         ax.scatter(
             points[m, 0],
             points[m, 1],
-            s=120,
+            s=140,
             marker=marker,
             color=color,
             edgecolor="k",
@@ -292,18 +349,23 @@ def plot_separability(points, labels, theta, path, *, title: str) -> Path:
     if theta is not None:
         t0, t1, t2 = (float(t) for t in theta)
         if abs(t2) > 1e-12:
-            ax.plot(xs, -(t0 + t1 * xs) / t2, "k-", label="θ₀ + θ₁x₁ + θ₂x₂ = 0")
+            ax.plot(
+                xs,
+                -(t0 + t1 * xs) / t2,
+                "k-",
+                label=r"$\theta_0 + \theta_1 x_1 + \theta_2 x_2 = 0$",
+            )
         else:
-            ax.axvline(-t0 / t1, color="k", label="θ₀ + θ₁x₁ = 0")
+            ax.axvline(-t0 / t1, color="k", label=r"$\theta_0 + \theta_1 x_1 = 0$")
     else:
-        ax.plot([], [], " ", label="no separating line (LP infeasible)")
+        ax.plot([], [], " ", label="no separating line exists")
     ax.set_xlim(-0.5, 1.5)
     ax.set_ylim(-0.5, 1.5)
-    ax.set_xlabel("x₁")
-    ax.set_ylabel("x₂")
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
     ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper left")
-    return _save(fig, path)
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
 
 
 def plot_bars(
@@ -320,15 +382,103 @@ def plot_bars(
     """A bar chart (e.g. test accuracy per model) with an optional horizontal threshold."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    bars = ax.bar(list(labels), list(values), color="tab:blue", label=ylabel)
+    bars = ax.bar(list(labels), list(values), color=PALETTE[0], label=ylabel)
     for bar, v in zip(bars, values, strict=True):
         ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.3g}", ha="center", va="bottom")
     if threshold is not None:
-        ax.axhline(threshold, color="tab:red", linestyle="--", label=threshold_label)
+        ax.axhline(threshold, color=PALETTE[1], linestyle="--", label=threshold_label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
+    return _save(fig, path)
+
+
+def plot_grouped_bars(
+    groups: dict,
+    path,
+    *,
+    title: str,
+    ylabel: str,
+    xlabel: str,
+    thresholds: dict | None = None,
+    percent: bool = True,
+) -> Path:
+    """Bars grouped by category: ``groups = {group: {series: value}}`` (e.g. data set → model).
+
+    ``thresholds``: ``{group: value}``, drawn as a dashed line over that group's bars.
+    """
+    plt = _pyplot()
+    names = list(groups)
+    series = list(dict.fromkeys(k for g in groups.values() for k in g))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    for j, s in enumerate(series):
+        xs = [i + (j - (len(series) - 1) / 2) * width for i in range(len(names))]
+        vals = [groups[g].get(s, np.nan) for g in names]
+        bars = ax.bar(xs, vals, width * 0.92, color=PALETTE[j % len(PALETTE)], label=s)
+        for bar, v in zip(bars, vals, strict=True):  # the value inside the bar, at its top
+            text = f"{v:.1%}" if percent else f"{v:.3g}"
+            x_mid = bar.get_x() + bar.get_width() / 2
+            ax.text(x_mid, v * 0.97, text, ha="center", va="top", color="white", weight="bold")
+    for i, g in enumerate(names):
+        if thresholds and g in thresholds:
+            label = "the bar the MLP must clear" if i == 0 else None
+            t = thresholds[g]
+            ax.hlines(t, i - 0.45, i + 0.45, colors="k", linestyles="--", label=label, zorder=3)
+            text = f"≥ {t:.1%}" if percent else f"≥ {t:.3g}"
+            ax.text(i + 0.45, t, text, ha="right", va="bottom", fontsize=9)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylim(0, 1.12 if percent else None)
+    if percent:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(
+        fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False
+    )
+    return _save(fig, path)
+
+
+def plot_agreement(x, curves: dict, path, *, title: str, xlabel: str, ylabel: str) -> Path:
+    """Runs that should coincide: the curves (dashed, so each shows) and their differences.
+
+    Left, every curve of ``curves = {name: (m,) values}`` in its own dash pattern;
+    right, ``|curve − first curve|`` on a log scale (exact zeros drawn at the bottom).
+    """
+    plt = _pyplot()
+    fig, (ax, dx) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    names = list(curves)
+    ref = np.asarray(curves[names[0]], dtype=np.float64)
+    dashes = ["-", (0, (6, 3)), (0, (1, 2)), (0, (3, 2, 1, 2))]
+    for k, name in enumerate(names):
+        v = np.asarray(curves[name], dtype=np.float64)
+        ax.plot(x, v, ls=dashes[k % len(dashes)], lw=2.6 - 0.6 * k, color=PALETTE[k], label=name)
+        if k:
+            diff = np.abs(v - ref)
+            floor = 1e-18
+            dx.semilogy(
+                x,
+                np.maximum(diff, floor),
+                "o-",
+                ms=3,
+                lw=1,
+                color=PALETTE[k],
+                label=f"|{name} − {names[0]}|",
+            )
+    dx.axhline(np.finfo(np.float64).eps, color="0.4", ls=":", label="float64 rounding (2.2e−16)")
+    dx.set_ylim(1e-18, 1e-6)
+    for a in (ax, dx):
+        a.set_xlabel(xlabel)
+        a.grid(alpha=0.3)
+        a.legend(fontsize="small")
+    ax.set_ylabel(ylabel)
+    dx.set_ylabel("difference (values below 1e−18 drawn at 1e−18)")
+    ax.set_title(title)
+    dx.set_title(f"differences from {names[0]}")
     return _save(fig, path)
 
 
@@ -360,6 +510,8 @@ def plot_blame(
 
 
 __all__ = [
+    "PALETTE",
+    "plot_agreement",
     "plot_bars",
     "plot_blame",
     "plot_confusion_matrix",
@@ -367,6 +519,9 @@ __all__ = [
     "plot_decision_boundary",
     "plot_error_vs_width",
     "plot_extrapolation",
+    "plot_extrapolation_panels",
+    "plot_grouped_bars",
     "plot_loss_curve",
     "plot_separability",
+    "plot_separability_panels",
 ]

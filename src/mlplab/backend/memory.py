@@ -32,6 +32,7 @@ def format_bytes(n: int) -> str:
     n, unit = int(n), 0
     while n >= 1024 * 1024**unit and unit < len(units) - 1:
         unit += 1
-    if unit == len(units) - 1 and n >= 1024 * 1024**unit:  # beyond YiB: powers of ten
-        return f"{n:.3e} B" if n < 10**300 else f"about 10^{len(str(n)) - 1} B"
+    if unit == len(units) - 1 and n >= 1024 * 1024**unit:  # beyond 1024 YiB: whole YiB
+        yib = n // 1024**unit
+        return f"{yib:,} YiB" if yib < 10**9 else f"about 10^{len(str(n)) - 1} B"
     return f"{n / 1024**unit:.1f} {units[unit]}" if unit else f"{n} B"

@@ -253,14 +253,16 @@ def run_tour(args) -> int:
         on_result=lambda cid, r, s: render(con, cid, r, s),
     )
     files = write_report(result, args.out)
-    verdicts = result.verdicts()
-    shown = [c for c, (ok, _) in verdicts.items() if ok]
-    missing = [c for c, (ok, _) in verdicts.items() if not ok]
+    statuses = result.statuses()
+    shown = [c for c, (st, _) in statuses.items() if st == "shown"]
+    missing = [c for c, (st, _) in statuses.items() if st == "NOT shown"]
+    not_run = [c for c, (st, _) in statuses.items() if st == "not run"]
     n_figs = sum(len(v) for v in files.figures.values())
     con.rule()
     con.print(
-        f"{len(shown)}/{len(verdicts)} claims shown"
+        f"{len(shown)}/{len(statuses)} claims shown"
         + (f"; NOT shown: {', '.join(missing)}" if missing else "")
+        + (f"; not run: {', '.join(not_run)} (install mlplab\\[torch,jax])" if not_run else "")
         + "."
     )
     con.print(

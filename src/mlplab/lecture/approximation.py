@@ -65,43 +65,59 @@ def _verdict(r) -> tuple[bool, str]:
     return ok, "; ".join(parts) + "; trained " + ", ".join(trained_parts)
 
 
+# the presets' formulas for figure titles (matplotlib's math notation)
+LATEX = {
+    "sin": r"\sin x",
+    "cubic": "x^3 - 2x^2 - x + 2",
+    "abs": "|x|",
+    "step": "H(x - 1/3)",
+    "bump": "e^{-25 x^2}",
+}
+
+
+def _tex(c) -> str:
+    return f"${LATEX[c.target]}$" if c.target in LATEX else getattr(c, "expression", c.target)
+
+
 def _figures(r, out) -> list[Figure]:
     from .. import plots
 
     out = Path(out)
-    series = {f"{n} (Heaviside)": (c.steps, c.heaviside_max) for n, c in r.constructive.items()}
+    series = {f"{_tex(c)}, Heaviside": (c.steps, c.heaviside_max) for c in r.constructive.values()}
     if "sin" in r.constructive:
         c = r.constructive["sin"]
-        series["sin (steep sigmoid)"] = (c.steps, c.sigmoid_max)
+        series[f"{_tex(c)}, steep sigmoid"] = (c.steps, c.sigmoid_max)
     path = plots.plot_error_vs_width(
         series,
         out / "l10_error_vs_width.png",
-        title="L10: constructive networks, ε = max |g − f| against N",
+        title=r"L10: $\varepsilon = \max\,|g - f|$ against the width $N$",
     )
-    figs = [
-        Figure(path, "ε falls like 1/N for Lipschitz targets; for the step it stays at the jump.")
-    ]
-    for n, c in r.constructive.items():
-        curves = {f"target {c.expression}": c.g}
-        curves.update({f"N = {k} Heaviside neurons": f for k, f in c.f_by_steps.items()})
+    figs = [Figure(path, "ε falls like 1/N for continuous targets; at the step's jump it stays.")]
+    for c in r.constructive.values():
+        curves = {f"target $g(x) = {LATEX.get(c.target, 'g(x)')}$": c.g}
+        curves.update({f"$N = {k}$ Heaviside neurons": f for k, f in c.f_by_steps.items()})
         path = plots.plot_curves(
             c.x,
             curves,
-            out / f"l10_{n}.png",
-            title=f"L10: step networks for {c.expression}",
-            xlabel="x",
-            ylabel="g(x), f(x)",
+            out / f"l10_{c.target}.png",
+            title=f"L10: step networks for {_tex(c)}",
+            xlabel="$x$",
+            ylabel="$g(x)$, $f(x)$",
         )
-        figs.append(Figure(path, f"{c.expression}: the exact step networks for several N."))
+        figs.append(
+            Figure(
+                path, f"{c.expression}: each extra neuron adds one step; more steps, closer fit."
+            )
+        )
     t = r.trained
     path = plots.plot_error_vs_width(
         {a: (t.widths, t.max_error[a]) for a in t.activations},
         out / "l10_trained.png",
-        title=f"L10: trained MLPs on {t.target}",
-        xlabel="hidden width w",
+        title=f"L10: trained 1-$w$-1 MLPs on {_tex(r.constructive.get(t.target, t))}",
+        xlabel="hidden width $w$",
         reference=False,
     )
-    figs.append(Figure(path, "Trained networks: the error also falls as the hidden layer widens."))
+    figs.append(Figure(path, "Trained by gradient descent, wider networks also fit better."))
     return figs
 
 

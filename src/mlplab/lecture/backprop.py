@@ -18,7 +18,7 @@ import numpy as np
 from ..backend.arrays import is_available, to_numpy
 from ..nn.losses import get_loss
 from ..nn.mlp import MLP
-from .registry import Claim, Figure, register
+from .registry import Claim, Figure, missing_frameworks, register
 from .text import show_backprop
 
 _NP_ACT = {
@@ -292,9 +292,10 @@ def _figures(r, out) -> list[Figure]:
         r.deltas,
         Path(out) / "l11_deltas.png",
         row_labels=[str(tuple(int(v) for v in x)) for x in r.X],
-        title="L11: blame δ = ∂L/∂z per example and neuron",
+        title=r"L11: the blame $\delta_\ell = \partial L / \partial z_\ell$ per example and neuron",
     )
-    return [Figure(path, "Each layer's deltas: who was blamed, for which example.")]
+    caption = "Red and blue: the examples on which each neuron was blamed for too much, too little."
+    return [Figure(path, caption, wide=True)]
 
 
 register(
@@ -317,6 +318,7 @@ register(
         verdict=_verdict,
         text=show_backprop,
         figures=_figures,
+        skipped=lambda r: missing_frameworks(r.check.frameworks),
     )
 )
 

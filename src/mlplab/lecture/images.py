@@ -25,7 +25,10 @@ MNIST1D_THRESHOLD = 0.68  # the MNIST-1D paper's MLP baseline
 
 # (hidden sizes, activation, lr, epochs, batch size, schedule, l2): Adam, seeded
 CONFIGS = {
-    "digits": ((128,), "relu", 3e-3, 30, 64, "constant", 1e-3),
+    # trained on the images and their four one-pixel shifts (5× the data): 98.0-99.6% over
+    # seeds 0-19 (each seed its own split), median 98.9%; without the shifts, 128 units and a
+    # constant rate gave 97.3-98.4%, below the bar at seeds 1 and 5
+    "digits": ((256,), "relu", 3e-3, 30, 64, "cosine", 1e-3),
     # L2 2e-3, not 1e-4: with 1e-4 the MLP overfits and lands at 66.9-70.8% over seeds 0-9
     # (below the bar at 3 of them); with 2e-3 at 70.2-72.5% (numpy backend)
     "mnist1d": ((256, 256), "tanh", 2e-3, 80, 100, "cosine", 2e-3),
@@ -103,6 +106,25 @@ def single_threaded_blas():
             torch.set_num_threads(torch_threads)
 
 
+def shifted_copies(X, y, side: int = 8):
+    """``X`` (n, side²) images with their four one-pixel shifts (up, down, left, right).
+
+    Pixels shifted in are 0 (the background). Returns ``(5n, side²)`` images and ``(5n,)``
+    labels: a digit moved by one pixel is the same digit.
+    """
+    imgs = np.asarray(X, dtype=np.float64).reshape(-1, side, side)
+    out = [imgs]
+    for axis, step in ((1, 1), (1, -1), (2, 1), (2, -1)):
+        moved = np.roll(imgs, step, axis=axis)
+        edge = 0 if step == 1 else -1
+        if axis == 1:
+            moved[:, edge, :] = 0
+        else:
+            moved[:, :, edge] = 0
+        out.append(moved)
+    return np.concatenate(out).reshape(-1, side * side), np.tile(np.asarray(y), 5)
+
+
 def standardise(X_train, X_test):
     """Subtract the training mean and divide by its std (1 where a feature is constant)."""
     mu = X_train.mean(axis=0)
@@ -138,9 +160,12 @@ def _train(
     check_choice("dataset", dataset, tuple(CONFIGS))
     if dataset == "digits":
         X_tr, X_te, y_tr, y_te = load_digits_split(seed)
+        n_images = len(y_tr)
+        X_tr, y_tr = shifted_copies(X_tr, y_tr)
         threshold = DIGITS_THRESHOLD
     else:
         X_tr, X_te, y_tr, y_te = load_mnist1d_split()
+        n_images = len(y_tr)
         threshold = MNIST1D_THRESHOLD
     X_tr, X_te = standardise(np.asarray(X_tr, float), np.asarray(X_te, float))
     y_tr, y_te = np.asarray(y_tr, np.int64), np.asarray(y_te, np.int64)
@@ -181,7 +206,7 @@ def _train(
     )
     return ImageResult(
         dataset=dataset,
-        n_train=len(y_tr),
+        n_train=n_images,
         n_test=len(y_te),
         n_features=X_tr.shape[1],
         n_classes=k,
@@ -215,24 +240,31 @@ def _figures(r, out) -> list[Figure]:
     from .. import plots
 
     out = Path(out)
-    figs = []
+    path = plots.plot_grouped_bars(
+        {
+            x.dataset: {"MLP": x.test_accuracy, "logistic regression": x.baseline_accuracy}
+            for x in r.values()
+        },
+        out / "l13_accuracy.png",
+        title="L13: test accuracy by data set",
+        ylabel="test accuracy",
+        xlabel="data set",
+        thresholds={x.dataset: x.threshold for x in r.values()},
+    )
+    caption = (
+        "The MLP clears each data set's bar (dashed); beside it logistic regression, the same "
+        "code without a hidden layer."
+    )
+    figs = [Figure(path, caption)]
     for name, x in r.items():
         path = plots.plot_confusion_matrix(
             x.confusion,
             out / f"l13_{name}_confusion.png",
             title=f"L13: {name} test set, MLP accuracy {x.test_accuracy:.1%}",
         )
-        figs.append(Figure(path, f"{name}: confusion matrix of the MLP on the test set."))
-    items = list(r.values())
-    path = plots.plot_bars(
-        [f"{x.dataset} MLP" for x in items] + [f"{x.dataset} logistic" for x in items],
-        [x.test_accuracy for x in items] + [x.baseline_accuracy for x in items],
-        out / "l13_accuracy.png",
-        title="L13: test accuracy",
-        ylabel="test accuracy",
-        xlabel="data set and model",
-    )
-    figs.append(Figure(path, "MLPs against logistic-regression baselines."))
+        figs.append(
+            Figure(path, f"{name}: the diagonal is right; off it, which digit was taken for which.")
+        )
     return figs
 
 
@@ -267,6 +299,7 @@ __all__ = [
     "ImageResult",
     "load_digits_split",
     "load_mnist1d_split",
+    "shifted_copies",
     "standardise",
     "train_images",
 ]

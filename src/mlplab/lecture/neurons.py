@@ -312,23 +312,26 @@ def _verdict_l6(r) -> tuple[bool, str]:
 def _figures_l6(r, out) -> list[Figure]:
     from .. import plots
 
-    figs = []
+    panels = []
     for name in ("and", "or", "xor"):
         s = r.separability[name]
-        path = plots.plot_separability(
-            s.X,
-            s.y,
-            s.theta,
-            Path(out) / f"l6_{name}.png",
-            title=f"{name.upper()}: " + ("separable" if s.separable else "not separable"),
+        verdict = "separable" if s.separable else "not separable: no line exists"
+        panels.append(
+            dict(points=s.X, labels=s.y, theta=s.theta, title=f"{name.upper()}: {verdict}")
         )
-        caption = (
-            f"{name.upper()}: the LP's separating line"
-            if s.separable
-            else "XOR: no line separates the 1s from the 0s (LP infeasible)"
-        )
-        figs.append(Figure(path, caption))
-    return figs
+    path = plots.plot_separability_panels(
+        panels,
+        Path(out) / "l6_separability.png",
+        note=(
+            "Points on a line have $z = 0$, and $H(0) = 0$: they are 0s, correctly "
+            "(AND's (0,1) and (1,0), OR's (0,0))."
+        ),
+    )
+    caption = (
+        "The LP's lines separate AND and OR; for XOR the LP is infeasible, so no line "
+        "exists (the 1s sit on one diagonal, the 0s on the other)."
+    )
+    return [Figure(path, caption, wide=True)]
 
 
 def _verdict_l7(r) -> tuple[bool, str]:
@@ -369,9 +372,10 @@ def _figures_l9(r, out) -> list[Figure]:
         TRUTH_INPUTS,
         TRUTH_TABLES["xor"],
         Path(out) / "l9_xor_regions.png",
-        title="L9: the 2-2-1 Heaviside network's XOR regions",
+        title="L9: XOR = OR and not AND, output over the plane",
     )
-    return [Figure(path, "The hand-set network's output over the plane: a band between two lines.")]
+    caption = "Two lines make a band: inside it OR fires and AND does not, so XOR = 1."
+    return [Figure(path, caption)]
 
 
 register(

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+SHOWN, NOT_SHOWN, NOT_RUN = "shown", "NOT shown", "not run"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -60,6 +62,24 @@ class Claim:
     # the result's "not run" reason (an optional framework is missing), or None: it ran
     skipped: Callable[[Any], str | None] = field(default=lambda result: None)
 
+    def check(self, result) -> tuple[str, str]:
+        """``(status, one-line summary)``: status is ``SHOWN``, ``NOT_SHOWN`` or ``NOT_RUN``.
+
+        A claim that needs an optional framework which is not installed is not
+        run (``skipped`` says why), which is not the same as failing.
+        """
+        reason = self.skipped(result)
+        if reason:
+            return NOT_RUN, reason
+        ok, summary = self.verdict(result)
+        return (SHOWN if ok else NOT_SHOWN), summary
+
+
+def missing_frameworks(ran, needed=("torch", "jax")) -> str | None:
+    """``"not run: install mlplab[torch,jax]"`` for the frameworks of ``needed`` not in ``ran``."""
+    missing = [f for f in needed if f not in ran]
+    return f"not run: install mlplab[{','.join(missing)}]" if missing else None
+
 
 _REGISTRY: dict[str, Claim] = {}
 
@@ -84,4 +104,15 @@ def get_claim(cid: str) -> Claim:
     return claims()[cid]
 
 
-__all__ = ["Claim", "Figure", "Settings", "claims", "get_claim", "register"]
+__all__ = [
+    "NOT_RUN",
+    "NOT_SHOWN",
+    "SHOWN",
+    "Claim",
+    "Figure",
+    "Settings",
+    "claims",
+    "get_claim",
+    "missing_frameworks",
+    "register",
+]

@@ -35,6 +35,18 @@ def cubic(x):
     return x**3 - 2 * x**2 - x + 2
 
 
+def sine(x):
+    """``sin(3x)``: a target that is no polynomial, so no degree fits it outside the data."""
+    return np.sin(3 * np.asarray(x, dtype=np.float64))
+
+
+# name -> (function, its formula in text, in LaTeX)
+L3_TARGETS = {
+    "cubic": (cubic, "x³ − 2x² − x + 2", "x^3 - 2x^2 - x + 2"),
+    "sin": (sine, "sin(3x)", r"\sin(3x)"),
+}
+
+
 # --- L1 -----------------------------------------------------------------------------
 
 
@@ -170,6 +182,11 @@ class ExtrapolationResult:
     mlp_bound: float = 0.0  # |b₂| + Σ|W₂|: |f(x)| ≤ this for EVERY x (tanh hidden layer)
     mlp_hidden: int = 0
     interval: tuple[float, float] = (-5.0, 5.0)
+    target: str = "cubic"  # a key of L3_TARGETS
+
+    @property
+    def formula(self) -> str:
+        return L3_TARGETS[self.target][1]
 
 
 def extrapolation(
@@ -180,17 +197,27 @@ def extrapolation(
     interval: tuple[float, float] = (-5.0, 5.0),
     seed: int = 0,
     backend: str = "numpy",
+    target: str = "cubic",
 ) -> ExtrapolationResult:
-    """Fit polynomials of each degree and a 1-``hidden``-1 tanh MLP to the cubic's 8 samples."""
+    """Fit polynomials of each degree and a 1-``hidden``-1 tanh MLP to 8 samples of a target.
+
+    ``target`` is ``"cubic"`` (the lecture's) or ``"sin"`` (``sin(3x)``, no polynomial).
+    """
+    from ..errors import check_choice
+
+    check_choice("target", target, tuple(L3_TARGETS))
+    g, formula, _ = L3_TARGETS[target]
     from ..nn.mlp import MLP
     from ..train import fit
 
     x_train = np.arange(8) * 0.25  # 0, 0.25, …, 1.75
-    y_train = cubic(x_train)
+    y_train = g(x_train)
     lo, hi = interval
     x = np.linspace(lo, hi, 401)
-    res = ExtrapolationResult(x_train, y_train, x, interval=(lo, hi), mlp_hidden=hidden)
-    res.predictions["target x³ − 2x² − x + 2"] = cubic(x)
+    res = ExtrapolationResult(
+        x_train, y_train, x, interval=(lo, hi), mlp_hidden=hidden, target=target
+    )
+    res.predictions[f"target {formula}"] = g(x)
     for deg in degrees:
         coef, _ = fit_polynomial(x_train, y_train, deg)
         name = f"polynomial degree {deg}"
@@ -249,36 +276,56 @@ def _verdict_l2(r) -> tuple[bool, str]:
     )
 
 
-def _verdict_l3(r) -> tuple[bool, str]:
+# how far beyond the data's largest |y| the polynomials must go, and the MLP may go
+L3_FACTOR = {"cubic": 3.0, "sin": 5.0}
+
+
+def _verdict_one_l3(r) -> tuple[bool, str]:
     mlp = next(k for k in r.max_abs if k.startswith("tanh MLP"))
     polys = {k: v for k, v in r.max_abs.items() if k.startswith("polynomial")}
-    train_max = float(np.max(np.abs(r.y_train)))
+    bar = L3_FACTOR[r.target] * float(np.max(np.abs(r.y_train)))
     # the MLP must fit the 8 samples and stay bounded; the polynomials must run away
-    ok = (
-        r.train_rmse[mlp] < 0.2
-        and r.max_abs[mlp] < 3 * train_max
-        and all(v > 3 * train_max for v in polys.values())
-    )
-    worst = max(polys.values())
+    ok = r.train_rmse[mlp] < 0.2 and r.max_abs[mlp] < bar and min(polys.values()) > bar
     return ok, (
-        f"on [{r.interval[0]:g}, {r.interval[1]:g}] the polynomials reach |f| up to "
-        f"{worst:,.0f} (data stay within {train_max:.2f}); the tanh MLP stays within "
-        f"{r.max_abs[mlp]:.2f} and |f(x)| ≤ {r.mlp_bound:.2f} for every x"
+        f"{r.formula}: the polynomials reach |f| up to {max(polys.values()):,.0f} on "
+        f"[{r.interval[0]:g}, {r.interval[1]:g}] (data within "
+        f"{np.max(np.abs(r.y_train)):.2f}), the tanh MLP stays within {r.max_abs[mlp]:.2f}"
     )
 
 
-def _figures_l3(r, out) -> list[Figure]:
+def _verdict_l3(results) -> tuple[bool, str]:
+    if not isinstance(results, dict):
+        results = {results.target: results}
+    checks = [_verdict_one_l3(r) for r in results.values()]
+    return all(ok for ok, _ in checks), "; ".join(text for _, text in checks)
+
+
+def _run_l3(s) -> dict[str, ExtrapolationResult]:
+    epochs = 1000 if s.quick else 3000
+    return {
+        "cubic": extrapolation(epochs=epochs, seed=s.seed, backend=s.backend),
+        "sin": extrapolation(
+            (3, 5, 7), epochs=epochs, seed=s.seed, backend=s.backend, target="sin"
+        ),
+    }
+
+
+def _figures_l3(results, out) -> list[Figure]:
     from .. import plots
 
-    path = plots.plot_extrapolation(
-        r,
+    keep = ["polynomial degree 3", "polynomial degree 7, samples + 1% noise"]
+    panels = {f"${L3_TARGETS[t][2]}$ sampled on $[0, 1.75]$": r for t, r in results.items()}
+    path = plots.plot_extrapolation_panels(
+        panels,
         Path(out) / "l3_extrapolation.png",
-        title="L3: fitted on [0, 1.75], evaluated on [−5, 5]",
         samples="the 8 samples",
+        keep=keep + [k for k in results["cubic"].predictions if k.startswith("tanh")],
     )
-    return [
-        Figure(path, "Polynomials leave the frame outside the data; the tanh MLP stays bounded.")
-    ]
+    caption = (
+        "Neither extrapolates: outside the data a polynomial leaves for ±∞ and the tanh MLP "
+        "flattens to a constant; only the right model (degree 3 for the cubic) follows."
+    )
+    return [Figure(path, caption, wide=True)]
 
 
 register(
@@ -308,8 +355,8 @@ register(
         statement=(
             "Polynomial regression scales badly: the design matrix for $d$ inputs and degree "
             r"$m$ has $\binom{d+m}{m}$ columns; a 256×256 image (65,536 pixels) at $m = 3$ "
-            r"gives $\binom{65539}{3} = 46{,}916{,}791{,}205{,}889 \approx 4.7 \times "
-            r"10^{13}$ columns, and $X^\top X$ costs $O(p^3)$ to invert."
+            r"gives $\binom{65539}{3}$ = 46,916,791,205,889 $\approx 4.7 \times 10^{13}$ "
+            r"columns, and $X^\top X$ costs $O(p^3)$ to invert."
         ),
         explanation=(
             "Polynomial regression needs one column per monomial. mlplab counts them exactly "
@@ -331,13 +378,14 @@ register(
             r"$f(x) = x^3 - 2x^2 - x + 2$ sampled at $x = 0, 0.25, \dots, 1.75$."
         ),
         explanation=(
-            "Polynomials of several degrees and a tanh MLP are fitted to the eight samples "
-            "and evaluated on $[-5, 5]$."
+            "Polynomials of several degrees and a tanh MLP are fitted to the eight samples, "
+            r"and to eight samples of $\sin(3x)$, which is no polynomial, and evaluated on "
+            "$[-5, 5]$. Neither model extrapolates: a polynomial of the wrong degree leaves for "
+            r"$\pm\infty$, a tanh MLP saturates to a constant. (The cubic's own degree-3 fit "
+            "follows it everywhere only because it is the right model.)"
         ),
         command="mlplab extrapolate",
-        run=lambda s: extrapolation(
-            epochs=1000 if s.quick else 3000, seed=s.seed, backend=s.backend
-        ),
+        run=_run_l3,
         verdict=_verdict_l3,
         text=show_extrapolation,
         figures=_figures_l3,
@@ -347,9 +395,11 @@ register(
 __all__ = [
     "ExtrapolationResult",
     "LinearRegressionResult",
+    "L3_TARGETS",
     "PolyBlowupResult",
     "cubic",
     "extrapolation",
     "linear_regression",
     "polynomial_blowup",
+    "sine",
 ]

@@ -49,15 +49,28 @@ def _bytes(n: int) -> str:
     return format_bytes(n)
 
 
-def header(con, cid: str, shown: bool | None = None, summary: str = "", seconds=None) -> None:
-    """The section title: claim id, the lecture's claim, and the verdict line."""
+_MARKS = {
+    "shown": "[green]✓ shown[/green]: ",
+    "NOT shown": "[red]✗ NOT shown[/red]: ",
+    "not run": "[yellow]○[/yellow] ",  # the summary says "not run: install …"
+}
+
+
+def header(con, cid: str, status=None, summary: str = "", seconds=None) -> None:
+    """The section title: claim id, the lecture's claim, and the verdict line.
+
+    ``status`` is ``"shown"``, ``"NOT shown"`` or ``"not run"`` (or a bool: shown or not).
+    """
     from .registry import get_claim
 
     con.rule(f"[bold]{cid}[/bold]  {get_claim(cid).title}", align="left")
-    if shown is not None:
-        mark = "[green]✓ shown[/green]" if shown else "[red]✗ NOT shown[/red]"
+    if status is not None:
+        if isinstance(status, bool):
+            status = "shown" if status else "NOT shown"
         took = f"  ({seconds:.1f} s)" if seconds is not None else ""
-        con.print(f"{mark}: {summary}{took}")
+        from rich.markup import escape
+
+        con.print(f"{_MARKS[status]}{escape(summary)}{took}")
 
 
 # --- L1–L3 --------------------------------------------------------------------------------
@@ -113,18 +126,24 @@ def poly_table(con, costs, n_samples: int) -> None:
             f"{row['columns']:,}",
             _bytes(row["design_bytes"]),
             _bytes(row["gram_bytes"]),
-            _sci(row["solve_flops"]),
+            _flops(row["columns"] ** 3, 3),
         )
     con.print(t)
 
 
-def _sci(n: int) -> str:
-    """An exact integer in scientific notation, also beyond float range (10^400)."""
-    n = int(n)
-    digits = str(abs(n))
-    if len(digits) <= 300:
-        return f"{float(n):.2e}"
-    return f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
+def _flops(numerator: int, denominator: int) -> str:
+    """``numerator / denominator`` of exact integers, rounded to 3 significant digits.
+
+    ``2.67`` for p = 2 (8/3, not the integer quotient 2), ``3.44e+40`` for large p,
+    and correct beyond float range (10^400).
+    """
+    n, d = int(numerator), int(denominator)
+    scale = max(len(str(n)) - len(str(d)) - 6, 0)  # keep ~6 digits, then let float round
+    value = (n // 10**scale) / d  # n / d / 10**scale, exact to those 6 digits
+    if scale == 0 and value < 1e6:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa}e+{int(exponent) + scale:02d}"
 
 
 def show_poly(con, r) -> None:
@@ -141,9 +160,13 @@ def show_poly(con, r) -> None:
 
 
 def show_extrapolation(con, r) -> None:
+    if isinstance(r, dict):  # the tour's L3: one result per target
+        for one in r.values():
+            show_extrapolation(con, one)
+        return
     lo, hi = r.interval
     t = _table(
-        f"L3 fits to x³ − 2x² − x + 2 sampled at {', '.join(f'{v:g}' for v in r.x_train)}",
+        f"L3 fits to {r.formula} sampled at {', '.join(f'{v:g}' for v in r.x_train)}",
         "model",
         "RMSE on samples",
         f"f({lo:g})",
@@ -440,7 +463,8 @@ def show_backends(con, r) -> None:
 def show_images(con, r) -> None:
     results = r.values() if isinstance(r, dict) else [r]
     t = _table(
-        "L13 MLPs reading digits (inputs standardised; test sets never trained on)",
+        "L13 MLPs reading digits (inputs standardised; the 8×8 digits trained with their "
+        "one-pixel shifts; test sets never trained on)",
         "data set",
         "train / test",
         "MLP",
@@ -475,8 +499,8 @@ def render(con, cid: str, result, seconds: float | None = None) -> None:
     from .registry import get_claim
 
     claim = get_claim(cid)
-    shown, summary = claim.verdict(result)
-    header(con, cid, shown, summary, seconds)
+    status, summary = claim.check(result)
+    header(con, cid, status, summary, seconds)
     claim.text(con, result)
 
 

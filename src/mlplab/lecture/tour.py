@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .registry import Settings, claims, get_claim
+from .registry import SHOWN, Settings, claims, get_claim
 
 
 @dataclass
@@ -32,7 +32,12 @@ class TourResult:
     seconds: dict = field(default_factory=dict)  # claim -> seconds
 
     def verdicts(self) -> dict[str, tuple[bool, str]]:
-        return {cid: verdict(cid, r) for cid, r in self.results.items()}
+        """``{claim: (shown, summary)}`` (a claim not run is not shown)."""
+        return {cid: (st == SHOWN, text) for cid, (st, text) in self.statuses().items()}
+
+    def statuses(self) -> dict[str, tuple[str, str]]:
+        """``{claim: (status, summary)}``, status ``"shown"``, ``"NOT shown"`` or ``"not run"``."""
+        return {cid: get_claim(cid).check(r) for cid, r in self.results.items()}
 
 
 def experiments(quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict[str, Callable]:
@@ -112,7 +117,7 @@ def to_jsonable(obj, max_items: int = 500):
 
 def tour_json(tour: TourResult) -> dict:
     """The whole tour as JSON data: settings, verdicts, timings and every result."""
-    verdicts = tour.verdicts()
+    statuses = tour.statuses()
     return {
         "quick": tour.quick,
         "seed": tour.seed,
@@ -120,8 +125,9 @@ def tour_json(tour: TourResult) -> dict:
         "claims": {
             cid: {
                 "claim": get_claim(cid).title,
-                "shown": verdicts[cid][0],
-                "summary": verdicts[cid][1],
+                "shown": statuses[cid][0] == SHOWN,
+                "status": statuses[cid][0],
+                "summary": statuses[cid][1],
                 "seconds": tour.seconds[cid],
                 "result": to_jsonable(tour.results[cid]),
             }
