@@ -120,18 +120,21 @@ def test_math_is_mathml_and_rendered(browser, report):
     n_math = page.evaluate("document.querySelectorAll('section.claim math').length")
     assert n_math >= 13
     # every formula is laid out as math (display: math), with a visible box, and L2's
-    # binomial coefficient is a real stacked fraction, taller than a line of text
+    # binomial coefficient is really stacked
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('section.claim math')].map(m =>
              [getComputedStyle(m).display, m.getBoundingClientRect().height])"""
     )
     assert all(d.startswith(("math", "inline math", "block math")) and h > 0 for d, h in boxes)
-    binom = page.evaluate(
-        "document.querySelector('#L2 .statement mfrac').getBoundingClientRect().height"
+    top, bottom = page.evaluate(
+        """() => { const f = document.querySelector('#L2 .statement mfrac');
+                   return [f.children[0].getBoundingClientRect().bottom,
+                           f.children[1].getBoundingClientRect().top]; }"""
     )
-    assert binom > 25
+    assert top <= bottom + 1  # d + m stands above m
     text = page.inner_text("#L1 .statement")
-    assert "θ" in text and "_" not in text and "\\" not in text  # no raw LaTeX or underscores
+    assert "𝜃" in text  # θ set as a math identifier (mathematical italic)
+    assert "_" not in text and "\\" not in text and "$" not in text  # no raw LaTeX left
     context.close()
 
 
@@ -139,8 +142,9 @@ def test_contents_stay_in_view_and_link_every_claim(browser, report):
     context, page = _open(browser, report, 1280)
     links = page.eval_on_selector_all("nav a", "els => els.map(a => a.getAttribute('href'))")
     assert links == [f"#L{i}" for i in range(1, 14)]
+    page.evaluate("document.documentElement.style.scrollBehavior = 'auto'")  # no animation
     page.click("nav a[href='#L10']")
-    page.wait_for_timeout(800)  # smooth scrolling
+    page.wait_for_function("document.getElementById('L10').getBoundingClientRect().top < 80")
     assert page.evaluate("document.querySelector('nav').getBoundingClientRect().top") == 0
     assert abs(page.evaluate("document.getElementById('L10').getBoundingClientRect().top")) < 80
     context.close()

@@ -417,10 +417,10 @@ def plot_grouped_bars(
         xs = [i + (j - (len(series) - 1) / 2) * width for i in range(len(names))]
         vals = [groups[g].get(s, np.nan) for g in names]
         bars = ax.bar(xs, vals, width * 0.92, color=PALETTE[j % len(PALETTE)], label=s)
-        for bar, v in zip(bars, vals, strict=True):  # the value inside the bar, at its top
+        for bar, v in zip(bars, vals, strict=True):  # the value inside the bar, half-way up
             text = f"{v:.1%}" if percent else f"{v:.3g}"
             x_mid = bar.get_x() + bar.get_width() / 2
-            ax.text(x_mid, v * 0.97, text, ha="center", va="top", color="white", weight="bold")
+            ax.text(x_mid, v / 2, text, ha="center", va="center", color="white", weight="bold")
     for i, g in enumerate(names):
         if thresholds and g in thresholds:
             label = "the bar the MLP must clear" if i == 0 else None
@@ -471,7 +471,10 @@ def plot_agreement(x, curves: dict, path, *, title: str, xlabel: str, ylabel: st
             )
     dx.axhline(np.finfo(np.float64).eps, color="0.4", ls=":", label="float64 rounding (2.2e−16)")
     dx.set_ylim(1e-18, 1e-6)
+    from matplotlib.ticker import MaxNLocator
+
     for a in (ax, dx):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
         a.set_xlabel(xlabel)
         a.grid(alpha=0.3)
         a.legend(fontsize="small")

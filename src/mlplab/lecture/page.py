@@ -120,7 +120,7 @@ def section_html(cid: str, result, status: tuple[str, str], seconds: float, figu
             "<details><summary>Details: the computed tables</summary>",
             f"<div class='details'>{details_html(cid, result)}</div></details>",
             f"<p class='meta'>{seconds:.1f} s · on its own: <code>{esc(claim.command)}</code>"
-            " · <a href='#top'>back to top</a></p>",
+            "<span class='top'> · <a href='#top'>back to top</a></span></p>",
             "</section>",
         ]
     )
@@ -249,7 +249,7 @@ code { font-size: .85em; background: var(--panel); padding: 0 .25rem; border-rad
 @media print {
   body { font-size: 11pt; }
   .layout { display: block; }
-  nav, .meta a { display: none; }
+  nav, .meta .top { display: none; }
   main { padding: 0; }
   .claim { break-before: page; border-top: 0; margin-top: 0; }
   figure, table.data tr { break-inside: avoid; }
