@@ -24,13 +24,14 @@ KERNEL = "python3"
 
 
 def colab_header(name: str) -> list:
-    """The badge that opens ``name`` in Colab, and a cell installing mlplab there.
+    """The link that opens ``name`` in Colab, and a cell installing mlplab there.
 
     mlplab is installed without its ``torch``/``jax`` extras, so Colab's own
     PyTorch and JAX stay as they are; outside Colab the cell does nothing.
     """
     url = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/examples/{name}"
-    badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+    # a text link, not the badge image: the docs site loads nothing from the network
+    badge = f"[**▶ Open in Colab**]({url}): runs in the browser; the next cell installs mlplab."
     install = f"""
 # On Colab: install mlplab (not its torch/jax extras: Colab's own PyTorch and JAX are kept)
 import importlib.util
