@@ -47,8 +47,11 @@ def _texts(nb) -> list[list[str]]:
             continue
         texts = []
         for o in cell.outputs:
-            if o.output_type == "stream":
-                texts.append(o.name + ":" + o.text)
+            if o.output_type == "stream":  # a stream arrives in chunks that vary: join them
+                if texts and texts[-1].startswith(o.name + ":"):
+                    texts[-1] += o.text
+                else:
+                    texts.append(o.name + ":" + o.text)
             elif o.output_type in ("execute_result", "display_data"):
                 texts.append(o.data.get("text/plain", "") if "image/png" not in o.data else "PNG")
             elif o.output_type == "error":
