@@ -159,3 +159,36 @@ def test_two_ranks_stream_their_own_row_groups_and_stay_identical(tmp_path):
     np.testing.assert_array_equal(r0["loss"], r1["loss"])  # the epoch loss is reduced
     assert int(r0["n"]) == int(r1["n"]) >= 2 * np.ceil(1501 / 16)  # same steps, uneven halves
     assert r0["loss"][1] < r0["loss"][0] < 0.69
+
+
+def test_ctrl_c_on_torchrun_writes_one_checkpoint_from_rank_0(tmp_path):
+    import signal
+
+    from mlplab import files
+
+    src = str(Path(worker.__file__).resolve().parents[1] / "src")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+           "--master-port", str(_free_port()), "-m", "mlplab", "train", "digits", "--backend",
+           "torch", "--epochs", "1000", "--batch-size", "16", "--out-dir", str(tmp_path),
+           "--no-plots", "--verbose", "0"]  # fmt: skip
+    out = tmp_path / "out.txt"
+    with open(out, "w") as sink:
+        launcher = subprocess.Popen(cmd, env=env, stdout=sink, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 180
+            while "data parallel" not in out.read_text() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(3)  # some steps in
+            launcher.send_signal(signal.SIGINT)
+            launcher.wait(timeout=120)
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()
+    text = out.read_text()
+    assert text.count("checkpoint saved to") == 1, text
+    ckpt = tmp_path / "model.ckpt.safetensors"
+    _, state, _, _ = files.load_checkpoint(ckpt, backend="torch")
+    assert 0 < state.step < 1000 * 90
+    assert not (tmp_path / "model.safetensors").exists()  # interrupted: no final model
