@@ -87,7 +87,7 @@ def test_same_seed_same_minibatch_order_on_every_backend(monkeypatch):
     plans = {}
     real = train_module.run_steps
 
-    def spy(backend, step_fn, params, opt_state, data, plan, should_stop=None):
+    def spy(backend, step_fn, params, opt_state, data, plan, should_stop=None, mesh=None):
         plans.setdefault(backend.name, []).append(
             (
                 None if plan.batches is None else [np.asarray(b).copy() for b in plan.batches],
@@ -95,7 +95,7 @@ def test_same_seed_same_minibatch_order_on_every_backend(monkeypatch):
                 plan.t.copy(),
             )
         )
-        return real(backend, step_fn, params, opt_state, data, plan, should_stop)
+        return real(backend, step_fn, params, opt_state, data, plan, should_stop, mesh=mesh)
 
     monkeypatch.setattr(train_module, "run_steps", spy)
     for b in names:  # the Adam curve run's config, with a cosine schedule

@@ -83,6 +83,8 @@ def _check(args, cfg: TrainConfig) -> None:
     given = [flag for field, flag in _IN_MEMORY_ONLY.items() if getattr(cfg, field, None)]
     if args.resume:
         given.append("--resume")
+    if args.devices is not None:
+        given.append("--devices")
     if given:
         raise ConfigError(
             f"{', '.join(given)} apply to data loaded in memory; a streamed file trains on "

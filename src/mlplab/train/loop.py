@@ -195,7 +195,7 @@ class Training:
         mine = plan if self.dp is None else self.dp.share(plan, data.n)
         params, self.opt_state, losses = run_steps(
             model.backend, self.step_fn, model.params, self.opt_state, tensors, mine,
-            self.asked.ask, self.mesh,
+            self.asked.ask, mesh=self.mesh,
         )  # fmt: skip
         # guard: a NaN / infinite loss or weight ends the run with good weights
         if self.limit is None and losses.size:
