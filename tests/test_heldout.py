@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+import mlplab as ml
 from mlplab.cli.main import main
 from mlplab.config import TrainConfig
 from mlplab.pipeline import TrainingData
@@ -17,7 +18,9 @@ def _train(tmp_path, capsys, *extra):
     out = tmp_path / "m.safetensors"
     args = ["train", "moons", "--epochs", "3", "--no-plots", "--out", str(out), *extra]
     assert main(args) == 0
-    return capsys.readouterr().out, json.loads((tmp_path / "m_metrics.json").read_text())
+    captured = capsys.readouterr()
+    report = json.loads((tmp_path / "m_metrics.json").read_text())
+    return captured.out + captured.err, report
 
 
 def test_a_test_split_is_held_out_by_default_with_a_baseline(tmp_path, capsys):
@@ -73,4 +76,19 @@ def test_early_stopping_says_where_it_stopped_and_what_it_restored(tmp_path, cap
         f"stopped early at epoch {history['epoch'][-1]}; restored the weights of epoch {best} "
         f"(best val_loss {val:.4f})"
     )
-    assert line in text
+    assert text.count(line) == 1  # once: from fit (verbose), not again from the CLI
+
+
+def test_python_fit_says_it_stopped_early(capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = (X[:, 0] > 0).astype(int)
+    net = ml.MLP(2, [8], 1, seed=0)
+    history = net.fit(
+        X, y, epochs=200, lr=0.5, validation_split=0.3, early_stopping=True, patience=2
+    )
+    assert history.stopped_early
+    assert history.stopped_early_line() in capsys.readouterr().err
+    net.fit(X, y, epochs=200, lr=0.5, validation_split=0.3, early_stopping=True, patience=2,
+            verbose=0)  # fmt: skip
+    assert "stopped early" not in capsys.readouterr().err

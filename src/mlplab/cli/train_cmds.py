@@ -615,7 +615,7 @@ def _save_finished_run(model, cfg, run, merged, outputs, args) -> None:
     from mlplab import files
 
     metrics = run.metrics(model)
-    _print_stopped_early(merged)
+    _print_stopped_early(merged, args.verbose)
     _print_metrics(metrics)
     if run.dataset.task == "regression":
         print(f"{'':>10}  {run.units_note()}")
@@ -869,17 +869,13 @@ def _print_metrics(metrics: dict) -> None:
             print(f"{split:>10}: {values}  (n={metrics[split]['n']})")
 
 
-def _print_stopped_early(history: dict) -> None:
-    """Say that early stopping ended the run and which epoch's weights were kept."""
-    if not history.get("stopped_early"):
-        return
-    best, epochs = history.get("best_epoch"), history.get("epoch") or []
-    line = f"stopped early at epoch {epochs[-1] if epochs else '?'}"
-    if best is not None:
-        line += f"; restored the weights of epoch {best}"
-        if best in epochs and len(history.get("val_loss", [])) == len(epochs):
-            line += f" (best val_loss {history['val_loss'][epochs.index(best)]:.4f})"
-    print(line, flush=True)
+def _print_stopped_early(history: dict, verbose: int) -> None:
+    """Say that early stopping ended the run (``fit`` says it itself when verbose)."""
+    from mlplab.train.state import stopped_early_line
+
+    line = stopped_early_line(history)
+    if line and not verbose:
+        print(line, flush=True)
 
 
 def _print_baseline(run, metrics: dict) -> dict:

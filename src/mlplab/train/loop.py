@@ -10,6 +10,7 @@ happen between epochs (then JAX compiles the whole run into one loop).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -180,6 +181,9 @@ class Training:
             if self.opts.early_stopping and self.best.params is not None:
                 self.model.params = self.best.params
         self.model.history = self.history
+        line = self.history.stopped_early_line()
+        if line and self.opts.verbose:
+            print(line, file=sys.stderr, flush=True)  # the bar stopped short: say why
         return self.history
 
     def chunk_of_steps(self) -> bool:

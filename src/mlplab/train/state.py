@@ -37,6 +37,11 @@ class History:
     n_steps: int = 0
     state: TrainState | None = field(default=None, repr=False)
 
+    def stopped_early_line(self) -> str | None:
+        """``"stopped early at epoch 16; restored the weights of epoch 6 (best val_loss
+        0.1245)"``, or ``None`` when early stopping did not end the run."""
+        return stopped_early_line(self.as_dict())
+
     @property
     def history(self) -> dict[str, list[float]]:
         """Keras' ``History.history``: ``{"loss", "val_loss", "accuracy", "val_accuracy"}``.
@@ -67,6 +72,20 @@ class History:
             "interrupted": self.interrupted,
             "n_steps": self.n_steps,
         }
+
+
+def stopped_early_line(history: dict[str, Any]) -> str | None:
+    """The early-stopping line of a :meth:`History.as_dict` (also a merged, resumed one)."""
+    if not history.get("stopped_early"):
+        return None
+    best, epochs = history.get("best_epoch"), history.get("epoch") or []
+    line = f"stopped early at epoch {epochs[-1] if epochs else '?'}"
+    if best is not None:
+        line += f"; restored the weights of epoch {best}"
+        val = history.get("val_loss") or []
+        if best in epochs and len(val) == len(epochs):
+            line += f" (best val_loss {val[epochs.index(best)]:.4f})"
+    return line
 
 
 __all__ = ["History", "TrainState"]
