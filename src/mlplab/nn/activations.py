@@ -20,6 +20,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..backend.arrays import namespace
 from ..errors import ConfigError, check_number
@@ -71,7 +72,7 @@ def _heaviside(z):
     return xp.astype(z > 0, z.dtype)
 
 
-def stable_sigmoid(z):
+def stable_sigmoid(z: Any) -> Any:
     """``1 / (1 + e^(−z))``, stable: ``exp`` only ever sees ``−|z| ≤ 0``."""
     xp = namespace(z)
     e = xp.exp(-xp.abs(z))

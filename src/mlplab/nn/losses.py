@@ -19,6 +19,7 @@ the log's derivative.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -202,7 +203,7 @@ ALIASES = {
 }
 
 
-def get_loss(spec):
+def get_loss(spec: Any) -> Any:
     """A loss from its name (``"mse"``, ``"bce"``, ``"softmax_cross_entropy"``) or itself."""
     if not isinstance(spec, str):
         if not (hasattr(spec, "value_and_grad") and hasattr(spec, "prepare_targets")):

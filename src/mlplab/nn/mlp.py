@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -20,20 +20,30 @@ from ..errors import ConfigError, DataError, check_choice, check_number
 from .activations import RELU_FAMILY, Activation, get_activation, stable_sigmoid
 from .layers import LayerCache, dense_backward, dense_forward
 
+if TYPE_CHECKING:
+    from ..train.state import History
+
+#: A NumPy, PyTorch or JAX array (the array API is duck-typed; see ``backend.arrays``).
+Array = Any
+#: A network's parameters: ``[(b, W)]``, one pair per layer.
+Params = Sequence[tuple[Any, Any]]
+
 INITS = ("auto", "glorot", "he", "lecun", "zeros")
 
 
 # --- pure functions --------------------------------------------------------
 
 
-def forward(params, activations: Sequence[Activation], x):
+def forward(params: Params, activations: Sequence[Activation], x: Array) -> Array:
     """ŷ for a batch: `(batch, d_in)` -> `(batch, d_out)`."""
     for layer, sigma in zip(params, activations, strict=True):
         x = dense_forward(x, layer, sigma).a  # (batch, d_in) -> (batch, d_out)
     return x
 
 
-def forward_cache(params, activations: Sequence[Activation], x):
+def forward_cache(
+    params: Params, activations: Sequence[Activation], x: Array
+) -> tuple[Array, list[LayerCache]]:
     """ŷ and every layer's ``(x, z, a)``, for :func:`backward`."""
     caches = []
     for layer, sigma in zip(params, activations, strict=True):
@@ -46,11 +56,16 @@ def forward_cache(params, activations: Sequence[Activation], x):
 class Backward(NamedTuple):
     """Result of backpropagation."""
 
-    grads: list  # [(grad_b, grad_W)] per layer, shaped like params
-    deltas: list  # [delta] per layer, (batch, d_out): ∂L/∂z, the blame of each neuron
+    grads: list[Any]  # [(grad_b, grad_W)] per layer, shaped like params
+    deltas: list[Any]  # [delta] per layer, (batch, d_out): ∂L/∂z, the blame of each neuron
 
 
-def backward(params, activations: Sequence[Activation], caches: Sequence[LayerCache], grad_out):
+def backward(
+    params: Params,
+    activations: Sequence[Activation],
+    caches: Sequence[LayerCache],
+    grad_out: Array,
+) -> Backward:
     r"""Backpropagation: from ``grad_out = ∂L/∂ŷ`` `(batch, d_out)` to every layer's gradients.
 
     Walks the layers from the output down (:func:`~mlplab.nn.layers.dense_backward`
@@ -72,8 +87,8 @@ def backward(params, activations: Sequence[Activation], caches: Sequence[LayerCa
         ``params`` and ``deltas`` ``[delta_ℓ]``, each `(batch, d_out)` of its layer.
     """
     n = len(params)
-    grads: list = [None] * n
-    deltas: list = [None] * n
+    grads: list[Any] = [None] * n
+    deltas: list[Any] = [None] * n
     grad_a = grad_out
     for i in reversed(range(n)):
         grad_a, grads[i], deltas[i] = dense_backward(
@@ -85,7 +100,9 @@ def backward(params, activations: Sequence[Activation], caches: Sequence[LayerCa
 # --- initialisation --------------------------------------------------------
 
 
-def init_params(sizes: Sequence[int], activations: Sequence[Activation], init="auto", seed=0):
+def init_params(
+    sizes: Sequence[int], activations: Sequence[Activation], init: str = "auto", seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Seeded initial ``[(b, W)]`` as float64 NumPy arrays.
 
     ``"glorot"``: W ~ U(±√(6 / (d_in + d_out))) (suits tanh, sigmoid);
@@ -145,21 +162,21 @@ class MLP:
         hidden: Sequence[int] = (),
         n_outputs: int = 1,
         *,
-        activation: str | Activation | Sequence = "tanh",
+        activation: str | Activation | Sequence[str | Activation] = "tanh",
         output_activation: str | Activation = "identity",
         init: str = "auto",
         seed: int = 0,
         backend: str | Backend = "numpy",
         dtype: str = "float32",
-        device=None,
-    ):
+        device: Any = None,
+    ) -> None:
         check_number("n_inputs", n_inputs, ge=1, integer=True)
         check_number("n_outputs", n_outputs, ge=1, integer=True)
         hidden = check_hidden(hidden)
         check_choice("init", init, INITS)
         check_number("seed", seed, ge=0, integer=True)
         if not isinstance(activation, list | tuple):  # one activation for every hidden layer
-            hidden_acts = [activation] * len(hidden)
+            hidden_acts: list[Any] = [activation] * len(hidden)
         else:
             hidden_acts = list(activation)
             if len(hidden_acts) != len(hidden):
@@ -181,12 +198,12 @@ class MLP:
     @classmethod
     def from_params(
         cls,
-        params,
-        activations: Sequence,
+        params: Params,
+        activations: Sequence[str | dict[str, Any] | Activation],
         *,
         backend: str | Backend = "numpy",
         dtype: str = "float32",
-        device=None,
+        device: Any = None,
     ) -> MLP:
         """An MLP with the given ``[(b, W)]`` and one activation per layer.
 
@@ -217,14 +234,14 @@ class MLP:
         net.params = net._to_backend(params)
         return net
 
-    def _to_backend(self, params):
+    def _to_backend(self, params: Params) -> list[tuple[Array, Array]]:
         return [(self.backend.asarray(b), self.backend.asarray(W)) for b, W in params]
 
     def to(
         self,
         target: str | Backend | object | None = None,
         dtype: str | None = None,
-        device=None,
+        device: Any = None,
         *,
         backend: str | Backend | None = None,
     ) -> MLP:
@@ -259,7 +276,7 @@ class MLP:
             device=device,
         )
 
-    def parameters(self) -> Iterator:
+    def parameters(self) -> Iterator[Array]:
         """The weights and biases as this backend's arrays, in PyTorch's order
         (layer by layer: ``W`` `(d_out, d_in)`, then ``b`` `(d_out,)`)."""
         for b, W in self.params:
@@ -267,14 +284,14 @@ class MLP:
             yield b
 
     # Keras' methods beside the free functions
-    def fit(self, X, y, **kwargs):
+    def fit(self, X: Array, y: Array, **kwargs: Any) -> History:
         """``mlplab.fit(self, X, y, **kwargs)`` as a method (Keras' ``model.fit``);
         returns the :class:`~mlplab.train.History` (``.history`` is Keras' dict)."""
         from ..train import fit
 
         return fit(self, X, y, **kwargs)
 
-    def evaluate(self, X, y, *, loss: str | None = None) -> dict[str, float]:
+    def evaluate(self, X: Array, y: Array, *, loss: str | None = None) -> dict[str, float]:
         """``{"loss": …, "accuracy" | "r2": …}`` on ``(X, y)`` (Keras' ``model.evaluate``).
 
         ``loss`` defaults to the one of the last :meth:`fit`, else to ``bce`` /
@@ -337,7 +354,7 @@ class MLP:
         )
 
     # computation
-    def check_input(self, x):
+    def check_input(self, x: Array) -> Array:
         """``x`` as a `(batch, n_inputs)` array of this backend, with clear errors."""
         kind = dtype_kind(x)
         if kind not in "biuf":  # text ('1' would silently parse), complex, ...
@@ -362,19 +379,19 @@ class MLP:
             raise DataError("input is empty (0 rows); pass at least one sample.")
         return arr
 
-    def __call__(self, x):
+    def __call__(self, x: Array) -> Array:
         """ŷ = f(x): `(batch, n_inputs)` -> `(batch, n_outputs)` on this model's backend."""
         return forward(self.params, self.activations, self.check_input(x))
 
-    def forward(self, x):
+    def forward(self, x: Array) -> tuple[Array, list[LayerCache]]:
         """ŷ and the per-layer caches ``[(x, z, a)]`` for :meth:`backward`."""
         return forward_cache(self.params, self.activations, self.check_input(x))
 
-    def backward(self, caches, grad_out) -> Backward:
+    def backward(self, caches: Sequence[LayerCache], grad_out: Array) -> Backward:
         """Gradients and per-layer deltas from ``∂L/∂ŷ`` `(batch, n_outputs)`."""
         return backward(self.params, self.activations, caches, grad_out)
 
-    def gradients(self, x, y, loss="mse") -> tuple[float, Backward]:
+    def gradients(self, x: Array, y: Array, loss: str = "mse") -> tuple[float, Backward]:
         """Loss value, gradients and deltas of ``loss(f(x), y)`` (one forward + backward)."""
         from .losses import get_loss
 
@@ -385,14 +402,14 @@ class MLP:
         return float(value), self.backward(caches, grad_out)
 
     # prediction helpers
-    def predict(self, x):
+    def predict(self, x: Array) -> Array:
         """Raw outputs ŷ, returned as the caller's array type (NumPy / PyTorch / JAX)."""
         from ..backend.arrays import from_numpy_like
 
         out = to_numpy(self(x))
         return from_numpy_like(out, x) if not isinstance(x, list | tuple) else out
 
-    def predict_proba(self, x):
+    def predict_proba(self, x: Array) -> np.ndarray:
         """Class probabilities `(batch, n_classes)`.
 
         With one output the model is a binary classifier: ``[1 − p, p]`` with
@@ -419,13 +436,15 @@ class MLP:
             return np.stack([1 - p, p], axis=1)
         z = out - out.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        proba: np.ndarray = e / e.sum(axis=1, keepdims=True)
+        return proba
 
-    def predict_class(self, x) -> np.ndarray:
+    def predict_class(self, x: Array) -> np.ndarray:
         """Integer class labels `(batch,)`: argmax of :meth:`predict_proba`."""
-        return np.argmax(self.predict_proba(x), axis=1)
+        labels: np.ndarray = np.argmax(self.predict_proba(x), axis=1)
+        return labels
 
-    def score(self, x, y) -> float:
+    def score(self, x: Array, y: Array) -> float:
         """Accuracy for integer labels, R² for real-valued targets."""
         from .metrics import accuracy, r2_score
 
@@ -435,13 +454,13 @@ class MLP:
         return r2_score(y_np, to_numpy(self(x)))
 
 
-def _backend_of_device(device) -> str | None:
+def _backend_of_device(device: Any) -> str | None:
     """``"torch"`` for a ``torch.device``, ``"jax"`` for a JAX device, else ``None``."""
     module = type(device).__module__.partition(".")[0]
     return {"torch": "torch", "jax": "jax", "jaxlib": "jax"}.get(module)
 
 
-def _is_cpu(device) -> bool:
+def _is_cpu(device: Any) -> bool:
     text = str(getattr(device, "platform", device)).strip().lower()  # str, torch or jax device
     return text.partition(":")[0] in ("cpu", "tfrt_cpu")
 
@@ -463,7 +482,7 @@ def _check_fits_in_memory(sizes: Sequence[int]) -> None:
         )
 
 
-def check_hidden(hidden, name: str = "hidden") -> list[int]:
+def check_hidden(hidden: Any, name: str = "hidden") -> list[int]:
     """Hidden layer widths as a list of ints >= 1: one int is one layer, ``None`` is none.
 
     The one check of widths, for :class:`MLP`, :class:`~mlplab.config.TrainConfig`
