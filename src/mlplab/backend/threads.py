@@ -14,7 +14,6 @@ leaves BLAS alone for larger ones (see ``benchmarks/blas_threads.py``).
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 from collections.abc import Iterator, Sequence
 
@@ -35,13 +34,25 @@ def blas_threads_for(sizes: Sequence[int], batch: int) -> int | None:
     return 1 if batch * largest < SINGLE_THREAD_MACS else None
 
 
-@functools.cache
+_CACHED: dict = {}
+
+
 def _controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return None
-    return ThreadpoolController()
+    """threadpoolctl's controller of the BLAS libraries loaded now.
+
+    Building one scans the process (several ms), so it is kept while no module was
+    imported since; a BLAS that arrives with an import (PyTorch's, SciPy's) is then seen.
+    """
+    import sys
+
+    key = len(sys.modules)
+    if _CACHED.get("key") != key:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            return None
+        _CACHED.update(key=key, controller=ThreadpoolController())
+    return _CACHED["controller"]
 
 
 @contextlib.contextmanager
