@@ -81,12 +81,31 @@ def test_cli_drop_unseen_categories_and_counts(tmp_path, frame, capsys):
     assert json.loads(report.read_text())["rows_with_unseen_categories"] == 2
 
 
-def test_regression_says_which_units(tmp_path, capsys):
+def test_regression_terminal_and_plot_share_the_target_units(tmp_path, capsys, monkeypatch):
+    import mlplab.plots
+
+    plotted = {}
+
+    def spy(history, path, title=None):
+        plotted.update(history=history, title=title)
+        return path
+
+    monkeypatch.setattr(mlplab.plots, "plot_loss_curve", spy)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     rows = "\n".join(f"{a},{b},{100 * a + 5}" for a, b in X)
     (tmp_path / "r.csv").write_text("a,b,price\n" + rows + "\n")
     capsys.readouterr()
     args = ["train", str(tmp_path / "r.csv"), "--target", "price", "--epochs", "2"]
-    assert main([*args, "--no-plots", "--out", str(tmp_path / "r.safetensors")]) == 0
-    assert "mse, mae: in the units of the target 'price'" in capsys.readouterr().out
+    assert main([*args, "--out", str(tmp_path / "r.safetensors")]) == 0
+    assert "mse, mae and the loss curve: in the units of the target 'price'" in (
+        capsys.readouterr().out
+    )
+    from mlplab import files
+
+    report = json.loads((tmp_path / "r_metrics.json").read_text())
+    _, meta = files.load_model(tmp_path / "r.safetensors")
+    std = meta["preprocessor"]["target_scaler"]["scale"][0]  # of the training rows
+    scale = plotted["history"]["train_loss"][-1] / report["history"]["train_loss"][-1]
+    assert scale == pytest.approx(std**2, rel=1e-12)
+    assert "target's units" in plotted["title"]

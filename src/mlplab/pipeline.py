@@ -235,18 +235,38 @@ class TrainingData:
             f"{sizes}{note}"
         )
 
+    def _target_scale(self) -> float | None:
+        """``s_t²`` of a single regression target (the loss in target units is ``mse · s_t²``)."""
+        ts = self.preprocessor.target_scaler
+        if self.dataset.task != "regression" or ts is None or len(ts.scale) != 1:
+            return None
+        return float(ts.scale[0]) ** 2
+
     def units_note(self) -> str:
         """Which units the printed metrics and the loss curve use (regression)."""
         names = ", ".join(repr(t) for t in self.dataset.targets)
+        if self._target_scale() is not None:
+            return (
+                f"(mse, mae and the loss curve: in the units of the target {names}; the loss "
+                "shown while training is the mse of the standardised target, (y - mean) / std)"
+            )
         return (
-            f"(mse, mae: in the units of the target {names}; the loss curve and the training "
-            "loss: the mse of the standardised target, (y - mean) / std)"
+            f"(mse, mae: in the units of the targets {names}; the loss curve and the training "
+            "loss: the mse of the standardised targets, (y - mean) / std)"
         )
 
-    def _loss_title(self) -> str:
-        if self.dataset.task == "regression":
-            return f"{self.dataset.name}: loss (mse of the standardised target)"
-        return f"{self.dataset.name}: loss"
+    def _loss_history(self, history: dict) -> tuple[dict, str]:
+        """The history to plot and its title: regression losses in target units if one target."""
+        name = self.dataset.name
+        if self.dataset.task != "regression":
+            return history, f"{name}: loss"
+        scale = self._target_scale()
+        if scale is None:
+            return history, f"{name}: loss (mse of the standardised targets)"
+        shown = dict(history, loss=f"mse, units of {self.dataset.targets[0]!r} squared")
+        for key in ("train_loss", "val_loss"):
+            shown[key] = [v * scale for v in history.get(key) or []]
+        return shown, f"{name}: loss (mse in the target's units)"
 
     def baseline(self) -> dict:
         """A linear baseline on the same split: logistic or linear regression (scikit-learn).
@@ -307,7 +327,8 @@ class TrainingData:
 
         written = []
         if history.get("train_loss"):
-            written.append(plot_loss_curve(history, outputs.loss_png, title=self._loss_title()))
+            shown, title = self._loss_history(history)
+            written.append(plot_loss_curve(shown, outputs.loss_png, title=title))
         ds = self.dataset
         if ds.n_features == 2 and ds.task != "regression" and not ds.categories:
             X, y = self.raw["train"]
