@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .arrays import Backend, to_index
+from .inplace import updater_for
 
 
 def run_steps(
@@ -42,6 +43,8 @@ def run_steps(
     X, Y, SW = data
     index = functools.partial(to_index, backend) if backend.name == "torch" else None
     flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
+    # the update applied in place, bitwise the same (see .inplace); None: the pure step
+    fast = updater_for(backend.name, step_fn, params) if FAST_PATHS else None
     losses = []
     lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
     # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
@@ -52,10 +55,15 @@ def run_steps(
             else:
                 idx = plan.batches[k] if index is None else index(plan.batches[k])
                 xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
-            params, opt_state, loss = step_fn(params, opt_state, xb, yb, wb, lrs[k], ts[k])
+            if fast is None:
+                params, opt_state, loss = step_fn(params, opt_state, xb, yb, wb, lrs[k], ts[k])
+            else:
+                loss, grads = step_fn.value_and_grads(params, xb, yb, wb)
+                params, opt_state = fast.update(params, grads, opt_state, lrs[k], ts[k])
             losses.append(loss)
             if flush_state and k % FLUSH_EVERY == FLUSH_EVERY - 1:
-                opt_state = _flush_subnormals(opt_state)
+                flush = _flush_subnormals if fast is None else fast.flush_subnormals
+                opt_state = flush(opt_state)
             if should_stop is not None and should_stop():
                 break
     if not losses:
@@ -81,6 +89,10 @@ FLUSH_SUBNORMALS = True
 
 
 FLUSH_EVERY = 16
+
+# NumPy and PyTorch apply SGD / Adam / AdamW updates in place (.inplace, bitwise equal to
+# the pure step); False runs the pure step everywhere.
+FAST_PATHS = True
 
 
 @contextmanager

@@ -88,6 +88,10 @@ class Adam:
     def init(self, params):
         return {"m": zeros_like_tree(params), "v": zeros_like_tree(params)}
 
+    def bias_corrections(self, lr, t):
+        """``(lr / (1 − β₁ᵗ), √(1 − β₂ᵗ))``: the step size and the divisor of √v."""
+        return lr / (1 - self.beta1**t), (1 - self.beta2**t) ** 0.5
+
     def _coupled_decay(self, grads, params):
         wd = self.weight_decay
         return tree_map(lambda g, p: g + wd * p, grads, params) if wd else grads
@@ -100,8 +104,7 @@ class Adam:
         b1, b2, eps = self.beta1, self.beta2, self.eps
         m = tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["m"], grads)
         v = tree_map(lambda v, g: b2 * v + (1 - b2) * (g * g), state["v"], grads)
-        step_size = lr / (1 - b1**t)
-        sqrt_bc2 = (1 - b2**t) ** 0.5
+        step_size, sqrt_bc2 = self.bias_corrections(lr, t)
 
         def step(p, m, v):
             return p - step_size * m / (namespace(v).sqrt(v) / sqrt_bc2 + eps)

@@ -22,12 +22,14 @@ def make_step(activations: tuple, loss, optimizer, l2: float, reduce=None) -> Ca
 
     ``step(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``.
     Cached, so a compiled JAX loop built on it is reused across fit calls.
+    ``step.value_and_grads(params, xb, yb, wb) -> (loss, grads)`` is steps 1-4 and
+    ``step.optimizer`` step 5, for runners that apply the update in place.
     ``reduce(value, grads, xb, wb)``, in data-parallel training
     (:mod:`mlplab.train.distributed`), turns this rank's share of the batch into
     the whole batch's loss and gradients before the penalty and the update.
     """
 
-    def step(params, opt_state, xb, yb, wb, lr, t):
+    def value_and_grads(params, xb, yb, wb):  # steps 1-4
         out, caches = forward_cache(params, activations, xb)  # 1. forward
         value, grad_out = loss.value_and_grad(out, yb, wb)  # 2. loss, ∂L/∂ŷ
         grads = backward(params, activations, caches, grad_out).grads  # 3. backward
@@ -37,9 +39,15 @@ def make_step(activations: tuple, loss, optimizer, l2: float, reduce=None) -> Ca
             penalty, grad_W = l2_penalty(params, l2)
             value = value + penalty
             grads = [(gb, gW + pW) for (gb, gW), pW in zip(grads, grad_W, strict=True)]
+        return value, grads
+
+    def step(params, opt_state, xb, yb, wb, lr, t):
+        value, grads = value_and_grads(params, xb, yb, wb)
         params, opt_state = optimizer.update(params, grads, opt_state, lr, t)  # 5. update
         return params, opt_state, value
 
+    # The NumPy and PyTorch runners may apply step 5 in place (mlplab.backend.inplace)
+    step.value_and_grads, step.optimizer = value_and_grads, optimizer
     return step
 
 
