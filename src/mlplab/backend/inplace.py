@@ -18,11 +18,9 @@ The design allows the backend's runners to *apply* the same arithmetic faster
   so what the caller passed in (``model.params``, a ``TrainState``, the
   divergence guard's starting point) is never changed; later updates write over
   those;
-* on NumPy in chunks of :data:`CHUNK` elements with two chunk-sized scratch
-  arrays: a chunk's dozen passes stay in the CPU's cache instead of streaming a
-  whole matrix through memory a dozen times;
-* on PyTorch on whole tensors, with ``out=`` into two scratch tensors of the
-  largest parameter's size.
+* in chunks of :data:`CHUNK` elements, with two chunk-sized scratch arrays
+  (``out=`` on NumPy and PyTorch alike): a chunk's dozen passes stay in the
+  CPU's cache instead of streaming a whole matrix through memory a dozen times.
 """
 
 from __future__ import annotations
@@ -157,22 +155,12 @@ class InPlaceUpdate:
         flat_in = [_flat(a) for a in ins]
         flat_out = [_flat(a) for a in outs]
         n = flat_out[0].shape[0]
-        if self.torch:
-            u, w = self._scratch_for(outs[0], n)
-            rule(self.xp, scalars, flat_in, flat_out, u, w)
-            return
         u, w = self._scratch_for(outs[0], min(n, CHUNK))
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            size = stop - start
-            rule(
-                np,
-                scalars,
-                [a[start:stop] for a in flat_in],
-                [a[start:stop] for a in flat_out],
-                u[:size],
-                w[:size],
-            )
+            parts_in = [a[start:stop] for a in flat_in]
+            parts_out = [a[start:stop] for a in flat_out]
+            rule(self.xp, scalars, parts_in, parts_out, u[: stop - start], w[: stop - start])
 
     def _scratch_for(self, like, n: int):
         """Two scratch arrays of ``n`` elements of ``like``'s dtype (grown when needed)."""

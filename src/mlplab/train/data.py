@@ -94,6 +94,11 @@ def _split_off_validation(data: RunData, fraction: float, seed: int, backend) ->
 
 def check_finite(X, name):
     arr = to_numpy(X)
+    # min and max are NaN or ±inf when any entry is: two passes and no copy (np.isfinite
+    # of the whole array held a boolean array of its size, 12 MiB more peak memory on the
+    # 16384 x 784 benchmark); the row-by-row check only runs to name the bad rows
+    if arr.size == 0 or (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+        return
     if not np.all(np.isfinite(arr)):
         rows = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))[:5].tolist()
         raise DataError(
