@@ -422,10 +422,13 @@ for backend in BACKENDS[:2]:
     results[backend] = (history, accuracy, None)
     print(f"{backend:>5}: test accuracy {accuracy:.3f}, final loss {history.train_loss[-1]:.4f}")
 
-first, second = (np.array(results[b][0].train_loss) for b in BACKENDS[:2])
-print(f"largest loss difference between {BACKENDS[0]} and {BACKENDS[1]}: "
-      f"{np.abs(first - second).max():.1e}")
-np.testing.assert_allclose(first, second, rtol=1e-3)
+curves = [np.array(results[b][0].train_loss) for b in BACKENDS[:2]]
+if len(curves) == 2:
+    print(f"largest loss difference between {BACKENDS[0]} and {BACKENDS[1]}: "
+          f"{np.abs(curves[0] - curves[1]).max():.1e}")
+    np.testing.assert_allclose(curves[0], curves[1], rtol=1e-3)
+else:
+    print("only NumPy here: nothing to compare it with (pip install mlplab[torch,jax])")
 assert min(r[1] for r in results.values()) > 0.9
 """),
     code("""
@@ -435,10 +438,11 @@ for backend, (history, accuracy, _) in results.items():
 ax1.set(title="Same seed, same loss curve", xlabel="epoch", ylabel="softmax cross-entropy")
 ax1.legend()
 epochs = results[BACKENDS[0]][0].epoch
-ax2.semilogy(epochs, np.abs(first - second) + 1e-12, "o-",
-             label=f"|{BACKENDS[0]} − {BACKENDS[1]}|")
+if len(curves) == 2:
+    ax2.semilogy(epochs, np.abs(curves[0] - curves[1]) + 1e-12, "o-",
+                 label=f"|{BACKENDS[0]} − {BACKENDS[1]}|")
+    ax2.legend()
 ax2.set(title="Backends agree to float32 rounding", xlabel="epoch", ylabel="loss difference")
-ax2.legend()
 plt.tight_layout()
 """),
 ]
