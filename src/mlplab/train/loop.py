@@ -82,14 +82,11 @@ def fit(
         should_stop: asked after every step (NumPy, PyTorch) or compiled chunk
             (JAX); when it returns True training stops there, with
             ``history.interrupted`` set and ``history.state`` ready to resume.
-        distributed: data-parallel training over ``torch.distributed`` ranks
-            (:mod:`mlplab.train.distributed`); ``None`` detects a launcher such
-            as ``torchrun``, ``False`` never distributes. Every rank passes the
-            same data and settings; ``batch_size`` is the global batch, split
-            between the ranks; the result equals one process's to rounding.
-        devices: JAX only: split every batch over this many devices (or
-            ``"all"``), parameters replicated (:mod:`mlplab.backend.sharding`);
-            the same numbers as one device, to rounding.
+        distributed: data parallel over ``torch.distributed`` ranks (``None``
+            detects ``torchrun``; ``batch_size`` is the global batch), see
+            :mod:`mlplab.train.distributed`: the same numbers as one process.
+        devices: JAX: each batch over this many devices (or ``"all"``), see
+            :mod:`mlplab.backend.sharding`: the same numbers as one device.
 
     Raises:
         TrainingDiverged: the loss or the weights became NaN or infinite, or the loss
@@ -106,24 +103,36 @@ def fit(
         validation_split, early_stopping, patience, min_delta, l2, callbacks,
         train_metrics, verbose,
     )  # fmt: skip
-    if options is not None:
-        if opts != FitOptions():
-            raise ConfigError("give `options` or individual settings such as `lr=`, not both.")
-        opts = options
+    opts = _one_way(options, opts)
     loss_fn = get_loss(opts.loss) if opts.loss is not None else infer_loss(y, model.n_outputs)
     # data: checked, on the model's backend, validation split off
     data = prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts)
     # ranks: one process, or this rank's share of every batch (torch.distributed)
-    dp = distributed_setup(distributed, model.backend)
-    if dp is not None:
-        dp.check_same(data.n, model.n_params)
-        opts = opts.quiet_unless(dp.rank == 0)
-        should_stop = dp.agreed_stop(should_stop)
+    dp, opts, should_stop = _ranks(distributed, model, data, opts, should_stop)
     mesh = mesh_for(devices, model.backend)  # JAX: one process, each batch over N devices
     # plan, steps, guard, end of epoch
     training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)
     with blas_threads(_blas_threads(model, data, opts)):  # small products: one BLAS thread
         return training.run()
+
+
+def _one_way(options: FitOptions | None, given: FitOptions) -> FitOptions:
+    """``options`` when given (then no setting may be given one by one), else ``given``."""
+    if options is None:
+        return given
+    if given != FitOptions():
+        raise ConfigError("give `options` or individual settings such as `lr=`, not both.")
+    return options
+
+
+def _ranks(distributed, model: MLP, data: RunData, opts: FitOptions, should_stop):
+    """``(dp, opts, should_stop)``: this rank's view under torch.distributed (dp None: alone)."""
+    dp = distributed_setup(distributed, model.backend)
+    if dp is not None:
+        dp.check_same(data.n, model.n_params)
+        opts = opts.quiet_unless(dp.rank == 0)  # rank 0 alone prints
+        should_stop = dp.agreed_stop(should_stop)
+    return dp, opts, should_stop
 
 
 def _blas_threads(model: MLP, data: RunData, opts: FitOptions) -> int | None:
