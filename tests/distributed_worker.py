@@ -89,11 +89,26 @@ def stream(out: str, rank: int) -> int:
     return 0
 
 
+def resume(out: str, rank: int) -> int:
+    from mlplab import files
+
+    model, state, _, _ = files.load_checkpoint(
+        os.path.join(out, "run.ckpt.safetensors"), backend="torch"
+    )
+    X, y, _ = data("torch64")
+    fit(model, X, y, epochs=3 - state.epoch, state=state, batch_size=32, lr=0.01, verbose=0)
+    weights = np.concatenate([np.ravel(a) for layer in model.numpy_params() for a in layer])
+    np.save(os.path.join(out, f"resumed{rank}.npy"), weights)
+    return 0
+
+
 def main() -> int:
     mode, out = sys.argv[1], sys.argv[2]
     rank = int(os.environ["RANK"])
     if mode == "stream":  # each rank reads its own row groups of OUT/t.parquet
         return stream(out, rank)
+    if mode == "resume":  # continue OUT/run.ckpt.safetensors (written by 1 process) on 2 ranks
+        return resume(out, rank)
     if mode == "interrupt":  # only rank 0 asks to stop, after 7 steps; rank 0 saves
         return interrupt(out, rank)
     if mode == "train":

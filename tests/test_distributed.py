@@ -192,3 +192,24 @@ def test_ctrl_c_on_torchrun_writes_one_checkpoint_from_rank_0(tmp_path):
     _, state, _, _ = files.load_checkpoint(ckpt, backend="torch")
     assert 0 < state.step < 1000 * 90
     assert not (tmp_path / "model.safetensors").exists()  # interrupted: no final model
+
+
+def test_a_checkpoint_of_one_process_resumes_on_two_ranks(tmp_path):
+    from mlplab import MLP, files, fit
+
+    X, y, _ = worker.data("torch64")
+    kw = dict(batch_size=32, lr=0.01, verbose=0)
+    part = MLP(5, (16,), 2, seed=1, backend="torch", dtype="float64")
+    steps = iter(range(100))
+    h = fit(part, X, y, epochs=3, should_stop=lambda: next(steps) >= 9, **kw)
+    assert h.interrupted and h.state.step == 10
+    files.save_checkpoint(tmp_path / "run.ckpt.safetensors", part, h.state, config={})
+    results = launch("resume", tmp_path)
+    for rank, (code, stdout, stderr) in enumerate(results):
+        assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+    whole = MLP(5, (16,), 2, seed=1, backend="torch", dtype="float64")
+    fit(whole, X, y, epochs=3, **kw)
+    expected = np.concatenate([np.ravel(a) for layer in whole.numpy_params() for a in layer])
+    r0, r1 = (np.load(tmp_path / f"resumed{r}.npy") for r in range(2))
+    np.testing.assert_array_equal(r0, r1)
+    np.testing.assert_allclose(r0, expected, rtol=1e-12, atol=1e-15)
