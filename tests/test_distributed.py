@@ -87,13 +87,13 @@ def test_two_ranks_equal_one_process(two_ranks, case):
 @pytest.mark.parametrize("mode", ["hang", "die"])
 def test_a_lost_rank_stops_the_others_with_a_clear_message(tmp_path, mode):
     start = time.perf_counter()
-    results = launch(mode, tmp_path, timeout=120, grace=1, MLPLAB_DIST_TIMEOUT="6")
+    results = launch(mode, tmp_path, timeout=200, grace=1, MLPLAB_DIST_TIMEOUT="6")
     elapsed = time.perf_counter() - start
     code, stdout, stderr = results[0]
     assert code == 2, f"rank 0 did not fail cleanly:\n{stdout}\n{stderr[-3000:]}"
     assert "DistributedError" in stdout and "rank 0 of 2" in stdout, stdout
     assert "died or hung" in stdout
-    assert elapsed < 90  # bounded: the timeout (6 s) plus process start-up, never forever
+    assert elapsed < 150  # bounded: the 6 s timeout plus starting two PyTorch processes
 
 
 def test_a_checkpoint_of_two_ranks_resumes_in_one_process(tmp_path):

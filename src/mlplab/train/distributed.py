@@ -26,6 +26,7 @@ others fail with :class:`DistributedError` within that time, never hang.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import sys
@@ -117,6 +118,9 @@ def setup(distributed, backend) -> DataParallel | None:
         dist.init_process_group(
             "nccl" if on_cuda else "gloo", timeout=timedelta(seconds=timeout_s())
         )
+        # ours to close: a gloo group left open at exit can abort the process
+        # ("terminate called without an active exception") as its threads are torn down
+        atexit.register(_close_group)
     device = backend.torch_device if backend.name == "torch" else torch.device("cpu")
     global _LAST
     _LAST = DataParallel(dist.get_rank(), dist.get_world_size(), device)
@@ -124,6 +128,13 @@ def setup(distributed, backend) -> DataParallel | None:
 
 
 _LAST = None
+
+
+def _close_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def last() -> DataParallel | None:
