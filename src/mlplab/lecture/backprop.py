@@ -294,7 +294,10 @@ def _figures(r, out) -> list[Figure]:
         row_labels=[str(tuple(int(v) for v in x)) for x in r.X],
         title=r"L11: the blame $\delta_\ell = \partial L / \partial z_\ell$ per example and neuron",
     )
-    caption = "Red and blue: the examples on which each neuron was blamed for too much, too little."
+    caption = (
+        "Blue: raising that neuron's z would lower the loss (δ < 0); red: it would raise it; "
+        "pale: little blame."
+    )
     return [Figure(path, caption, wide=True)]
 
 

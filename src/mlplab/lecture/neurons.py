@@ -315,7 +315,7 @@ def _figures_l6(r, out) -> list[Figure]:
     panels = []
     for name in ("and", "or", "xor"):
         s = r.separability[name]
-        verdict = "separable" if s.separable else "not separable: no line exists"
+        verdict = "separable" if s.separable else "not separable"
         panels.append(
             dict(points=s.X, labels=s.y, theta=s.theta, title=f"{name.upper()}: {verdict}")
         )

@@ -28,10 +28,17 @@ class ReportFiles:
 
 def make_figures(tour, out_dir) -> dict[str, list[Figure]]:
     """Draw every claim's figures into ``out_dir``; return ``{claim: [Figure, …]}``."""
+    import matplotlib
+
     out = Path(out_dir)
     registry = claims()
-    figs = {cid: registry[cid].figures(r, out) for cid, r in tour.results.items()}
+    with matplotlib.rc_context(PROJECTOR):  # the page shows figures shrunk: larger type
+        figs = {cid: registry[cid].figures(r, out) for cid, r in tour.results.items()}
     return {cid: f for cid, f in figs.items() if f}
+
+
+# type sizes for figures that are projected at about half a screen's width
+PROJECTOR = {"font.size": 12.5, "axes.titlesize": 13.5, "axes.labelsize": 12.5}
 
 
 def write_report(tour, out_dir) -> ReportFiles:
