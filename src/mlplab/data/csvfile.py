@@ -413,6 +413,38 @@ def load_csv(
         ConfigError: an option out of range.
     """
     targets = _target_list(target)
+    _check_load_options(task, drop_missing, impute, max_bytes)
+    table = _read_table(path, delimiter, max_bytes)
+    path = table.path
+    _check_targets_present(path, table, targets)
+    features = _select_features(path, table, targets, features, drop)
+    _booleans_as_numbers(table, features)
+    _warn_identifier_columns(path, table, features)
+    _check_features_and_task(path, targets, features, task)
+    categories = _categories(path, table, features, one_hot)
+    bad = _missing_masks(table)
+    keep = _rows_to_keep(path, table, bad, targets, drop_missing, impute)
+    X, names, imputed = _feature_matrix(path, table, features, categories, keep, bad, impute)
+    lines = table.lines[keep]
+    y, task_out, classes = _encode_target(path, table, targets, keep, lines, task)
+    return Dataset(
+        X=X,
+        y=y,
+        task=task_out,
+        feature_names=names,
+        targets=list(targets),
+        classes=classes,
+        name=Path(path).stem,
+        columns=features,
+        categories=categories,
+        impute=impute,
+        source=path,
+        imputed=imputed if imputed is not None and imputed.any() else None,
+    )
+
+
+def _check_load_options(task, drop_missing, impute, max_bytes) -> None:
+    """Validate :func:`load_csv`'s options before the file is opened."""
     check_choice("task", task, (None, "classification", "binary", "multiclass", "regression"))
     check_choice("impute", impute, (None, "mean"))
     if drop_missing and impute is not None:
@@ -422,15 +454,17 @@ def load_csv(
         )
     if max_bytes is not None:
         check_number("max_bytes", max_bytes, ge=1, integer=True)
-    table = _read_table(path, delimiter, max_bytes)
-    path = table.path
 
-    missing_targets = [t for t in targets if t not in table.columns]
-    if missing_targets:
-        raise DataError(_missing_target_message(path, missing_targets[0], table.header))
-    features = _select_features(path, table, targets, features, drop)
-    _booleans_as_numbers(table, features)
-    _warn_identifier_columns(path, table, features)
+
+def _check_targets_present(path, table: _Table, targets) -> None:
+    """Every target column is in the file's header, or a message naming the columns."""
+    absent = [t for t in targets if t not in table.columns]
+    if absent:
+        raise DataError(_missing_target_message(path, absent[0], table.header))
+
+
+def _check_features_and_task(path, targets, features, task) -> None:
+    """At least one feature column; several targets only for regression."""
     if not features:
         raise DataError(
             f"'{path}' has no feature columns: its only columns are the target(s) "
@@ -442,6 +476,9 @@ def load_csv(
             f"got task={task!r}. Pass one --target for classification."
         )
 
+
+def _categories(path, table: _Table, features, one_hot) -> dict[str, list[str]]:
+    """The sorted categories of each text feature (an error unless ``one_hot``)."""
     text_features = [c for c in features if not table.is_numeric(c)]
     if text_features and not one_hot:
         raise DataError(_text_features_message(path, table, text_features))
@@ -453,37 +490,53 @@ def load_csv(
                 f"one-hot encoding would add {len(cats)} columns. It looks like an identifier or "
                 "free text: remove it from the file."
             )
+    return categories
 
-    # Missing / non-finite values, per column, as booleans over rows.
+
+def _missing_masks(table: _Table) -> dict[str, np.ndarray]:
+    """Missing / non-finite values, per column that has any, as booleans over rows."""
     bad = {}
     for c in table.header:
         col = table.columns[c]
         mask = ~np.isfinite(col) if table.is_numeric(c) else np.array([s is None for s in col])
         if mask.any():
             bad[c] = mask
-    keep = np.ones(table.n_rows, dtype=bool)
-    if bad:
-        if drop_missing:
-            for mask in bad.values():
-                keep &= ~mask
-            if not keep.any():
-                raise DataError(
-                    f"every row of '{path}' has a missing or non-finite value, so "
-                    "--drop-missing left no rows. Fill the gaps or try --impute mean."
-                )
-        elif impute == "mean":
-            bad_targets = [c for c in targets if c in bad]
-            if bad_targets:
-                c = bad_targets[0]
-                raise DataError(
-                    f"'{path}' target column {c!r} has missing or non-finite values "
-                    f"({lines_text(table.lines[bad[c]])}); targets are never imputed. "
-                    "Pass --drop-missing (drop_missing=True) to drop those rows."
-                )
-        else:
-            raise DataError(_missing_values_message(path, table, bad, targets))
+    return bad
 
-    lines = table.lines[keep]
+
+def _rows_to_keep(path, table: _Table, bad, targets, drop_missing, impute) -> np.ndarray:
+    """The rows to use (booleans), after the missing-value policy is applied or refused."""
+    keep = np.ones(table.n_rows, dtype=bool)
+    if not bad:
+        return keep
+    if drop_missing:
+        for mask in bad.values():
+            keep &= ~mask
+        if not keep.any():
+            raise DataError(
+                f"every row of '{path}' has a missing or non-finite value, so "
+                "--drop-missing left no rows. Fill the gaps or try --impute mean."
+            )
+    elif impute == "mean":
+        bad_targets = [c for c in targets if c in bad]
+        if bad_targets:
+            c = bad_targets[0]
+            raise DataError(
+                f"'{path}' target column {c!r} has missing or non-finite values "
+                f"({lines_text(table.lines[bad[c]])}); targets are never imputed. "
+                "Pass --drop-missing (drop_missing=True) to drop those rows."
+            )
+    else:
+        raise DataError(_missing_values_message(path, table, bad, targets))
+    return keep
+
+
+def _feature_matrix(path, table: _Table, features, categories, keep, bad, impute):
+    """``(X, names, imputed)``: the kept rows' features, one-hot encoded and mean-imputed.
+
+    ``X`` is `(n, d)` float64, filled in place (no per-column copies); ``imputed``
+    is `(n, d)` booleans marking the filled values, or ``None`` without ``impute``.
+    """
     width = sum(len(categories[c]) if c in categories else 1 for c in features)
     check_encoded_size(path, int(keep.sum()), width, categories)
     X = np.zeros((int(keep.sum()), width))  # (n, d), filled in place: no per-column copies
@@ -513,22 +566,7 @@ def load_csv(
         X[:, j] = x
         names.append(c)
         j += 1
-
-    y, task_out, classes = _encode_target(path, table, targets, keep, lines, task)
-    return Dataset(
-        X=X,
-        y=y,
-        task=task_out,
-        feature_names=names,
-        targets=list(targets),
-        classes=classes,
-        name=Path(path).stem,
-        columns=features,
-        categories=categories,
-        impute=impute,
-        source=path,
-        imputed=imputed if imputed is not None and imputed.any() else None,
-    )
+    return X, names, imputed
 
 
 def max_encoded_bytes() -> int:
@@ -646,8 +684,7 @@ def _encode_target(path, table, targets, keep, lines, task):
                     "Pass a numeric column, or --task classification for class labels."
                 )
             ys.append(table.columns[t][keep])
-        y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)  # (n,) or (n, t)
-        return y.astype(np.float64), "regression", None
+        return _stack_targets(ys), "regression", None
 
     t = targets[0]
     col = table.columns[t]
@@ -680,6 +717,12 @@ def _encode_target(path, table, targets, keep, lines, task):
             f"({join_values(labels, 10)}). Use --task classification to infer binary/multiclass."
         )
     return y, ("binary" if k == 2 else "multiclass"), labels
+
+
+def _stack_targets(ys: list[np.ndarray]) -> np.ndarray:
+    """One target's `(n,)` values, or several targets' as `(n, t)` columns, in float64."""
+    y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)  # (n,) or (n, t)
+    return y.astype(np.float64)
 
 
 def _warn_mixed_labels(path, name: str, labels: list[str]) -> None:
@@ -728,14 +771,29 @@ def load_csv_for_prediction(
     preprocessor._fitted()
     table = _read_table(path, delimiter, max_bytes, text_columns=set(preprocessor.categories))
     path = table.path
+    targets, present = _prediction_targets(path, table, preprocessor, target, with_target)
+    _check_model_columns(path, table, preprocessor, present, ignore, ignore_extra)
+    X = _model_inputs(path, table, preprocessor)
+    if not targets:
+        return X, None
+    if preprocessor.task == "regression":
+        return X, _regression_targets(path, table, targets)
+    return X, _class_targets(path, table, targets[0], preprocessor.classes)
+
+
+def _prediction_targets(path, table: _Table, preprocessor, target, with_target):
+    """``(targets to read, targets present)``: none to read when ignored or absent."""
     targets = list(preprocessor.targets) if target is None else _target_list(target)
     if with_target or (with_target is None and target is not None):
-        absent = [t for t in targets if t not in table.columns]
-        if absent:
-            raise DataError(_missing_target_message(path, absent[0], table.header))
+        _check_targets_present(path, table, targets)
     present = [t for t in targets if t in table.columns]
     if with_target is False or len(present) < len(targets):
         targets = []
+    return targets, present
+
+
+def _check_model_columns(path, table: _Table, preprocessor, present, ignore, ignore_extra):
+    """The file has every column the model was trained on and (unless ignored) no others."""
     absent = [c for c in preprocessor.columns if c not in table.columns]
     if absent:
         raise DataError(
@@ -753,6 +811,10 @@ def load_csv_for_prediction(
             f"them; the model uses {join_values(preprocessor.columns, 30)}"
             f" (and the target {preprocessor.target_name!r})."
         )
+
+
+def _model_inputs(path, table: _Table, preprocessor) -> np.ndarray:
+    """`(n, d)` model inputs: the columns encoded, checked for gaps, and standardised."""
     n = table.n_rows
     check_encoded_size(path, n, len(preprocessor.feature_names), preprocessor.categories)
     # Numbers stay float arrays (NaN = missing); categorical columns keep their text.
@@ -770,30 +832,34 @@ def load_csv_for_prediction(
             _missing_values_message(path, table, bad).split(" Pass ")[0]
             + " The model was trained without imputation: fill or remove those rows."
         )
-    X = preprocessor.transform(X_raw)
-    if not targets:
-        return X, None
-    if preprocessor.task == "regression":
-        ys = []
-        for t in targets:
-            col = table.columns[t]
-            if not table.is_numeric(t) or not np.all(np.isfinite(col)):
-                raise DataError(
-                    f"target column {t!r} in '{path}' must hold finite numbers for this "
-                    "regression model; fix or remove the bad rows."
-                )
-            ys.append(col)
-        y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)
-        return X, y.astype(np.float64)
-    col = table.columns[targets[0]]
-    labels = col.tolist() if table.is_numeric(targets[0]) else col
+    return preprocessor.transform(X_raw)
+
+
+def _regression_targets(path, table: _Table, targets) -> np.ndarray:
+    """`(n,)` or `(n, t)` float64 target values, which must all be finite numbers."""
+    ys = []
+    for t in targets:
+        col = table.columns[t]
+        if not table.is_numeric(t) or not np.all(np.isfinite(col)):
+            raise DataError(
+                f"target column {t!r} in '{path}' must hold finite numbers for this "
+                "regression model; fix or remove the bad rows."
+            )
+        ys.append(col)
+    return _stack_targets(ys)
+
+
+def _class_targets(path, table: _Table, t, classes) -> np.ndarray:
+    """`(n,)` int64 class indices of target ``t``; every label filled and known to the model."""
+    col = table.columns[t]
+    labels = col.tolist() if table.is_numeric(t) else col
     missing = [i for i, v in enumerate(labels) if v is None or (isinstance(v, float) and v != v)]
     if missing:
         raise DataError(
-            f"target column {targets[0]!r} in '{path}' has missing labels at "
+            f"target column {t!r} in '{path}' has missing labels at "
             f"{lines_text(table.lines[missing])}; fill or remove those rows."
         )
     try:
-        return X, check_labels_known(labels, preprocessor.classes)
+        return check_labels_known(labels, classes)
     except DataError as e:
-        raise DataError(f"target column {targets[0]!r} in '{path}': {e}") from None
+        raise DataError(f"target column {t!r} in '{path}': {e}") from None

@@ -350,80 +350,84 @@ class Preprocessor:
                 f"preprocessing metadata must be a dict with version {_PREPROCESSOR_VERSION}; "
                 f"got {got!r}. The model file is corrupted or from another program."
             )
-
-        def strings(key):
-            v = d.get(key)
-            if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
-                raise ModelFileError(
-                    f"preprocessing metadata field {key!r} must be a list of strings."
-                )
-            return list(v)
-
         p = cls(standardize=bool(d.get("standardize", True)))
-        p.columns, p.feature_names = strings("columns"), strings("feature_names")
-        cats = d.get("categories")
-        if not isinstance(cats, dict) or not all(
-            c in p.columns and isinstance(v, list) and all(isinstance(s, str) for s in v)
-            for c, v in cats.items()
-        ):
-            raise ModelFileError(
-                "preprocessing metadata field 'categories' must map input columns to lists of "
-                "strings."
-            )
-        p.categories = {c: list(v) for c, v in cats.items()}
-        expected = sum(len(p.categories.get(c, [None])) for c in p.columns)
-        if expected != len(p.feature_names):
-            raise ModelFileError(
-                f"preprocessing metadata is inconsistent: {len(p.columns)} columns expand to "
-                f"{expected} features but {len(p.feature_names)} feature names are stored."
-            )
-        if d.get("impute") not in (None, "mean"):
-            raise ModelFileError(f"unknown imputation {d.get('impute')!r} in preprocessing.")
-        p.impute = d.get("impute")
-        p._fill = np.asarray(_float_list(d, "fill_values", "preprocessing"))
-        p.scaler = Standardizer.from_dict(d.get("scaler"))
-        if len(p.scaler.mean) != len(p.feature_names) or len(p._fill) != len(p.feature_names):
-            raise ModelFileError(
-                f"preprocessing metadata is inconsistent: {len(p.feature_names)} features but "
-                f"{len(p.scaler.mean)} standardisation statistics."
-            )
-        if d.get("task") not in TASKS:
-            raise ModelFileError(f"unknown task {d.get('task')!r} in preprocessing metadata.")
-        p.task = d["task"]
-        # older files have only the comma-joined target_name
-        targets = d.get("targets", str(d.get("target_name", "y")).split(","))
-        if (
-            not isinstance(targets, list)
-            or not targets
-            or not all(isinstance(t, str) for t in targets)
-        ):
-            raise ModelFileError(f"bad target names {targets!r} in preprocessing metadata.")
-        p.targets = targets
-        classes = d.get("classes")
-        if (p.task == "regression") != (classes is None) or (
-            classes is not None
-            and (
-                not isinstance(classes, list)
-                or len(classes) < 2
-                or not all(isinstance(c, str | int | float | bool) for c in classes)
-            )
-        ):
-            raise ModelFileError(
-                "preprocessing metadata field 'classes' must be a list of at least 2 labels for "
-                "classification and null for regression."
-            )
-        p.classes = classes
-        ts = d.get("target_scaler")
-        p.target_scaler = None if ts is None else Standardizer.from_dict(ts)
-        if p.task == "regression" and p.target_scaler is None:
-            raise ModelFileError("regression preprocessing metadata lacks 'target_scaler'.")
-        n_targets = 1 if p.target_scaler is None else len(p.target_scaler.mean)
-        if len(p.targets) != n_targets:
-            raise ModelFileError(
-                f"preprocessing metadata names {len(p.targets)} target(s) {p.targets} for "
-                f"{n_targets} target value(s)."
-            )
+        _inputs_from_dict(p, d)
+        _targets_from_dict(p, d)
         return p
+
+
+def _strings(d: dict, key: str) -> list[str]:
+    """Field ``key`` of preprocessing metadata ``d``, which must be a list of strings."""
+    v = d.get(key)
+    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+        raise ModelFileError(f"preprocessing metadata field {key!r} must be a list of strings.")
+    return list(v)
+
+
+def _inputs_from_dict(p: Preprocessor, d: dict) -> None:
+    """Set ``p``'s input side from metadata ``d``: columns, categories, imputation, scaler."""
+    p.columns, p.feature_names = _strings(d, "columns"), _strings(d, "feature_names")
+    cats = d.get("categories")
+    if not isinstance(cats, dict) or not all(
+        c in p.columns and isinstance(v, list) and all(isinstance(s, str) for s in v)
+        for c, v in cats.items()
+    ):
+        raise ModelFileError(
+            "preprocessing metadata field 'categories' must map input columns to lists of strings."
+        )
+    p.categories = {c: list(v) for c, v in cats.items()}
+    expected = sum(len(p.categories.get(c, [None])) for c in p.columns)
+    if expected != len(p.feature_names):
+        raise ModelFileError(
+            f"preprocessing metadata is inconsistent: {len(p.columns)} columns expand to "
+            f"{expected} features but {len(p.feature_names)} feature names are stored."
+        )
+    if d.get("impute") not in (None, "mean"):
+        raise ModelFileError(f"unknown imputation {d.get('impute')!r} in preprocessing.")
+    p.impute = d.get("impute")
+    p._fill = np.asarray(_float_list(d, "fill_values", "preprocessing"))
+    p.scaler = Standardizer.from_dict(d.get("scaler"))
+    if len(p.scaler.mean) != len(p.feature_names) or len(p._fill) != len(p.feature_names):
+        raise ModelFileError(
+            f"preprocessing metadata is inconsistent: {len(p.feature_names)} features but "
+            f"{len(p.scaler.mean)} standardisation statistics."
+        )
+
+
+def _targets_from_dict(p: Preprocessor, d: dict) -> None:
+    """Set ``p``'s target side from metadata ``d``: task, target names, classes, scaler."""
+    if d.get("task") not in TASKS:
+        raise ModelFileError(f"unknown task {d.get('task')!r} in preprocessing metadata.")
+    p.task = d["task"]
+    # older files have only the comma-joined target_name
+    targets = d.get("targets", str(d.get("target_name", "y")).split(","))
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+        raise ModelFileError(f"bad target names {targets!r} in preprocessing metadata.")
+    p.targets = targets
+    classes = d.get("classes")
+    if (p.task == "regression") != (classes is None) or (
+        classes is not None
+        and (
+            not isinstance(classes, list)
+            or len(classes) < 2
+            or not all(isinstance(c, str | int | float | bool) for c in classes)
+        )
+    ):
+        raise ModelFileError(
+            "preprocessing metadata field 'classes' must be a list of at least 2 labels for "
+            "classification and null for regression."
+        )
+    p.classes = classes
+    ts = d.get("target_scaler")
+    p.target_scaler = None if ts is None else Standardizer.from_dict(ts)
+    if p.task == "regression" and p.target_scaler is None:
+        raise ModelFileError("regression preprocessing metadata lacks 'target_scaler'.")
+    n_targets = 1 if p.target_scaler is None else len(p.target_scaler.mean)
+    if len(p.targets) != n_targets:
+        raise ModelFileError(
+            f"preprocessing metadata names {len(p.targets)} target(s) {p.targets} for "
+            f"{n_targets} target value(s)."
+        )
 
 
 def _text_number(s: str) -> float | None:
