@@ -22,6 +22,8 @@ CASES = {
     "torch64_full_l2_sgd": ("torch", "float64", dict(batch_size=None, l2=1e-3, optimizer="sgd")),
     "torch32_adam": ("torch", "float32", dict(batch_size=32)),
     "numpy64_batch1": ("numpy", "float64", dict(batch_size=1, epochs=2)),  # rank 1: empty
+    # > 4096 weights: the runner applies Adam in place (backend/inplace.py), the hook stays
+    "numpy64_in_place_adam": ("numpy", "float64", dict(batch_size=32, hidden=(64, 64))),
     "torch64_early_stop": (
         "torch",
         "float64",
@@ -49,7 +51,7 @@ def run_case(case: str, distributed=None):
     else:
         kw.setdefault("lr", 0.01)
     kw.setdefault("epochs", 4)
-    model = MLP(5, (16,), 2, seed=1, backend=backend, dtype=dtype)
+    model = MLP(5, kw.pop("hidden", (16,)), 2, seed=1, backend=backend, dtype=dtype)
     h = fit(model, X, y, sample_weight=weights, verbose=0, distributed=distributed, **kw)
     weights_flat = np.concatenate(
         [np.ravel(np.asarray(a, np.float64)) for layer in model.numpy_params() for a in layer]
