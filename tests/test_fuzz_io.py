@@ -2,14 +2,19 @@
 
 Hypothesis mutates valid model and checkpoint files: flips bytes, truncates,
 rewrites the header length, splices random JSON into the header and the
-mlplab metadata, inserts bytes. Whatever comes out must be mlplab's own
-:class:`ModelFileError` or a successful load of a well-formed model. Bounded
-by ``max_examples`` to a few seconds (``MLPLAB_FUZZ_EXAMPLES`` raises it);
-``tests/fuzz/fuzz_load.py`` runs the same check under atheris, coverage-guided.
+mlplab metadata, inserts bytes. Checkpoints written by ``mlplab train`` are also
+resumed with crafted fields (outputs, history, train state, config): a clear
+one-line error or a finished run, and nothing written outside their folder.
+Whatever comes out of a load must be mlplab's own :class:`ModelFileError` or a
+successful load of a well-formed model. Bounded by ``max_examples`` to a few
+seconds (``MLPLAB_FUZZ_EXAMPLES`` raises it); ``tests/fuzz/fuzz_load.py`` runs
+the same checks under atheris, coverage-guided.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import struct
@@ -199,3 +204,74 @@ def test_inserted_bytes_in_header(files, kind, pos, junk, fix):
 @given(data=st.binary(max_size=256))
 def test_random_bytes(files, data):
     check(files, data)
+
+
+# --- checkpoints as `mlplab train --resume` reads them (issue 14) ------------------------
+
+
+@pytest.fixture(scope="module")
+def train_checkpoint(tmp_path_factory):
+    """The bytes of a checkpoint written by `mlplab train` (stopped after one step)."""
+    from mlplab.cli import _interrupt
+    from mlplab.cli.main import main
+
+    folder = tmp_path_factory.mktemp("resume")
+    argv = ["train", "xor", "--hidden", "4", "--epochs", "3", "--verbose", "0", "--no-plots"]
+    real = _interrupt.StopSignals.requested
+    _interrupt.StopSignals.requested = lambda self: True
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            rc = main([*argv, "--out", str(folder / "m.safetensors")])
+    finally:
+        _interrupt.StopSignals.requested = real
+    assert rc == 130
+    return (folder / "m.ckpt.safetensors").read_bytes()
+
+
+def resume(folder, data: bytes) -> tuple[int, str]:
+    """`mlplab train --resume` on ``data`` inside ``folder``: (exit status, stderr)."""
+    from mlplab.cli.main import main
+
+    for p in folder.iterdir():
+        p.unlink()
+    path = folder / "c.safetensors"
+    path.write_bytes(data)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        rc = main(["train", "--resume", str(path)])
+    return rc, err.getvalue()
+
+
+@FUZZ
+@given(
+    field=st.sampled_from(["extra", "config", "train_state", "any"]),
+    pick=st.integers(0, 10**6),
+    value=json_values | st.text(max_size=40) | st.sampled_from(["/etc/passwd", "../x", ".."]),
+    delete=st.booleans(),
+)
+def test_resume_of_a_crafted_checkpoint(train_checkpoint, tmp_path_factory, field, pick, value,
+                                        delete):  # fmt: skip
+    # Whatever the checkpoint holds: a clear error (exit 2) or a finished run (exit 0),
+    # and nothing written outside the checkpoint's folder.
+    header, body = split(train_checkpoint)
+    meta = json.loads(header["__metadata__"]["mlplab"])
+    root = meta if field == "any" else meta[field]
+    paths = list(_paths(root))
+    path = paths[pick % len(paths)]
+    root = _replace(root, path, value, delete and bool(path))
+    if field != "any":
+        meta[field] = root
+    else:
+        meta = root
+    header["__metadata__"]["mlplab"] = json.dumps(meta)
+    base = tmp_path_factory.getbasetemp() / "resume-fuzz"
+    folder = base / "run"
+    folder.mkdir(parents=True, exist_ok=True)
+    before = sorted(p.relative_to(base) for p in base.rglob("*"))
+    rc, err = resume(folder, join(header, body))
+    assert rc in (0, 2), err
+    assert "internal error" not in err and "Traceback" not in err
+    if rc == 2:
+        assert err.startswith("mlplab: error: ") and err.count("\n") == 1, err
+    outside = sorted(p.relative_to(base) for p in base.rglob("*") if folder not in p.parents)
+    assert outside == [p for p in before if folder not in (base / p).parents], outside
