@@ -449,8 +449,8 @@ class _Outputs:
         from mlplab.files.model import CHECKPOINT_FORMAT, load_metadata
 
         path = self.checkpoint
-        if not path.exists() or (resuming and _same(path, resuming)):
-            return
+        if not path.is_file() or (resuming and _same(path, resuming)):
+            return  # absent, or a device / FIFO that the writer streams into (never replaces)
         try:
             kind = load_metadata(path)["format"]
         except ModelFileError:
