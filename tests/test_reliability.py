@@ -560,3 +560,16 @@ def test_empty_hidden_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["train", "xor", "--hidden", ""])
     assert "pass widths such as 64,64, or 'none'" in capsys.readouterr().err
+
+
+# --- one atomic writer (issue 10's restructure, checked here) ------------------------------
+
+
+def test_every_file_is_written_through_the_one_atomic_writer():
+    src = Path(__file__).resolve().parents[1] / "src" / "mlplab"
+    own = []
+    for path in src.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if path.name != "atomic.py" and any(k in text for k in ("os.replace(", "mkstemp(")):
+            own.append(str(path.relative_to(src)))
+    assert own == [], f"modules with their own rename-into-place writer: {own}"
