@@ -95,7 +95,7 @@ class Softplus(nn.Module):
 class Pipeline(nn.Module):
     """Raw feature rows → ``mlplab predict``'s outputs: preprocessing, network, reading.
 
-    ``forward(x)`` takes `(batch, n_columns)` float64 (the :attr:`columns`
+    ``forward(x)`` takes `(batch, n_columns)` float64 (the ``columns``
     in order; a categorical column holds its category's index, see
     :meth:`encode`) and returns class probabilities `(batch, n_classes)`
     or regression values in target units `(batch, n_targets)`, float64.

@@ -21,7 +21,7 @@ large ``|z|`` included):
 float64 at z = 20.001), hence mlplab's own module.
 
 With a preprocessing recipe (a model trained by ``mlplab train``),
-:func:`to_torch` returns a :class:`Pipeline` module: raw feature rows → the
+:func:`to_torch` returns a ``Pipeline`` module: raw feature rows → the
 outputs of ``mlplab predict`` (see :mod:`mlplab.export.recipe`).
 """
 
@@ -94,7 +94,7 @@ def to_torch(model: MLP, preprocessor=None):
         model: the :class:`~mlplab.nn.mlp.MLP`.
         preprocessor: a fitted :class:`~mlplab.data.Preprocessor` (or a
             :class:`~mlplab.export.recipe.Recipe`): then the result is a
-            :class:`Pipeline` from raw feature rows to ``mlplab predict``'s outputs.
+            ``Pipeline`` from raw feature rows to ``mlplab predict``'s outputs.
 
     Examples:
         >>> import mlplab as ml
@@ -176,7 +176,7 @@ def from_torch(module, *, backend: str = "numpy", dtype: str | None = None, devi
 
     Nested ``nn.Sequential`` blocks are flattened; ``nn.Identity`` is skipped;
     a ``Linear`` not followed by an activation gets ``identity``. ``dtype``
-    defaults to the weights' dtype (float32 / float64). A :class:`Pipeline`
+    defaults to the weights' dtype (float32 / float64). A ``Pipeline``
     gives its network.
 
     Raises:
@@ -257,7 +257,7 @@ def save_torch(
     name, ``sizes``, ``activations`` (mlplab specs), the ``modules`` of the
     ``nn.Sequential`` in order, the dtype, ``extra`` (``metadata``) and, with a
     ``preprocessor``, the ``preprocessing`` recipe, from which
-    :func:`load_torch` rebuilds the :class:`Pipeline`. No pickle is involved.
+    :func:`load_torch` rebuilds the ``Pipeline``. No pickle is involved.
     """
     from safetensors.torch import save
 
@@ -274,7 +274,7 @@ def save_torch(
 def load_torch(path: str | os.PathLike):
     """``(module, extra)`` from a file written by :func:`save_torch`.
 
-    The module is the ``nn.Sequential``, or the :class:`Pipeline` when the
+    The module is the ``nn.Sequential``, or the ``Pipeline`` when the
     file carries preprocessing.
     """
     from safetensors import safe_open
