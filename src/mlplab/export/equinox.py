@@ -110,11 +110,7 @@ def to_equinox(model: MLP, preprocessor=None):
     network = _equinox_classes()["EquinoxMLP"](layers, acts)
     if preprocessor is None:
         return network
-    recipe = (
-        preprocessor
-        if isinstance(preprocessor, Recipe)
-        else Recipe.from_preprocessor(preprocessor, model)
-    )
+    recipe = Recipe.of(preprocessor, model)
     return _pipeline(network, recipe, model.backend.dtype)
 
 
@@ -163,11 +159,7 @@ def save_equinox(
     module = to_equinox(model)
     recipe = None
     if preprocessor is not None:
-        recipe = (
-            preprocessor
-            if isinstance(preprocessor, Recipe)
-            else Recipe.from_preprocessor(preprocessor, model)
-        )
+        recipe = Recipe.of(preprocessor, model)
     header = architecture(model, EQUINOX_FORMAT, metadata, recipe)
     with atomic_writer(path) as f:
         f.write((json.dumps(header) + "\n").encode())

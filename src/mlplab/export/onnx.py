@@ -206,11 +206,7 @@ def to_onnx_bytes(model: MLP, *, metadata: dict | None = None, preprocessor=None
     check_model(model)
     recipe = None
     if preprocessor is not None:
-        recipe = (
-            preprocessor
-            if isinstance(preprocessor, Recipe)
-            else Recipe.from_preprocessor(preprocessor, model)
-        )
+        recipe = Recipe.of(preprocessor, model)
     g = _Graph(model.backend.dtype)
     dtype = _onnx_type(g.dtype)
     if recipe is None:

@@ -81,6 +81,13 @@ class Recipe:
     # --- construction ---
 
     @classmethod
+    def of(cls, preprocessor: Preprocessor | Recipe, model: MLP) -> Recipe:
+        """``preprocessor`` as a recipe for ``model`` (a recipe is returned as it is)."""
+        if isinstance(preprocessor, Recipe):
+            return preprocessor
+        return cls.from_preprocessor(preprocessor, model)
+
+    @classmethod
     def from_preprocessor(cls, prep: Preprocessor, model: MLP) -> Recipe:
         """The recipe of a fitted :class:`~mlplab.data.Preprocessor` and its model."""
         prep._fitted()  # type: ignore[no-untyped-call]

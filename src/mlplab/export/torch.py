@@ -120,16 +120,8 @@ def to_torch(model: MLP, preprocessor=None):
     seq = nn.Sequential(*modules)
     if preprocessor is None:
         return seq
-    recipe = _as_recipe(preprocessor, model)
+    recipe = Recipe.of(preprocessor, model)
     return _classes()["Pipeline"](seq, recipe, dtype)
-
-
-def _as_recipe(preprocessor, model: MLP) -> Recipe:
-    return (
-        preprocessor
-        if isinstance(preprocessor, Recipe)
-        else Recipe.from_preprocessor(preprocessor, model)
-    )
 
 
 def _from_torch_activation(module, where: str) -> dict | None:
@@ -264,7 +256,7 @@ def save_torch(
     from ..files.atomic import atomic_write_bytes
 
     seq = to_torch(model)
-    recipe = None if preprocessor is None else _as_recipe(preprocessor, model)
+    recipe = None if preprocessor is None else Recipe.of(preprocessor, model)
     header = architecture(model, TORCH_FORMAT, metadata, recipe)
     header["modules"] = [type(m).__name__ for m in seq]
     state = {k: v.detach().contiguous() for k, v in seq.state_dict().items()}
