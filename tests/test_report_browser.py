@@ -11,33 +11,12 @@ DIR/tour/ (``MLPLAB_SCREENSHOTS=docs/img``).
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import SHOTS, require_chromium
 
-REQUIRED = os.environ.get("MLPLAB_REQUIRE_BROWSER") == "1"
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-SHOTS = os.environ.get("MLPLAB_SCREENSHOTS")
-
-
-def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "no Chromium found (install Debian's chromium: apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install playwright)"
-    return None
-
-
-if _missing():
-    if REQUIRED:
-        pytest.fail(f"MLPLAB_REQUIRE_BROWSER=1 but {_missing()}", pytrace=False)
-    pytest.skip(_missing(), allow_module_level=True)
+CHROMIUM = require_chromium()
 
 # Every element whose right edge passes the window's, or whose content is wider than
 # its box (clipped, or scrolling sideways), as "tag#id.class (x px)" strings.
