@@ -9,8 +9,11 @@ from __future__ import annotations
 import difflib
 import functools
 import random
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, DataError, check_number
 from .dataset import Dataset
@@ -38,6 +41,12 @@ DATASETS = (
 
 
 # ----------------------------------------------------------------------------- built-in sets
+
+
+class _Loader(Protocol):
+    """How :func:`load_dataset` calls each built-in set's loader."""
+
+    def __call__(self, *, seed: int, n_samples: int | None, noise: float | None) -> Dataset: ...
 
 
 def load_dataset(
@@ -100,7 +109,7 @@ def _check_generated_size(name: str, n_samples: int) -> None:
         )
 
 
-def _unknown_dataset_message(name) -> str:
+def _unknown_dataset_message(name: object) -> str:
     known = ", ".join(DATASETS)
     close = difflib.get_close_matches(str(name).lower(), DATASETS, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -111,7 +120,14 @@ def _unknown_dataset_message(name) -> str:
     )
 
 
-def _classification(X, y, name, feature_names, classes, **kw) -> Dataset:
+def _classification(
+    X: ArrayLike,
+    y: ArrayLike,
+    name: str,
+    feature_names: Iterable[str],
+    classes: Sequence[Any],
+    **kw: Any,
+) -> Dataset:
     task = "binary" if len(classes) == 2 else "multiclass"
     return Dataset(
         X=np.ascontiguousarray(X, dtype=np.float64),
@@ -125,7 +141,9 @@ def _classification(X, y, name, feature_names, classes, **kw) -> Dataset:
     )
 
 
-def _regression(X, y, name, feature_names, target_name="y") -> Dataset:
+def _regression(
+    X: ArrayLike, y: ArrayLike, name: str, feature_names: Iterable[str], target_name: str = "y"
+) -> Dataset:
     return Dataset(
         X=np.ascontiguousarray(X, dtype=np.float64),
         y=np.asarray(y, dtype=np.float64),
@@ -137,8 +155,8 @@ def _regression(X, y, name, feature_names, target_name="y") -> Dataset:
     )
 
 
-def _gate(table_name):
-    def load(*, seed, n_samples, noise):
+def _gate(table_name: str) -> _Loader:
+    def load(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
         from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES
 
         X = np.asarray(TRUTH_INPUTS, dtype=np.float64)  # (4, 2)
@@ -156,7 +174,7 @@ def _gate(table_name):
     return load
 
 
-def _moons(*, seed, n_samples, noise):
+def _moons(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     from sklearn.datasets import make_moons
 
     X, y = make_moons(
@@ -165,7 +183,7 @@ def _moons(*, seed, n_samples, noise):
     return _classification(X, y, "moons", ["x1", "x2"], [0, 1])
 
 
-def _circles(*, seed, n_samples, noise):
+def _circles(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     from sklearn.datasets import make_circles
 
     X, y = make_circles(
@@ -177,7 +195,7 @@ def _circles(*, seed, n_samples, noise):
     return _classification(X, y, "circles", ["x1", "x2"], [0, 1])
 
 
-def _spirals(*, seed, n_samples, noise):
+def _spirals(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     """Two interleaved spirals: arm c at angle ``3π t + cπ``, radius ``t``, ``t ~ U(0.05, 1)``."""
     n = n_samples or 300
     rng = np.random.default_rng(seed)
@@ -189,7 +207,7 @@ def _spirals(*, seed, n_samples, noise):
     return _classification(X, y, "spirals", ["x1", "x2"], [0, 1])
 
 
-def _blobs(*, seed, n_samples, noise):
+def _blobs(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     from sklearn.datasets import make_blobs
 
     X, y = make_blobs(
@@ -202,7 +220,7 @@ def _blobs(*, seed, n_samples, noise):
     return _classification(X, y, "blobs", ["x1", "x2"], [0, 1, 2])
 
 
-def _sine(*, seed, n_samples, noise):
+def _sine(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     """``y = sin(x) + noise``, ``x ~ U(−π, π)`` sorted."""
     n = n_samples or 200
     rng = np.random.default_rng(seed)
@@ -211,13 +229,13 @@ def _sine(*, seed, n_samples, noise):
     return _regression(x[:, None], y, "sine", ["x"])
 
 
-def cubic(x):
+def cubic(x: ArrayLike) -> NDArray[np.float64]:
     """The lecture's cubic ``f(x) = x³ − 2x² − x + 2`` (roots −1, 1, 2)."""
-    x = np.asarray(x, dtype=np.float64)
-    return x**3 - 2 * x**2 - x + 2
+    xs = np.asarray(x, dtype=np.float64)
+    return xs**3 - 2 * xs**2 - xs + 2
 
 
-def _cubic(*, seed, n_samples, noise):
+def _cubic(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     """The lecture's samples x = 0, 0.25, …, 1.75 (or ``n_samples`` evenly on [0, 1.75])."""
     x = np.arange(8) * 0.25 if n_samples is None else np.linspace(0.0, 1.75, n_samples)
     y = cubic(x)
@@ -226,15 +244,15 @@ def _cubic(*, seed, n_samples, noise):
     return _regression(x[:, None], y, "cubic", ["x"])
 
 
-def _sklearn_bundled(loader_name, name, classes_from_names):
-    def load(*, seed, n_samples, noise):
+def _sklearn_bundled(loader_name: str, name: str, classes_from_names: bool | None) -> _Loader:
+    def load(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
         import sklearn.datasets
 
         bunch = getattr(sklearn.datasets, loader_name)()
         features = [str(f) for f in bunch.feature_names]
         if classes_from_names is None:
             return _regression(bunch.data, bunch.target, name, features, "target")
-        classes = (
+        classes: list[Any] = (
             [str(c) for c in bunch.target_names]
             if classes_from_names
             else sorted(int(c) for c in np.unique(bunch.target))
@@ -244,7 +262,7 @@ def _sklearn_bundled(loader_name, name, classes_from_names):
     return load
 
 
-def mnist1d_module():
+def mnist1d_module() -> tuple[Callable[[], Any], Callable[[Any], dict[str, Any]]]:
     """``(get_dataset_args, make_dataset)`` of the optional ``mnist1d`` package, or a
     clear :class:`ConfigError` saying how to install it."""
     try:
@@ -258,7 +276,7 @@ def mnist1d_module():
 
 
 @functools.lru_cache(maxsize=2)
-def _mnist1d_arrays(num_samples: int):
+def _mnist1d_arrays(num_samples: int) -> tuple[NDArray[Any], ...]:
     get_dataset_args, make_dataset = mnist1d_module()
 
     args = get_dataset_args()
@@ -277,7 +295,7 @@ def _mnist1d_arrays(num_samples: int):
     )
 
 
-def _mnist1d(*, seed, n_samples, noise):
+def _mnist1d(*, seed: int, n_samples: int | None, noise: float | None) -> Dataset:
     if noise is not None:
         raise ConfigError(
             f"`noise` does not apply to 'mnist1d' (got noise={noise}); its noise is part of the "
@@ -307,7 +325,7 @@ _SKLEARN_BUNDLED = {
     "breast-cancer": _sklearn_bundled("load_breast_cancer", "breast-cancer", True),
     "diabetes": _sklearn_bundled("load_diabetes", "diabetes", None),
 }
-_LOADERS = {
+_LOADERS: dict[str, _Loader] = {
     "xor": _gate("xor"),
     "and": _gate("and"),
     "or": _gate("or"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class Dataset:
     task: str
     feature_names: list[str]
     target_name: str = "y"
-    classes: list | None = None
+    classes: list[Any] | None = None
     name: str = ""
     X_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
@@ -55,7 +56,7 @@ class Dataset:
     imputed: np.ndarray | None = None
     targets: list[str] = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
         if self.X.ndim != 2 or self.X.shape[1] != len(self.feature_names):
             raise DataError(
@@ -100,6 +101,8 @@ class Dataset:
         if self.task == "binary":
             return 1
         if self.task == "multiclass":
+            if self.classes is None:
+                raise DataError("a multiclass Dataset needs its `classes`; got None.")
             return len(self.classes)
         return 1 if self.y.ndim == 1 else int(self.y.shape[1])
 

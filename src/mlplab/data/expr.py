@@ -14,15 +14,20 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError
 
 MAX_LENGTH = 500
 MAX_DEPTH = 50
 
-FUNCTIONS: dict[str, Callable] = {
+#: What a (sub)expression evaluates to: an array of x values, or a float64 constant.
+_Value: TypeAlias = NDArray[np.float64] | np.float64
+
+FUNCTIONS: dict[str, Callable[[_Value], _Value]] = {
     "sin": np.sin,
     "cos": np.cos,
     "tan": np.tan,
@@ -49,7 +54,10 @@ FUNCTIONS: dict[str, Callable] = {
     "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
     "relu": lambda z: np.maximum(z, 0.0),
 }
-TWO_ARG_FUNCTIONS: dict[str, Callable] = {"min": np.minimum, "max": np.maximum}
+TWO_ARG_FUNCTIONS: dict[str, Callable[[_Value, _Value], _Value]] = {
+    "min": np.minimum,
+    "max": np.maximum,
+}
 CONSTANTS = {"pi": np.pi, "e": np.e, "tau": 2 * np.pi}
 
 _BINOPS = {
@@ -70,7 +78,7 @@ class Expression:
     source: str
     tree: ast.Expression
 
-    def __call__(self, x) -> np.ndarray:
+    def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
         """``g(x)`` elementwise: `(m,)` -> `(m,)` float64 (constants broadcast)."""
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(all="ignore"):
@@ -156,9 +164,9 @@ def _validate(node: ast.AST, depth: int) -> None:
         raise _reject(f"{type(node).__name__} syntax ({ast.unparse(node)!r})")
 
 
-def _eval(node: ast.AST, x: np.ndarray):
+def _eval(node: ast.AST, x: NDArray[np.float64]) -> _Value:
     # Only nodes accepted by _validate reach here.
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return np.float64(float(node.value))  # _validate refused integers beyond float range
     if isinstance(node, ast.Name):
         return x if node.id == "x" else np.float64(CONSTANTS[node.id])
@@ -166,7 +174,7 @@ def _eval(node: ast.AST, x: np.ndarray):
         return _BINOPS[type(node.op)](_eval(node.left, x), _eval(node.right, x))
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, x))
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         args = [_eval(a, x) for a in node.args]
         fn = FUNCTIONS.get(node.func.id) or TWO_ARG_FUNCTIONS[node.func.id]
         return fn(*args)

@@ -9,10 +9,11 @@ needs nothing but the model file.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError, DataError, ModelFileError
 from .dataset import TASKS
@@ -30,11 +31,13 @@ class Standardizer:
     Attributes after :meth:`fit`: ``mean`` and ``scale``, `(d,)` float64.
     """
 
-    def __init__(self, mean=None, scale=None):
+    def __init__(self, mean: ArrayLike | None = None, scale: ArrayLike | None = None) -> None:
         self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
         self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
 
-    def fit(self, X, *, names: Sequence[str] | None = None, what: str = "`X`") -> Standardizer:
+    def fit(
+        self, X: ArrayLike, *, names: Sequence[str] | None = None, what: str = "`X`"
+    ) -> Standardizer:
         """Learn ``μ`` and ``s`` (population std) of each column of `(n, d)` ``X``.
 
         ``names`` and ``what`` name the columns in an error (e.g. the target's).
@@ -54,33 +57,35 @@ class Standardizer:
         self.scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(self.mean)), std, 1.0)
         return self
 
-    def _fitted(self):
-        if self.mean is None:
+    def _fitted(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(mean, scale)``, or a ConfigError if not fitted."""
+        if self.mean is None or self.scale is None:
             raise ConfigError("this Standardizer is not fitted yet; call fit(X) first.")
+        return self.mean, self.scale
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """`(n, d)` → `(n, d)` standardised."""
-        self._fitted()
-        X = check_X(X, n_features=len(self.mean))
-        return (X - self.mean) / self.scale
+        mean, scale = self._fitted()
+        X = check_X(X, n_features=len(mean))
+        return (X - mean) / scale
 
-    def inverse_transform(self, Z) -> np.ndarray:
+    def inverse_transform(self, Z: ArrayLike) -> NDArray[np.float64]:
         """Undo :meth:`transform`: ``x = z·s + μ``."""
-        self._fitted()
-        Z = check_X(Z, n_features=len(self.mean))
-        return Z * self.scale + self.mean
+        mean, scale = self._fitted()
+        Z = check_X(Z, n_features=len(mean))
+        return Z * scale + mean
 
-    def fit_transform(self, X) -> np.ndarray:
+    def fit_transform(self, X: ArrayLike) -> NDArray[np.float64]:
         """:meth:`fit` then :meth:`transform`."""
         return self.fit(X).transform(X)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, list[float]]:
         """JSON-able ``{"mean": [...], "scale": [...]}``."""
-        self._fitted()
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        mean, scale = self._fitted()
+        return {"mean": mean.tolist(), "scale": scale.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> Standardizer:
+    def from_dict(cls, d: object) -> Standardizer:
         """Inverse of :meth:`to_dict`; malformed input is a :class:`ModelFileError`."""
         mean = _float_list(d, "mean", "standardizer")
         scale = _float_list(d, "scale", "standardizer")
@@ -92,7 +97,7 @@ class Standardizer:
         return cls(mean, scale)
 
 
-def _float_list(d, key, what) -> list[float]:
+def _float_list(d: object, key: str, what: str) -> list[float]:
     v = d.get(key) if isinstance(d, dict) else None
     if not isinstance(v, list) or not all(
         isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v
@@ -118,7 +123,10 @@ class Preprocessor:
         standardize: standardise numeric feature columns (default ``True``).
     """
 
-    def __init__(self, *, standardize: bool = True):
+    #: The column means the imputation fills (set by :meth:`fit` / :meth:`from_dict`).
+    _fill: NDArray[np.float64]
+
+    def __init__(self, *, standardize: bool = True) -> None:
         self.standardize = bool(standardize)
         self.columns: list[str] = []
         self.categories: dict[str, list[str]] = {}
@@ -127,7 +135,7 @@ class Preprocessor:
         self.scaler: Standardizer | None = None
         self.task: str | None = None
         self.targets: list[str] = ["y"]  # the target column names (a name may hold a comma)
-        self.classes: list | None = None
+        self.classes: list[Any] | None = None
         self.target_scaler: Standardizer | None = None
         self.unseen_rows = 0  # rows of the last encode with a category unseen at training
 
@@ -164,8 +172,9 @@ class Preprocessor:
         one_hot = np.array([self._is_one_hot(n) for n in self.feature_names], dtype=bool)
         if not self.standardize:
             one_hot[:] = True
-        scaler.mean = np.where(one_hot, 0.0, scaler.mean)
-        scaler.scale = np.where(one_hot, 1.0, scaler.scale)
+        mean, scale = scaler._fitted()
+        scaler.mean = np.where(one_hot, 0.0, mean)
+        scaler.scale = np.where(one_hot, 1.0, scale)
         self.scaler = scaler
         self.target_scaler = None
         if dataset.task == "regression":
@@ -177,20 +186,32 @@ class Preprocessor:
         col, sep, _ = feature_name.partition("=")
         return bool(sep) and col in self.categories
 
-    def _fitted(self):
+    def _fitted(self) -> Standardizer:
+        """The feature scaler, or a ConfigError if not fitted."""
         if self.scaler is None:
             raise ConfigError("this Preprocessor is not fitted yet; call fit(dataset) first.")
+        return self.scaler
 
-    def transform(self, X_raw) -> np.ndarray:
+    def _target_scaler(self) -> Standardizer:
+        if self.target_scaler is None:
+            raise ConfigError("this Preprocessor has no target scaler (it is not for regression).")
+        return self.target_scaler
+
+    def transform(self, X_raw: ArrayLike) -> NDArray[np.float64]:
         """Numeric `(n, d)` raw features (one-hot already expanded) → `(n, d)` model inputs."""
-        self._fitted()
+        scaler = self._fitted()
         arr = np.asarray(X_raw) if not isinstance(X_raw, np.ndarray) else X_raw
         if self.impute == "mean" and arr.dtype.kind == "f" and arr.ndim == 2:
             if arr.shape[1] == self.n_features and not np.all(np.isfinite(arr)):
                 arr = np.where(np.isfinite(arr), arr, self._fill)
-        return self.scaler.transform(arr)
+        return scaler.transform(arr)
 
-    def encode(self, rows, *, lines: Sequence[int] | None = None) -> np.ndarray:
+    def encode(
+        self,
+        rows: Iterable[Iterable[Any] | dict[str, Any]],
+        *,
+        lines: Sequence[int] | None = None,
+    ) -> NDArray[np.float64]:
         """Raw rows (sequences of values in :attr:`columns` order, or dicts by column) →
         numeric `(n, d)` features with categorical columns one-hot expanded.
 
@@ -201,7 +222,7 @@ class Preprocessor:
         rows of the last call that had one.
         """
         self._fitted()
-        table = []
+        table: list[list[Any]] = []
         for i, row in enumerate(rows):
             if isinstance(row, dict):
                 absent = [c for c in self.columns if c not in row]
@@ -220,21 +241,25 @@ class Preprocessor:
         return self.encode_columns(columns, n_rows=len(table), lines=lines)
 
     def encode_columns(
-        self, columns: Sequence, *, n_rows: int, lines: Sequence[int] | None = None
-    ) -> np.ndarray:
+        self,
+        columns: Sequence[Sequence[Any] | NDArray[Any]],
+        *,
+        n_rows: int,
+        lines: Sequence[int] | None = None,
+    ) -> NDArray[np.float64]:
         """Like :meth:`encode`, from one sequence of values per input column.
 
         A float array is taken as is (NaN = missing); other values are parsed.
         """
-        parts = []
+        parts: list[NDArray[np.float64]] = []
         unseen = np.zeros(n_rows, dtype=bool)
-        found: dict[str, set] = {}
+        found: dict[str, set[str]] = {}
         for c, values in zip(self.columns, columns, strict=True):
             if c in self.categories:
                 block, new = self._one_hot(c, values)  # (n, k_c), (n,) bool
                 unseen |= new
                 if new.any():
-                    found[c] = {_category_text(values[i]) for i in np.flatnonzero(new)}
+                    found[c] = {_category_text(values[int(i)]) for i in np.flatnonzero(new)}
                 parts.append(block)
             elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
                 parts.append(values.astype(np.float64)[:, None])  # (n, 1)
@@ -247,7 +272,9 @@ class Preprocessor:
             return np.empty((n_rows, 0))
         return np.concatenate(parts, axis=1)  # (n, d)
 
-    def _one_hot(self, column: str, values) -> tuple[np.ndarray, np.ndarray]:
+    def _one_hot(
+        self, column: str, values: Sequence[Any] | NDArray[Any]
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """The `(n, k)` one-hot block and the `(n,)` rows whose category is unseen."""
         cats = self.categories[column]
         codes = {cat: k for k, cat in enumerate(cats)}
@@ -266,7 +293,9 @@ class Preprocessor:
         return block, unseen
 
     @staticmethod
-    def _numbers(column: str, values, lines) -> np.ndarray:
+    def _numbers(
+        column: str, values: Sequence[Any] | NDArray[Any], lines: Sequence[int] | None
+    ) -> NDArray[np.float64]:
         out = np.empty(len(values), dtype=np.float64)
         for i, v in enumerate(values):
             if _is_missing_value(v):
@@ -281,7 +310,7 @@ class Preprocessor:
             out[i] = f
         return out
 
-    def apply(self, rows_or_X) -> np.ndarray:
+    def apply(self, rows_or_X: Sequence[Any] | NDArray[Any]) -> NDArray[np.float64]:
         """Model inputs from either a numeric `(n, d)` array or raw rows (see :meth:`encode`)."""
         arr = rows_or_X
         if not isinstance(arr, np.ndarray):
@@ -297,34 +326,37 @@ class Preprocessor:
             return self.transform(self.encode(arr.tolist()))
         return self.transform(arr)
 
-    def transform_target(self, y) -> np.ndarray:
+    def transform_target(self, y: ArrayLike) -> NDArray[Any]:
         """Regression targets → standardised `(n,)`/`(n, t)`; class labels → indices."""
         self._fitted()
         if self.task != "regression":
+            if self.classes is None:
+                raise ConfigError("this Preprocessor has no classes; fit it on labelled data.")
             return check_labels_known(y, self.classes)
         y = np.asarray(y, dtype=np.float64)
-        z = self.target_scaler.transform(y.reshape(len(y), -1))
+        z = self._target_scaler().transform(y.reshape(len(y), -1))
         return z.reshape(y.shape)
 
-    def inverse_transform_target(self, z) -> np.ndarray:
+    def inverse_transform_target(self, z: ArrayLike) -> NDArray[np.float64]:
         """Standardised regression predictions → target units (shape kept)."""
         self._fitted()
         if self.task != "regression":
             raise ConfigError("inverse_transform_target applies to regression models only.")
         z = np.asarray(z, dtype=np.float64)
-        t = len(self.target_scaler.mean)
-        y = self.target_scaler.inverse_transform(z.reshape(len(z), t))
+        target_scaler = self._target_scaler()
+        t = len(target_scaler._fitted()[0])
+        y = target_scaler.inverse_transform(z.reshape(len(z), t))
         return y.reshape(z.shape)
 
-    def decode_labels(self, indices) -> list:
+    def decode_labels(self, indices: ArrayLike) -> list[Any]:
         """Class indices → original labels."""
         if self.classes is None:
             raise ConfigError("decode_labels applies to classification models only.")
         return [self.classes[int(i)] for i in np.asarray(indices).ravel()]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able description (stored in the model file's metadata)."""
-        self._fitted()
+        scaler = self._fitted()
         return {
             "version": _PREPROCESSOR_VERSION,
             "columns": list(self.columns),
@@ -333,7 +365,7 @@ class Preprocessor:
             "standardize": self.standardize,
             "impute": self.impute,
             "fill_values": self._fill.tolist(),
-            "scaler": self.scaler.to_dict(),
+            "scaler": scaler.to_dict(),
             "task": self.task,
             "target_name": self.target_name,  # what mlplab read before `targets` existed
             "targets": list(self.targets),
@@ -342,7 +374,7 @@ class Preprocessor:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Preprocessor:
+    def from_dict(cls, d: object) -> Preprocessor:
         """Inverse of :meth:`to_dict`; anything malformed is a :class:`ModelFileError`."""
         if not isinstance(d, dict) or d.get("version") != _PREPROCESSOR_VERSION:
             got = d.get("version") if isinstance(d, dict) else type(d).__name__
@@ -356,7 +388,7 @@ class Preprocessor:
         return p
 
 
-def _strings(d: dict, key: str) -> list[str]:
+def _strings(d: dict[str, Any], key: str) -> list[str]:
     """Field ``key`` of preprocessing metadata ``d``, which must be a list of strings."""
     v = d.get(key)
     if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
@@ -364,7 +396,7 @@ def _strings(d: dict, key: str) -> list[str]:
     return list(v)
 
 
-def _inputs_from_dict(p: Preprocessor, d: dict) -> None:
+def _inputs_from_dict(p: Preprocessor, d: dict[str, Any]) -> None:
     """Set ``p``'s input side from metadata ``d``: columns, categories, imputation, scaler."""
     p.columns, p.feature_names = _strings(d, "columns"), _strings(d, "feature_names")
     cats = d.get("categories")
@@ -387,14 +419,15 @@ def _inputs_from_dict(p: Preprocessor, d: dict) -> None:
     p.impute = d.get("impute")
     p._fill = np.asarray(_float_list(d, "fill_values", "preprocessing"))
     p.scaler = Standardizer.from_dict(d.get("scaler"))
-    if len(p.scaler.mean) != len(p.feature_names) or len(p._fill) != len(p.feature_names):
+    mean = p.scaler._fitted()[0]
+    if len(mean) != len(p.feature_names) or len(p._fill) != len(p.feature_names):
         raise ModelFileError(
             f"preprocessing metadata is inconsistent: {len(p.feature_names)} features but "
-            f"{len(p.scaler.mean)} standardisation statistics."
+            f"{len(mean)} standardisation statistics."
         )
 
 
-def _targets_from_dict(p: Preprocessor, d: dict) -> None:
+def _targets_from_dict(p: Preprocessor, d: dict[str, Any]) -> None:
     """Set ``p``'s target side from metadata ``d``: task, target names, classes, scaler."""
     if d.get("task") not in TASKS:
         raise ModelFileError(f"unknown task {d.get('task')!r} in preprocessing metadata.")
@@ -422,7 +455,7 @@ def _targets_from_dict(p: Preprocessor, d: dict) -> None:
     p.target_scaler = None if ts is None else Standardizer.from_dict(ts)
     if p.task == "regression" and p.target_scaler is None:
         raise ModelFileError("regression preprocessing metadata lacks 'target_scaler'.")
-    n_targets = 1 if p.target_scaler is None else len(p.target_scaler.mean)
+    n_targets = 1 if p.target_scaler is None else len(p.target_scaler._fitted()[0])
     if len(p.targets) != n_targets:
         raise ModelFileError(
             f"preprocessing metadata names {len(p.targets)} target(s) {p.targets} for "
@@ -437,7 +470,12 @@ def _text_number(s: str) -> float | None:
     return flag if flag is not None else parse_float(s)
 
 
-def _warn_unseen(found: dict[str, set], unseen: np.ndarray, lines, n_rows: int) -> None:
+def _warn_unseen(
+    found: dict[str, set[str]],
+    unseen: NDArray[np.bool_],
+    lines: Sequence[int] | None,
+    n_rows: int,
+) -> None:
     import warnings
 
     from ..errors import MLPLabWarning
@@ -455,7 +493,7 @@ def _warn_unseen(found: dict[str, set], unseen: np.ndarray, lines, n_rows: int) 
     )
 
 
-def _num_or_none(v) -> float | None:
+def _num_or_none(v: object) -> float | None:
     if isinstance(v, bool):
         return float(v)
     if isinstance(v, int | float | np.number):
@@ -463,7 +501,7 @@ def _num_or_none(v) -> float | None:
     return None
 
 
-def _is_missing_value(v) -> bool:
+def _is_missing_value(v: object) -> bool:
     if v is None:
         return True
     if isinstance(v, str):
@@ -471,7 +509,7 @@ def _is_missing_value(v) -> bool:
     return isinstance(v, float | np.floating) and math.isnan(v)
 
 
-def _category_text(v) -> str:
+def _category_text(v: object) -> str:
     """A category as the text the CSV held: ``1.0`` → ``"1"``, ``" red "`` → ``"red"``."""
     if isinstance(v, float | np.floating) and float(v).is_integer():
         return str(int(v))

@@ -9,11 +9,16 @@ CSV reader and the preprocessing share (missing-value tokens, number parsing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    from ..nn.mlp import Array
 
 #: Field values read as "missing" (compared case-insensitively, after stripping).
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
@@ -38,13 +43,13 @@ def parse_float(s: str) -> float | None:
         return None
 
 
-def join_values(values, limit: int = 10) -> str:
+def join_values(values: Iterable[object], limit: int = 10) -> str:
     values = list(values)
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f", … ({len(values) - limit} more)" if len(values) > limit else "")
 
 
-def lines_text(lines, limit: int = 5) -> str:
+def lines_text(lines: Iterable[int], limit: int = 5) -> str:
     lines = [int(v) for v in lines]
     word = "line" if len(lines) == 1 else "lines"
     shown = ", ".join(str(v) for v in lines[:limit])
@@ -52,7 +57,7 @@ def lines_text(lines, limit: int = 5) -> str:
     return f"{word} {shown}{more}"
 
 
-def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
+def check_X(X: Array, n_features: int | None = None, name: str = "X") -> NDArray[np.float64]:
     """``X`` as a finite float64 `(n, d)` NumPy array, or a :class:`DataError` saying why not.
 
     Checks, in order: numeric dtype (no strings/objects), rank 2, at least one
@@ -132,7 +137,9 @@ def length_message(n_x: int, n_y: int) -> str:
     )
 
 
-def check_X_y(X, y, *, n_features: int | None = None, y_numeric: bool = False):
+def check_X_y(
+    X: Array, y: ArrayLike, *, n_features: int | None = None, y_numeric: bool = False
+) -> tuple[NDArray[np.float64], NDArray[Any]]:
     """``(X, y)`` checked together: ``X`` as in :func:`check_X`, ``y`` 1-D or 2-D, same length.
 
     ``y`` keeps its dtype (labels may be strings) unless ``y_numeric``, which
@@ -167,7 +174,7 @@ def check_X_y(X, y, *, n_features: int | None = None, y_numeric: bool = False):
     return X, y
 
 
-def encode_labels(y, *, min_classes: int = 2) -> tuple[np.ndarray, list]:
+def encode_labels(y: ArrayLike, *, min_classes: int = 2) -> tuple[NDArray[np.int64], list[Any]]:
     """Class labels → ``(indices, classes)``: `(n,)` int64 indices into sorted ``classes``.
 
     Labels may be ints, bools, strings or integer-valued floats; ``classes`` holds
@@ -215,7 +222,7 @@ def encode_labels(y, *, min_classes: int = 2) -> tuple[np.ndarray, list]:
     return indices.astype(np.int64).ravel(), [_jsonable(c) for c in classes]
 
 
-def check_labels_known(y, classes: Sequence) -> np.ndarray:
+def check_labels_known(y: ArrayLike, classes: Sequence[Any]) -> NDArray[np.int64]:
     """Labels → `(n,)` int64 indices into ``classes``; labels unseen at fit time are named.
 
     Numbers match numerically and strings match the text of a number, so labels
@@ -228,7 +235,7 @@ def check_labels_known(y, classes: Sequence) -> np.ndarray:
         raise DataError(f"class labels must be 1-D (n,); got shape {tuple(y.shape)}.")
     keys = {_label_key(c): i for i, c in enumerate(classes)}
     idx = np.empty(len(y), dtype=np.int64)
-    unseen = {}
+    unseen: dict[tuple[str, float | str], Any] = {}
     for i, v in enumerate(y.tolist()):
         k = keys.get(_label_key(v), -1)
         if k < 0:
@@ -244,7 +251,7 @@ def check_labels_known(y, classes: Sequence) -> np.ndarray:
     return idx
 
 
-def _label_key(v):
+def _label_key(v: object) -> tuple[str, float | str]:
     """A comparison key: numbers (and numeric strings) by value, other text as text."""
     if isinstance(v, bool | np.bool_):
         return ("s", str(bool(v)).lower())
@@ -255,6 +262,6 @@ def _label_key(v):
     return ("n", f) if f is not None else ("s", s.lower() if s.lower() in ("true", "false") else s)
 
 
-def _jsonable(v):
+def _jsonable(v: object) -> Any:
     """NumPy scalars → Python int/float/str/bool (JSON-able)."""
     return v.item() if isinstance(v, np.generic) else v

@@ -90,7 +90,7 @@ class Recipe:
     @classmethod
     def from_preprocessor(cls, prep: Preprocessor, model: MLP) -> Recipe:
         """The recipe of a fitted :class:`~mlplab.data.Preprocessor` and its model."""
-        prep._fitted()  # type: ignore[no-untyped-call]
+        prep._fitted()
         scaler = prep.scaler
         assert scaler is not None and scaler.mean is not None and scaler.scale is not None
         if prep.n_features != model.n_inputs:
