@@ -8,11 +8,15 @@
   graph written node by node; runs in onnxruntime in float32 and float64);
 * :mod:`mlplab.export.recipe`: :class:`Recipe`, the preprocessing (one-hot,
   imputation, standardisation) and the reading of outputs (probabilities, the
-  label map, target units) an export carries.
+  label map, target units) an export carries;
+* :mod:`mlplab.export.estimators`: what every export takes as ``model``: an
+  MLP, a fitted :class:`mlplab.sklearn.MLPClassifier` / ``MLPRegressor``, or a
+  scikit-learn ``Pipeline`` of affine scalers ending in one.
 
 Given the model's :class:`~mlplab.data.Preprocessor` (``preprocessor=``), every
 export maps *raw feature rows* to the outputs of ``mlplab predict``; without
-it, the network alone. Values and gradients match mlplab's to the dtype's
+it, the network alone. An estimator or pipeline exports raw rows → its
+``predict_proba`` / ``predict``. Values and gradients match mlplab's to the dtype's
 precision for every activation, ``z = 0`` and large ``|z|`` included.
 
 The frameworks are imported on first use: importing this package needs

@@ -8,6 +8,7 @@ imports it only on first use (both are optional dependencies), through
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
@@ -17,6 +18,9 @@ from ..backend.arrays import to_numpy
 from ..nn.activations import stable_sigmoid as _sigmoid
 from .recipe import Recipe
 
+if TYPE_CHECKING:
+    from .equinox import JaxActivation
+
 
 class EquinoxMLP(eqx.Module):
     """An MLP as an Equinox module: ``eqx.nn.Linear`` layers and their activations.
@@ -25,16 +29,16 @@ class EquinoxMLP(eqx.Module):
     do, or a batch `(batch, d_in)` -> `(batch, d_out)` (vmapped).
     """
 
-    layers: list
-    activations: tuple = eqx.field(static=True)
+    layers: list[eqx.nn.Linear]
+    activations: tuple[JaxActivation, ...] = eqx.field(static=True)
 
     @eqx.filter_jit
-    def __call__(self, x):
+    def __call__(self, x: jax.Array) -> jax.Array:
         if x.ndim == 2:
             return jax.vmap(self._one)(x)
         return self._one(x)
 
-    def _one(self, x):
+    def _one(self, x: jax.Array) -> jax.Array:
         for layer, sigma in zip(self.layers, self.activations, strict=True):
             x = sigma(layer(x))  # W (d_out, d_in) @ x (d_in,) + b
         return x
@@ -62,10 +66,10 @@ class EquinoxPipeline(eqx.Module):
         return Recipe.from_dict(json.loads(self.recipe_json))
 
     @property
-    def classes(self):
+    def classes(self) -> list[Any] | None:
         return self.recipe.classes
 
-    def features(self, x):
+    def features(self, x: Any) -> jax.Array:
         recipe = self.recipe
         x = jnp.asarray(x, dtype=jnp.float64)
         numeric = [i for i, c in enumerate(recipe.columns) if c not in recipe.categories]
@@ -80,7 +84,7 @@ class EquinoxPipeline(eqx.Module):
         order = jnp.asarray(recipe.order, dtype=jnp.int32)
         return jnp.concatenate(blocks, axis=1)[:, order].astype(self.dtype)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> jax.Array:
         out = self.network(self.features(x)).astype(jnp.float64)
         kind = self.recipe.output
         if kind == "values":
@@ -91,14 +95,14 @@ class EquinoxPipeline(eqx.Module):
         p = out[:, 0] if kind == "probability" else _sigmoid(out[:, 0])
         return jnp.stack([1 - p, p], axis=1)
 
-    def encode(self, rows):
+    def encode(self, rows: Any) -> jax.Array:
         """Raw rows (DataFrame, dicts, sequences) → the float64 array ``module(x)`` takes."""
         return jnp.asarray(self.recipe.encode(rows))
 
-    def predict(self, rows):
+    def predict(self, rows: Any) -> Any:
         """Class labels or `(n, n_targets)` values, as ``mlplab predict``."""
         out = self(self.encode(rows))
         recipe = self.recipe
-        if recipe.is_regression:
+        if recipe.is_regression or recipe.classes is None:
             return to_numpy(out)
         return [recipe.classes[int(i)] for i in to_numpy(out).argmax(axis=1)]

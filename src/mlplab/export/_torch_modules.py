@@ -6,6 +6,8 @@ only on first use (PyTorch is an optional dependency), through ``_classes()``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -14,7 +16,7 @@ from .recipe import Recipe
 from .torch import heaviside_spec
 
 
-def stable_sigmoid(z):  # mlplab's: exp only ever sees −|z| ≤ 0
+def stable_sigmoid(z: torch.Tensor) -> torch.Tensor:  # mlplab's: exp only ever sees −|z| ≤ 0
     """``1 / (1 + e^−z)`` for every z, without overflow."""
     e = torch.exp(-torch.abs(z))
     return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))
@@ -24,13 +26,13 @@ class HeavisideFunction(torch.autograd.Function):
     """H(z) forward; the chosen surrogate derivative backward."""
 
     @staticmethod
-    def forward(ctx, z, surrogate, slope):
+    def forward(ctx: Any, z: torch.Tensor, surrogate: str | None, slope: float) -> torch.Tensor:
         ctx.save_for_backward(z)
         ctx.surrogate, ctx.slope = surrogate, slope
         return (z > 0).to(z.dtype)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         (z,) = ctx.saved_tensors
         if ctx.surrogate == "sigmoid":
             s = stable_sigmoid(ctx.slope * z)
@@ -56,9 +58,10 @@ class Heaviside(nn.Module):
         self.surrogate = surrogate
         self.slope = float(slope)
 
-    def forward(self, z):
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and z.requires_grad:
-            return HeavisideFunction.apply(z, self.surrogate, self.slope)
+            out: torch.Tensor = HeavisideFunction.apply(z, self.surrogate, self.slope)  # type: ignore[no-untyped-call]  # Function.apply is untyped in torch
+            return out
         return (z > 0).to(z.dtype)  # inference: a plain comparison
 
     def extra_repr(self) -> str:
@@ -71,12 +74,12 @@ class Heaviside(nn.Module):
 
 class SoftplusFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, z):
+    def forward(ctx: Any, z: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(z)
         return torch.clamp_min(z, 0.0) + torch.log1p(torch.exp(-torch.abs(z)))
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         (z,) = ctx.saved_tensors
         return grad * stable_sigmoid(z)
 
@@ -88,8 +91,9 @@ class Softplus(nn.Module):
     it returns ``z`` itself.
     """
 
-    def forward(self, z):
-        return SoftplusFunction.apply(z)
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = SoftplusFunction.apply(z)  # type: ignore[no-untyped-call]  # Function.apply is untyped in torch
+        return out
 
 
 class Pipeline(nn.Module):
@@ -101,7 +105,15 @@ class Pipeline(nn.Module):
     or regression values in target units `(batch, n_targets)`, float64.
     """
 
-    def __init__(self, network: nn.Sequential, recipe: Recipe, dtype):
+    numeric_index: torch.Tensor
+    fill: torch.Tensor
+    mean: torch.Tensor
+    scale: torch.Tensor
+    order: torch.Tensor
+    target_mean: torch.Tensor
+    target_scale: torch.Tensor
+
+    def __init__(self, network: nn.Sequential, recipe: Recipe, dtype: torch.dtype):
         super().__init__()
         self.network = network
         self.recipe = recipe
@@ -120,7 +132,7 @@ class Pipeline(nn.Module):
         self.register_buffer("target_mean", torch.tensor(t_mean, dtype=f64))
         self.register_buffer("target_scale", torch.tensor(t_scale, dtype=f64))
 
-    def features(self, x):
+    def features(self, x: Any) -> torch.Tensor:
         """`(batch, n_columns)` raw → `(batch, d_in)` model inputs in the model's dtype."""
         x = torch.as_tensor(x, dtype=torch.float64)
         num = x[:, self.numeric_index]
@@ -132,8 +144,8 @@ class Pipeline(nn.Module):
             blocks.append((x[:, j : j + 1] == codes).to(torch.float64))
         return torch.cat(blocks, dim=1)[:, self.order].to(self.dtype)
 
-    def forward(self, x):
-        out = self.network(self.features(x)).to(torch.float64)
+    def forward(self, x: Any) -> torch.Tensor:
+        out: torch.Tensor = self.network(self.features(x)).to(torch.float64)
         kind = self.recipe.output
         if kind == "values":
             return out * self.target_scale + self.target_mean
@@ -143,14 +155,14 @@ class Pipeline(nn.Module):
         p = out[:, 0] if kind == "probability" else stable_sigmoid(out[:, 0])
         return torch.stack([1 - p, p], dim=1)
 
-    def encode(self, rows):
+    def encode(self, rows: Any) -> torch.Tensor:
         """Raw rows (DataFrame, dicts, sequences) → the float64 tensor :meth:`forward` takes."""
         return torch.as_tensor(self.recipe.encode(rows))
 
     @torch.no_grad()
-    def predict(self, rows) -> list:
+    def predict(self, rows: Any) -> Any:
         """Class labels (classification) or `(n, n_targets)` values, as ``mlplab predict``."""
         out = self(self.encode(rows))
-        if self.recipe.is_regression:
+        if self.recipe.is_regression or self.classes is None:
             return out.numpy()
         return [self.classes[int(i)] for i in out.argmax(dim=1)]

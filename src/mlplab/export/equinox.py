@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..backend.arrays import get_backend, to_numpy
 from ..errors import ConfigError, ModelFileError
@@ -27,12 +29,18 @@ from ._common import (
     EQUINOX_FORMAT,
     METADATA_KEY,
     architecture,
-    check_model,
     header_recipe,
     read_header,
     skeleton,
 )
+from .estimators import resolve
 from .recipe import Recipe
+
+if TYPE_CHECKING:
+    import jax
+
+    from ..data.preprocessing import Preprocessor
+    from ._equinox_modules import EquinoxMLP, EquinoxPipeline
 
 
 @dataclass(frozen=True)
@@ -42,18 +50,18 @@ class JaxActivation:
     ``spec`` is the activation's ``spec()`` as sorted ``(key, value)`` pairs.
     """
 
-    spec: tuple
+    spec: tuple[tuple[str, Any], ...]
 
     @property
     def name(self) -> str:
-        return dict(self.spec)["name"]
+        return str(dict(self.spec)["name"])
 
-    def __call__(self, z):
+    def __call__(self, z: jax.Array) -> jax.Array:
         return _jax_activation_fn(self.spec)(z)
 
 
 @functools.cache
-def _jax_activation_fn(spec: tuple):
+def _jax_activation_fn(spec: tuple[tuple[str, Any], ...]) -> Callable[[jax.Array], jax.Array]:
     import jax
 
     act = get_activation(dict(spec))
@@ -61,11 +69,12 @@ def _jax_activation_fn(spec: tuple):
         return lambda z: z
 
     @jax.custom_jvp
-    def sigma(z):
-        return act.forward(z)
+    def sigma(z: jax.Array) -> jax.Array:
+        a: jax.Array = act.forward(z)
+        return a
 
     @sigma.defjvp
-    def _(primals, tangents):
+    def _(primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> tuple[jax.Array, jax.Array]:
         (z,), (t,) = primals, tangents
         a = act.forward(z)
         return a, t * act.derivative(z, a)
@@ -81,7 +90,9 @@ def _equinox_classes() -> dict[str, type]:
     return {"EquinoxMLP": m.EquinoxMLP, "EquinoxPipeline": m.EquinoxPipeline}
 
 
-def to_equinox(model: MLP, preprocessor=None):
+def to_equinox(
+    model: object, preprocessor: Preprocessor | Recipe | None = None
+) -> EquinoxMLP | EquinoxPipeline:
     """``model`` as an Equinox module (a list of ``eqx.nn.Linear`` plus activations).
 
     The result maps one sample `(d_in,)` to `(d_out,)` and a batch
@@ -89,12 +100,24 @@ def to_equinox(model: MLP, preprocessor=None):
     rounding, gradients included, and is a JAX pytree (``jax.grad``,
     ``eqx.filter_jit`` work on it). With ``preprocessor`` (a fitted
     :class:`~mlplab.data.Preprocessor` or a :class:`Recipe`) it is an
-    ``EquinoxPipeline`` from raw feature rows to ``mlplab predict``'s outputs.
+    ``EquinoxPipeline`` from raw feature rows to ``mlplab predict``'s outputs;
+    a fitted :class:`mlplab.sklearn.MLPClassifier` / ``MLPRegressor`` or a
+    scikit-learn ``Pipeline`` of affine scalers ending in one (see
+    :mod:`mlplab.export.estimators`) gives the ``EquinoxPipeline`` of its
+    ``predict_proba`` / ``predict``.
     """
+    net, recipe = resolve(model, preprocessor)
+    network = _network(net)
+    return network if recipe is None else _pipeline(network, recipe, net.backend.dtype)
+
+
+def _network(model: MLP) -> EquinoxMLP:
+    """The network of ``model`` (a checked MLP) as an ``EquinoxMLP``."""
     import equinox as eqx
     import jax
 
-    check_model(model)
+    from ._equinox_modules import EquinoxMLP
+
     jx = get_backend("jax", model.backend.dtype)
     key = jax.random.PRNGKey(0)
     layers = []
@@ -107,16 +130,14 @@ def to_equinox(model: MLP, preprocessor=None):
         linear = eqx.tree_at(lambda m: (m.weight, m.bias), shell, (jx.asarray(W), jx.asarray(b)))
         layers.append(linear)
     acts = tuple(JaxActivation(tuple(sorted(a.spec().items()))) for a in model.activations)
-    network = _equinox_classes()["EquinoxMLP"](layers, acts)
-    if preprocessor is None:
-        return network
-    recipe = Recipe.of(preprocessor, model)
-    return _pipeline(network, recipe, model.backend.dtype)
+    return EquinoxMLP(layers, acts)
 
 
-def _pipeline(network, recipe: Recipe, dtype: str):
+def _pipeline(network: EquinoxMLP, recipe: Recipe, dtype: str) -> EquinoxPipeline:
+    from ._equinox_modules import EquinoxPipeline
+
     f64 = get_backend("jax", "float64")  # turns on jax_enable_x64
-    return _equinox_classes()["EquinoxPipeline"](
+    return EquinoxPipeline(
         network,
         f64.asarray(recipe.fill),
         f64.asarray(recipe.mean),
@@ -128,7 +149,7 @@ def _pipeline(network, recipe: Recipe, dtype: str):
     )
 
 
-def from_equinox(module, *, backend: str = "numpy", dtype: str | None = None) -> MLP:
+def from_equinox(module: Any, *, backend: str = "numpy", dtype: str | None = None) -> MLP:
     """The :class:`~mlplab.nn.mlp.MLP` of a module made by :func:`to_equinox`."""
     if type(module).__name__ == "EquinoxPipeline":
         module = module.network
@@ -144,29 +165,34 @@ def from_equinox(module, *, backend: str = "numpy", dtype: str | None = None) ->
 
 
 def save_equinox(
-    model: MLP, path: str | os.PathLike, *, metadata: dict | None = None, preprocessor=None
+    model: object,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+    preprocessor: Preprocessor | Recipe | None = None,
 ) -> None:
     """Write ``to_equinox(model)`` to ``path``: one JSON line, then ``eqx.tree_serialise_leaves``.
 
     This is Equinox's documented pattern for saving a model with its
     hyperparameters; :func:`load_equinox` reads it back (with its
-    ``preprocessing`` recipe when ``preprocessor`` is given). Written atomically.
+    ``preprocessing`` recipe when ``preprocessor`` is given, or ``model`` is an
+    estimator or pipeline, see :func:`to_equinox`). Written atomically.
     """
     import equinox as eqx
 
     from ..files.atomic import atomic_writer
 
-    module = to_equinox(model)
-    recipe = None
-    if preprocessor is not None:
-        recipe = Recipe.of(preprocessor, model)
-    header = architecture(model, EQUINOX_FORMAT, metadata, recipe)
+    net, recipe = resolve(model, preprocessor)
+    module = _network(net)
+    header = architecture(net, EQUINOX_FORMAT, metadata, recipe)
     with atomic_writer(path) as f:
         f.write((json.dumps(header) + "\n").encode())
         eqx.tree_serialise_leaves(f, module)
 
 
-def load_equinox(path: str | os.PathLike):
+def load_equinox(
+    path: str | os.PathLike[str],
+) -> tuple[EquinoxMLP | EquinoxPipeline, dict[str, Any]]:
     """``(module, extra)`` from a file written by :func:`save_equinox`.
 
     The module is the ``EquinoxMLP``, or the ``EquinoxPipeline`` when the file
@@ -174,17 +200,17 @@ def load_equinox(path: str | os.PathLike):
     """
     import equinox as eqx
 
-    def first_line(p):
+    def first_line(p: str) -> dict[str, str]:
         with open(p, "rb") as f:
             return {METADATA_KEY: f.readline(1_000_000).decode()}
 
     header = read_header(path, EQUINOX_FORMAT, first_line)
     model = skeleton(header)
-    shell = to_equinox(model)
+    shell = _network(model)
     with open(path, "rb") as f:
         f.readline(1_000_000)
         try:
-            module = eqx.tree_deserialise_leaves(f, shell)
+            module: EquinoxMLP = eqx.tree_deserialise_leaves(f, shell)
         except Exception as err:  # numpy raises several kinds on truncated data
             raise ModelFileError(
                 f"{os.fspath(path)!r}: the weights after the header are truncated or "
@@ -192,5 +218,5 @@ def load_equinox(path: str | os.PathLike):
             ) from None
     recipe = header_recipe(header)
     if recipe is not None:
-        module = _pipeline(module, recipe, model.backend.dtype)
+        return _pipeline(module, recipe, model.backend.dtype), header.get("extra", {})
     return module, header.get("extra", {})

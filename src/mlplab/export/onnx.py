@@ -28,14 +28,22 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..errors import ConfigError
+from ..nn.activations import Activation
 from ..nn.mlp import MLP
-from ._common import METADATA_KEY, ONNX_FORMAT, architecture, check_model
+from ._common import METADATA_KEY, ONNX_FORMAT, architecture
+from .estimators import resolve
 from .recipe import Recipe
+
+if TYPE_CHECKING:
+    from onnx import NodeProto, TensorProto, ValueInfoProto
+
+    from ..data.preprocessing import Preprocessor
 
 OPSET = 21
 
@@ -44,8 +52,8 @@ class _Graph:
     """A list of ONNX nodes and constants with fresh names."""
 
     def __init__(self, dtype: str):
-        self.nodes: list = []
-        self.inits: list = []
+        self.nodes: list[NodeProto] = []
+        self.inits: list[TensorProto] = []
         self.dtype = np.dtype(dtype)
         self._n = 0
 
@@ -53,7 +61,7 @@ class _Graph:
         self._n += 1
         return f"{base}_{self._n}"
 
-    def const(self, value, dtype=None, base: str = "c") -> str:
+    def const(self, value: Any, dtype: DTypeLike | None = None, base: str = "c") -> str:
         from onnx import numpy_helper
 
         arr = np.asarray(value, dtype=dtype or self.dtype)
@@ -61,7 +69,7 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(arr, name))
         return name
 
-    def op(self, op_type: str, *inputs: str, **attrs) -> str:
+    def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
         from onnx import helper
 
         out = self.name(op_type.lower())
@@ -106,7 +114,7 @@ def _gelu(g: _Graph, z: str) -> str:
     return g.op("Mul", half_z, g.op("Add", g.const(1.0), t))
 
 
-def _activation(g: _Graph, act, z: str) -> str:
+def _activation(g: _Graph, act: Activation, z: str) -> str:
     name = act.name
     if name == "identity":
         return z
@@ -128,10 +136,10 @@ def _activation(g: _Graph, act, z: str) -> str:
     raise ConfigError(f"ONNX export: no mapping for the activation {name!r}.")
 
 
-def _onnx_type(dtype) -> int:
+def _onnx_type(dtype: DTypeLike) -> int:
     from onnx import helper
 
-    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    return int(helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
 
 
 def _network(g: _Graph, model: MLP, x: str) -> str:
@@ -185,15 +193,24 @@ def _outputs(g: _Graph, recipe: Recipe, net: str) -> list[tuple[str, str]]:
 # --- the model -----------------------------------------------------------------
 
 
-def to_onnx_bytes(model: MLP, *, metadata: dict | None = None, preprocessor=None) -> bytes:
+def to_onnx_bytes(
+    model: object,
+    *,
+    metadata: dict[str, Any] | None = None,
+    preprocessor: Preprocessor | Recipe | None = None,
+) -> bytes:
     """``model`` as an ONNX model (bytes), opset 21, checked by ``onnx.checker``.
 
     Without ``preprocessor``: input ``x`` `(batch, d_in)`, output ``y``
     `(batch, d_out)`, the model's dtype. With a fitted
     :class:`~mlplab.data.Preprocessor` (or a :class:`Recipe`): raw rows in,
     ``mlplab predict``'s outputs out (see the module docstring). The batch
-    size is dynamic. The architecture, ``metadata`` and the recipe (with the
-    label map) are stored in ``metadata_props["mlplab_architecture"]``.
+    size is dynamic. A fitted :class:`mlplab.sklearn.MLPClassifier` /
+    ``MLPRegressor``, or a scikit-learn ``Pipeline`` of affine scalers ending in
+    one (see :mod:`mlplab.export.estimators`), exports raw rows → its
+    ``predict_proba`` and label (or ``predict``). The architecture,
+    ``metadata`` and the recipe (with the label map) are stored in
+    ``metadata_props["mlplab_architecture"]``.
     Needs the ``onnx`` package (``pip install 'mlplab[onnx]'``).
     """
     try:
@@ -203,20 +220,19 @@ def to_onnx_bytes(model: MLP, *, metadata: dict | None = None, preprocessor=None
         raise ConfigError(
             "ONNX export needs the `onnx` package: pip install 'mlplab[onnx]'."
         ) from None
-    check_model(model)
-    recipe = None
-    if preprocessor is not None:
-        recipe = Recipe.of(preprocessor, model)
-    g = _Graph(model.backend.dtype)
+    mlp, recipe = resolve(model, preprocessor)
+    g = _Graph(mlp.backend.dtype)
     dtype = _onnx_type(g.dtype)
     if recipe is None:
-        inputs = [helper.make_tensor_value_info("x", dtype, ["batch", model.n_inputs])]
-        outputs = [(_network(g, model, "x"), "y", dtype, ["batch", model.n_outputs])]
+        inputs = [helper.make_tensor_value_info("x", dtype, ["batch", mlp.n_inputs])]
+        outputs: list[tuple[str, str, int, list[str | int]]] = [
+            (_network(g, mlp, "x"), "y", dtype, ["batch", mlp.n_outputs])
+        ]
     else:
         inputs = _recipe_inputs(recipe)
-        net = _network(g, model, _features(g, recipe))
+        net = _network(g, mlp, _features(g, recipe))
         outputs = [
-            (value, name, *_output_type(recipe, name, model))
+            (value, name, *_output_type(recipe, name, mlp))
             for value, name in _outputs(g, recipe, net)
         ]
     infos = []
@@ -228,18 +244,19 @@ def to_onnx_bytes(model: MLP, *, metadata: dict | None = None, preprocessor=None
         graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mlplab"
     )
     proto.ir_version = min(proto.ir_version, 10)  # what current onnxruntime releases read
-    header = architecture(model, ONNX_FORMAT, metadata, recipe)
+    header = architecture(mlp, ONNX_FORMAT, metadata, recipe)
     helper.set_model_props(proto, {METADATA_KEY: json.dumps(header)})
     onnx.checker.check_model(proto, full_check=True)
-    return proto.SerializeToString()
+    data: bytes = proto.SerializeToString()
+    return data
 
 
-def _recipe_inputs(recipe: Recipe) -> list:
+def _recipe_inputs(recipe: Recipe) -> list[ValueInfoProto]:
     from onnx import TensorProto, helper
 
     inputs = []
     if recipe.numeric:
-        shape = ["batch", len(recipe.numeric)]
+        shape: list[str | int] = ["batch", len(recipe.numeric)]
         inputs.append(helper.make_tensor_value_info("x", TensorProto.DOUBLE, shape))
     if recipe.categorical:
         shape = ["batch", len(recipe.categorical)]
@@ -247,7 +264,7 @@ def _recipe_inputs(recipe: Recipe) -> list:
     return inputs
 
 
-def _output_type(recipe: Recipe, name: str, model: MLP) -> tuple[int, list[Any]]:
+def _output_type(recipe: Recipe, name: str, model: MLP) -> tuple[int, list[str | int]]:
     from onnx import TensorProto
 
     if name == "label":
@@ -257,7 +274,11 @@ def _output_type(recipe: Recipe, name: str, model: MLP) -> tuple[int, list[Any]]
 
 
 def save_onnx(
-    model: MLP, path: str | os.PathLike, *, metadata: dict | None = None, preprocessor=None
+    model: object,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+    preprocessor: Preprocessor | Recipe | None = None,
 ) -> None:
     """Write :func:`to_onnx_bytes` of ``model`` to ``path`` atomically."""
     from ..files.atomic import atomic_write_bytes

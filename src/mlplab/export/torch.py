@@ -30,7 +30,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ModelFileError
 from ..nn.activations import Activation
@@ -39,12 +40,17 @@ from ._common import (
     METADATA_KEY,
     TORCH_FORMAT,
     architecture,
-    check_model,
     header_recipe,
     read_header,
     skeleton,
 )
+from .estimators import resolve
 from .recipe import Recipe
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ..data.preprocessing import Preprocessor
 
 
 @functools.cache
@@ -64,25 +70,29 @@ def heaviside_spec(surrogate: str | None, slope: float) -> dict[str, Any]:
     return spec
 
 
-def _torch_activation(act: Activation):
+def _torch_activation(act: Activation) -> nn.Module | None:
     from torch import nn
 
     params = dict(act.params)
     if act.name == "identity":
         return None
     if act.name == "heaviside":
-        return _classes()["Heaviside"](params.get("surrogate"), params.get("slope", 10.0))
+        module: nn.Module = _classes()["Heaviside"](
+            params.get("surrogate"), params.get("slope", 10.0)
+        )
+        return module
     if act.name == "leaky_relu":
         return nn.LeakyReLU(params["negative_slope"])
     if act.name == "gelu":
         return nn.GELU(approximate="tanh")
     if act.name == "softplus":
-        return _classes()["Softplus"]()
-    simple = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+        softplus: nn.Module = _classes()["Softplus"]()
+        return softplus
+    simple: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
     return simple[act.name]()
 
 
-def to_torch(model: MLP, preprocessor=None):
+def to_torch(model: object, preprocessor: Preprocessor | Recipe | None = None) -> nn.Module:
     """``model`` as a ``torch.nn.Sequential`` of ``nn.Linear`` and activation modules.
 
     Layer ℓ becomes ``nn.Linear(d_{ℓ−1}, d_ℓ)`` with ``weight = W_ℓ`` `(d_ℓ, d_{ℓ−1})`
@@ -91,9 +101,13 @@ def to_torch(model: MLP, preprocessor=None):
     ``model(x)`` to float rounding, and so do its gradients.
 
     Args:
-        model: the :class:`~mlplab.nn.mlp.MLP`.
+        model: the :class:`~mlplab.nn.mlp.MLP`; or a fitted
+            :class:`mlplab.sklearn.MLPClassifier` / ``MLPRegressor``, or a
+            scikit-learn ``Pipeline`` of affine scalers ending in one (see
+            :mod:`mlplab.export.estimators`): then the result is a ``Pipeline``
+            module from raw rows to ``predict_proba`` / ``predict``.
         preprocessor: a fitted :class:`~mlplab.data.Preprocessor` (or a
-            :class:`~mlplab.export.recipe.Recipe`): then the result is a
+            :class:`~mlplab.export.recipe.Recipe`) of an ``MLP``: then the result is a
             ``Pipeline`` from raw feature rows to ``mlplab predict``'s outputs.
 
     Examples:
@@ -103,11 +117,22 @@ def to_torch(model: MLP, preprocessor=None):
         ['Linear', 'Heaviside', 'Linear', 'Heaviside']
     """
     import torch
+
+    net, recipe = resolve(model, preprocessor)
+    seq = _sequential(net)
+    if recipe is None:
+        return seq
+    pipeline: nn.Module = _classes()["Pipeline"](seq, recipe, getattr(torch, net.backend.dtype))
+    return pipeline
+
+
+def _sequential(model: MLP) -> nn.Sequential:
+    """The network of ``model`` (a checked MLP) as an ``nn.Sequential``."""
+    import torch
     from torch import nn
 
-    check_model(model)
     dtype = getattr(torch, model.backend.dtype)
-    modules = []
+    modules: list[nn.Module] = []
     for (b, W), act in zip(model.numpy_params(), model.activations, strict=True):
         linear = nn.Linear(W.shape[1], W.shape[0], dtype=dtype)
         with torch.no_grad():
@@ -117,21 +142,18 @@ def to_torch(model: MLP, preprocessor=None):
         module = _torch_activation(act)
         if module is not None:
             modules.append(module)
-    seq = nn.Sequential(*modules)
-    if preprocessor is None:
-        return seq
-    recipe = Recipe.of(preprocessor, model)
-    return _classes()["Pipeline"](seq, recipe, dtype)
+    return nn.Sequential(*modules)
 
 
-def _from_torch_activation(module, where: str) -> dict | None:
+def _from_torch_activation(module: nn.Module, where: str) -> dict[str, Any] | None:
     from torch import nn
 
+    from . import _torch_modules as m
+
     name = type(module).__name__
-    classes = _classes()
-    if isinstance(module, classes["Heaviside"]):
+    if isinstance(module, m.Heaviside):
         return heaviside_spec(module.surrogate, module.slope)
-    if isinstance(module, classes["Softplus"]):
+    if isinstance(module, m.Softplus):
         return {"name": "softplus"}
     if isinstance(module, nn.Identity):
         return None
@@ -163,7 +185,9 @@ def _from_torch_activation(module, where: str) -> dict | None:
     )
 
 
-def from_torch(module, *, backend: str = "numpy", dtype: str | None = None, device=None) -> MLP:
+def from_torch(
+    module: nn.Module, *, backend: str = "numpy", dtype: str | None = None, device: Any = None
+) -> MLP:
     """Import a PyTorch MLP: an ``nn.Sequential`` of ``nn.Linear`` and supported activations.
 
     Nested ``nn.Sequential`` blocks are flattened; ``nn.Identity`` is skipped;
@@ -179,14 +203,17 @@ def from_torch(module, *, backend: str = "numpy", dtype: str | None = None, devi
     import torch
     from torch import nn
 
-    if isinstance(module, _classes()["Pipeline"]):
+    from ._torch_modules import Pipeline
+
+    if isinstance(module, Pipeline):
         module = module.network
     if not isinstance(module, nn.Sequential):
         raise ConfigError(
             f"from_torch needs a torch.nn.Sequential of Linear and activation modules; "
             f"got {type(module).__name__}."
         )
-    params, activations = [], []
+    params: list[tuple[Any, Any]] = []
+    activations: list[dict[str, Any] | None] = []
     for where, child in _flatten(module):
         if isinstance(child, nn.Linear):
             W = child.weight.detach().cpu()  # (d_out, d_in)
@@ -216,7 +243,12 @@ def from_torch(module, *, backend: str = "numpy", dtype: str | None = None, devi
     return MLP.from_params(params, acts, backend=backend, dtype=dtype, device=device)
 
 
-def _check_activation_place(params: list, activations: list, where: str, child) -> None:
+def _check_activation_place(
+    params: list[tuple[Any, Any]],
+    activations: list[dict[str, Any] | None],
+    where: str,
+    child: nn.Module,
+) -> None:
     if not params:
         raise ConfigError(
             f"from_torch: {where} ({type(child).__name__}) comes before the first nn.Linear; "
@@ -229,7 +261,7 @@ def _check_activation_place(params: list, activations: list, where: str, child) 
         )
 
 
-def _flatten(module, prefix: str = ""):
+def _flatten(module: nn.Module, prefix: str = "") -> Iterator[tuple[str, nn.Module]]:
     from torch import nn
 
     for name, child in module.named_children():
@@ -241,40 +273,52 @@ def _flatten(module, prefix: str = ""):
 
 
 def save_torch(
-    model: MLP, path: str | os.PathLike, *, metadata: dict | None = None, preprocessor=None
+    model: object,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+    preprocessor: Preprocessor | Recipe | None = None,
 ) -> None:
     """Write ``to_torch(model)``'s ``state_dict`` to ``path`` as safetensors, atomically.
 
     The file's metadata entry ``"mlplab_architecture"`` is JSON: the format
     name, ``sizes``, ``activations`` (mlplab specs), the ``modules`` of the
     ``nn.Sequential`` in order, the dtype, ``extra`` (``metadata``) and, with a
-    ``preprocessor``, the ``preprocessing`` recipe, from which
-    :func:`load_torch` rebuilds the ``Pipeline``. No pickle is involved.
+    ``preprocessor`` (or for an estimator or pipeline, see :func:`to_torch`), the
+    ``preprocessing`` recipe, from which :func:`load_torch` rebuilds the
+    ``Pipeline``. No pickle is involved.
     """
     from safetensors.torch import save
 
     from ..files.atomic import atomic_write_bytes
 
-    seq = to_torch(model)
-    recipe = None if preprocessor is None else Recipe.of(preprocessor, model)
-    header = architecture(model, TORCH_FORMAT, metadata, recipe)
+    net, recipe = resolve(model, preprocessor)
+    seq = _sequential(net)
+    header = architecture(net, TORCH_FORMAT, metadata, recipe)
     header["modules"] = [type(m).__name__ for m in seq]
     state = {k: v.detach().contiguous() for k, v in seq.state_dict().items()}
     atomic_write_bytes(path, save(state, metadata={METADATA_KEY: json.dumps(header)}))
 
 
-def load_torch(path: str | os.PathLike):
+def _safetensors_metadata(path: str) -> dict[str, str] | None:
+    from safetensors import safe_open
+
+    with safe_open(path, "pt") as f:
+        meta: dict[str, str] | None = f.metadata()
+    return meta
+
+
+def load_torch(path: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, Any]]:
     """``(module, extra)`` from a file written by :func:`save_torch`.
 
     The module is the ``nn.Sequential``, or the ``Pipeline`` when the
     file carries preprocessing.
     """
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
-    header = read_header(path, TORCH_FORMAT, lambda p: safe_open(p, "pt").metadata())
+    header = read_header(path, TORCH_FORMAT, _safetensors_metadata)
     model = skeleton(header)
-    seq = to_torch(model)
+    seq = _sequential(model)
     try:
         seq.load_state_dict(load_file(os.fspath(path)))
     except (RuntimeError, OSError, ValueError) as err:
@@ -283,5 +327,8 @@ def load_torch(path: str | os.PathLike):
     if recipe is not None:
         import torch
 
-        seq = _classes()["Pipeline"](seq, recipe, getattr(torch, model.backend.dtype))
+        pipeline: nn.Module = _classes()["Pipeline"](
+            seq, recipe, getattr(torch, model.backend.dtype)
+        )
+        return pipeline, header.get("extra", {})
     return seq, header.get("extra", {})
