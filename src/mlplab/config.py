@@ -172,7 +172,7 @@ class TrainConfig:
         momentum = {"momentum": self.momentum} if self.optimizer == "sgd" else {}
         return FitOptions(
             loss=loss if loss is not None else self.loss,
-            optimizer=get_optimizer(self.optimizer, **momentum),  # type: ignore[no-untyped-call]
+            optimizer=get_optimizer(self.optimizer, **momentum),
             lr=self.lr,
             schedule=self.schedule,
             epochs=self.epochs if epochs is None else epochs,

@@ -11,22 +11,29 @@ from __future__ import annotations
 
 import importlib
 import re
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from array_api_compat import array_namespace
 
 from ..errors import ConfigError, DataError
 
+if TYPE_CHECKING:
+    import torch
+
+    from ..nn.mlp import Array, Params
+
 BACKENDS = ("numpy", "torch", "jax")
 DTYPES = ("float32", "float64")
 
 
-_NAMESPACES: dict = {}
+_NAMESPACES: dict[type | tuple[type, ...], Any] = {}
 
 
-def namespace(*arrays):
+def namespace(*arrays: Array) -> Any:
     """The array-API namespace of ``arrays`` (NumPy, PyTorch or JAX).
 
     Cached by the arrays' types: ``array_namespace`` costs ~2 µs a call, and the
@@ -44,24 +51,30 @@ def namespace(*arrays):
     return xp
 
 
-def _fast_numpy(compat):
+def _fast_numpy(compat: types.ModuleType) -> types.ModuleType:
     """``array_api_compat.numpy`` with ``sum`` spelled as ``np.add.reduce``.
 
     ``np.sum`` is a Python wrapper around ``np.add.reduce`` (the same pairwise
     summation, the same result) that costs ~1.5 µs a call: several times the
     sum itself for the lecture's 4-sample XOR, summed several times a step.
     """
-    import types
-
     fast = types.ModuleType(compat.__name__, compat.__doc__)
     fast.__dict__.update(vars(compat))
 
-    def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 (array-API name)
+    def sum(  # noqa: A001 (array-API name)
+        x: np.ndarray,
+        /,
+        *,
+        axis: int | tuple[int, ...] | None = None,
+        dtype: Any = None,
+        keepdims: bool = False,
+    ) -> Any:
         if dtype is not None or x.dtype.kind not in "fc":
             return compat.sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        # (numpy's stubs type `keepdims` only as a literal True or False without `out`)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]
 
-    fast.sum = sum
+    fast.__dict__["sum"] = sum
     return fast
 
 
@@ -93,17 +106,21 @@ class Backend:
     device: Any = None
 
     @property
-    def xp(self):
+    def xp(self) -> Any:
         """The array-API namespace of this backend."""
         if self.name == "numpy":
-            import array_api_compat.numpy as xp
-        elif self.name == "torch":
-            import array_api_compat.torch as xp
-        else:
-            import jax.numpy as xp
-        return xp
+            import array_api_compat.numpy as numpy_xp
 
-    def asarray(self, x, dtype: str | None = None):
+            return numpy_xp
+        if self.name == "torch":
+            import array_api_compat.torch as torch_xp
+
+            return torch_xp
+        import jax.numpy as jax_xp
+
+        return jax_xp
+
+    def asarray(self, x: Any, dtype: str | None = None) -> Array:
         """``x`` (NumPy, PyTorch, JAX array or nested lists) as this backend's array.
 
         ``dtype`` defaults to the backend's float dtype; pass ``"int64"`` (etc.)
@@ -118,15 +135,15 @@ class Backend:
             tdtype = getattr(torch, dtype)
             if isinstance(x, torch.Tensor):
                 return x.detach().to(device=self.torch_device, dtype=tdtype)
-            arr = np.asarray(to_numpy(x), dtype=dtype)
-            if not arr.flags.writeable:  # e.g. a JAX array's buffer: torch needs its own copy
-                arr = arr.copy()
-            return torch.as_tensor(arr, device=self.torch_device)
+            host = np.asarray(to_numpy(x), dtype=dtype)
+            if not host.flags.writeable:  # e.g. a JAX array's buffer: torch needs its own copy
+                host = host.copy()
+            return torch.as_tensor(host, device=self.torch_device)
         import jax
         import jax.numpy as jnp
 
         if dtype == "float64":
-            jax.config.update("jax_enable_x64", True)
+            jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # jax: unannotated
         if _is_jax(x):
             arr = jnp.asarray(x, dtype=dtype)
         else:  # NumPy casts; then the copy to the device, measured on the CPU:
@@ -139,7 +156,7 @@ class Backend:
         return jax.device_put(arr, self.device) if self.device is not None else arr
 
     @property
-    def torch_device(self):
+    def torch_device(self) -> torch.device:
         import torch
 
         if self.device is not None:
@@ -156,7 +173,9 @@ class Backend:
         return f"numpy (cpu, {self.dtype})"
 
 
-def get_backend(backend: str | Backend = "numpy", dtype: str = "float32", device=None) -> Backend:
+def get_backend(
+    backend: str | Backend = "numpy", dtype: str = "float32", device: Any = None
+) -> Backend:
     """Resolve a backend name to a :class:`Backend`, with a clear error if unknown or missing."""
     if isinstance(backend, Backend):
         return backend
@@ -174,7 +193,7 @@ def get_backend(backend: str | Backend = "numpy", dtype: str = "float32", device
     return Backend(backend, dtype, resolve_device(backend, device))
 
 
-def resolve_device(backend: str, device):
+def resolve_device(backend: str, device: Any) -> Any:
     """``device`` ("cpu", "cuda", "cuda:1", "gpu:0", a framework device or None) checked
     for ``backend``: a ``torch.device`` string, a ``jax.Device``; a clear error if absent."""
     if device is None or not isinstance(device, str):
@@ -211,7 +230,7 @@ def resolve_device(backend: str, device):
     return found[int(index or 0)]
 
 
-def backend_of(x) -> str:
+def backend_of(x: Any) -> str:
     """The backend name of an array: 'numpy', 'torch' or 'jax'."""
     module = type(x).__module__.split(".")[0]
     if module == "torch":
@@ -221,11 +240,11 @@ def backend_of(x) -> str:
     return "numpy"
 
 
-def _is_jax(x) -> bool:
+def _is_jax(x: Any) -> bool:
     return type(x).__module__.split(".")[0] in ("jax", "jaxlib")
 
 
-def to_numpy(x) -> np.ndarray:
+def to_numpy(x: Any) -> np.ndarray:
     """Any array (NumPy, PyTorch on any device, JAX, lists) as a NumPy array.
 
     A JAX array on the CPU comes back as a read-only view of its buffer (DLPack),
@@ -234,7 +253,8 @@ def to_numpy(x) -> np.ndarray:
     """
     module = type(x).__module__.split(".")[0]
     if module == "torch":
-        return x.detach().cpu().numpy()
+        host: np.ndarray = x.detach().cpu().numpy()
+        return host
     if module in ("jax", "jaxlib") and getattr(x, "is_fully_addressable", False):
         try:
             return np.from_dlpack(x)
@@ -254,7 +274,7 @@ def to_numpy(x) -> np.ndarray:
     return arr
 
 
-def matmul(a, b):
+def matmul(a: Array, b: Array) -> Array:
     """``a @ b`` for `(n, k)` and `(k, m)`; the same numbers on every backend.
 
     On NumPy an inner dimension ``k == 1`` (an outer product: the 1-input layer
@@ -272,7 +292,7 @@ def matmul(a, b):
     return a @ b
 
 
-def batch_matmul_tn(a, b):
+def batch_matmul_tn(a: Array, b: Array) -> Array:
     """``aᵀ b`` for batch-first arrays: `(batch, m)`, `(batch, n)` -> `(m, n)`, Σ over the batch.
 
     ``a.T @ b`` in general; on the CPU, two shapes get a faster spelling of the
@@ -298,14 +318,16 @@ def batch_matmul_tn(a, b):
         contract_batch = (((0,), (0,)), ((), ()))
         if 2 <= n <= 16 and m >= 4 * n and batch >= 32 and jax.default_backend() == "cpu":
             # the barrier keeps XLA from folding the transpose back into the dot
-            return lax.optimization_barrier(lax.dot_general(b, a, contract_batch)).T
+            # (jax's optimization_barrier is unannotated)
+            dot = lax.dot_general(b, a, contract_batch)
+            return lax.optimization_barrier(dot).T  # type: ignore[no-untyped-call]
         return lax.dot_general(a, b, contract_batch)
     if n <= 8 and m >= 16 * n and batch >= 256 and a.device.type == "cpu":  # PyTorch
         return (b.T @ a).T
     return a.T @ b
 
 
-def zeros_like_tree(tree):
+def zeros_like_tree(tree: Params) -> list[tuple[Array, ...]]:
     """Zeros shaped like a list of ``(b, W)`` pairs: an optimizer's fresh moments.
 
     On JAX one compiled call makes them all (cached per shapes): a ``zeros_like``
@@ -313,7 +335,8 @@ def zeros_like_tree(tree):
     that showed next to the lecture's 5000-step runs of ~70 ms.
     """
     if tree and _is_jax(tree[0][1]):
-        return _jax_tree_fn("zeros")(tree)
+        moments: list[tuple[Array, ...]] = _jax_tree_fn("zeros")(tree)
+        return moments
     if tree and type(tree[0][1]) is np.ndarray:
         # np.zeros gets zeroed pages from the system that count as memory only once
         # written; zeros_like writes every zero (15 MiB of peak memory for the wide benchmark's
@@ -322,7 +345,7 @@ def zeros_like_tree(tree):
     return [tuple(namespace(p).zeros_like(p) for p in layer) for layer in tree]
 
 
-def all_finite(tree) -> bool:
+def all_finite(tree: Params) -> bool:
     """Whether every array of a list of ``(b, W)`` pairs is finite (NaN and ±inf are not)."""
     if tree and _is_jax(tree[0][1]):
         return bool(_jax_tree_fn("all_finite")(tree))
@@ -330,26 +353,26 @@ def all_finite(tree) -> bool:
     return all(bool(np.isfinite(float(to_numpy((b * 0).sum() + (W * 0).sum())))) for b, W in tree)
 
 
-_JAX_TREE_FNS: dict = {}
+_JAX_TREE_FNS: dict[str, Callable[[Params], Any]] = {}
 
 
-def _jax_tree_fn(name: str):
+def _jax_tree_fn(name: str) -> Callable[[Params], Any]:
     """A cached ``jax.jit`` of one of the tree helpers above."""
     if name not in _JAX_TREE_FNS:
         import jax
         import jax.numpy as jnp
 
-        def zeros(tree):
+        def zeros(tree: Params) -> Any:
             return jax.tree.map(jnp.zeros_like, tree)
 
-        def finite(tree):
+        def finite(tree: Params) -> Any:
             return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
 
         _JAX_TREE_FNS.update(zeros=jax.jit(zeros), all_finite=jax.jit(finite))
     return _JAX_TREE_FNS[name]
 
 
-def dtype_kind(x) -> str:
+def dtype_kind(x: Any) -> str:
     """NumPy's dtype kind of any array ('b', 'i', 'u', 'f', 'c', 'U', …), without a copy."""
     if type(x).__module__.split(".")[0] == "torch":
         if x.is_complex():
@@ -358,12 +381,14 @@ def dtype_kind(x) -> str:
 
         return "f" if x.is_floating_point() else ("b" if x.dtype == torch.bool else "i")
     dtype = getattr(x, "dtype", None)
-    if dtype is not None and np.dtype(dtype).kind != "O":
-        return np.dtype(dtype).kind
+    if dtype is not None:
+        kind: str = np.dtype(dtype).kind
+        if kind != "O":
+            return kind
     return to_numpy(x).dtype.kind  # lists; object arrays get to_numpy's message
 
 
-def from_numpy_like(values: np.ndarray, like):
+def from_numpy_like(values: np.ndarray, like: Array) -> Array:
     """``values`` as an array of the same framework (and device) as ``like``."""
     kind = backend_of(like)
     if kind == "torch":
@@ -382,7 +407,7 @@ def from_numpy_like(values: np.ndarray, like):
 # --- the training loop: how steps are iterated on each backend -------------
 
 
-def to_index(backend: Backend, idx: np.ndarray):
+def to_index(backend: Backend, idx: np.ndarray) -> Array:
     """NumPy row indices ``idx`` as an index array of ``backend`` (on its device)."""
     if backend.name == "torch":
         import torch

@@ -10,9 +10,15 @@ Built from the lecture's exact numbers, with Heaviside steps ``H(0) = 0``:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .mlp import MLP
+
+if TYPE_CHECKING:
+    from .activations import Activation
 
 AND_THETA = [-1.0, 1.0, 1.0]
 OR_THETA = [0.0, 1.0, 1.0]
@@ -30,14 +36,18 @@ TRUTH_TABLES = {
 }
 
 
-def single_neuron(theta, activation="heaviside", **backend) -> MLP:
+def single_neuron(
+    theta: ArrayLike, activation: str | dict[str, Any] | Activation = "heaviside", **backend: Any
+) -> MLP:
     """A one-neuron MLP from the lecture's ``θ = [θ₀, θ₁, …, θₙ]`` (bias first)."""
     theta = np.asarray(theta, dtype=np.float64)
     b, W = theta[:1], theta[None, 1:]  # (1,), (1, n)
     return MLP.from_params([(b, W)], [activation], **backend)
 
 
-def theta_network(thetas, activation="heaviside", **backend) -> MLP:
+def theta_network(
+    thetas: ArrayLike, activation: str | dict[str, Any] | Activation = "heaviside", **backend: Any
+) -> MLP:
     """A two-layer network from rows ``θ`` = hidden neurons, then the output neuron.
 
     ``thetas[:-1]`` are the hidden neurons' ``[bias, weights…]``; the last row
@@ -49,22 +59,22 @@ def theta_network(thetas, activation="heaviside", **backend) -> MLP:
     return MLP.from_params(params, [activation, activation], **backend)
 
 
-def and_gate(**backend) -> MLP:
+def and_gate(**backend: Any) -> MLP:
     """AND with the lecture's ``θ = [−1, 1, 1]``."""
     return single_neuron(AND_THETA, **backend)
 
 
-def or_gate(**backend) -> MLP:
+def or_gate(**backend: Any) -> MLP:
     """OR with the lecture's ``θ = [0, 1, 1]``."""
     return single_neuron(OR_THETA, **backend)
 
 
-def xor_network(**backend) -> MLP:
+def xor_network(**backend: Any) -> MLP:
     """XOR with the lecture's ``θ = [[−0.5, 1, 1], [−1.5, 1, 1], [−0.5, 1, −2]]``."""
     return theta_network(XOR_THETA, **backend)
 
 
-def gate(name: str, **backend) -> MLP:
+def gate(name: str, **backend: Any) -> MLP:
     """The hand-set network for ``"and"``, ``"or"``, ``"nand"``, ``"nor"`` or ``"xor"``."""
     from ..errors import check_choice
 

@@ -9,11 +9,19 @@ JAX loop simply scans over them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 
 from ..errors import ConfigError, check_number
+
+
+class Schedule(Protocol):
+    """A learning-rate schedule: the multiplier of the base rate at each step ``t``."""
+
+    def factor(self, t: np.ndarray, total: int) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -31,11 +39,11 @@ class Step:
     step_size: int = 1000
     gamma: float = 0.1
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_number("step_size", self.step_size, ge=1, integer=True)
         check_number("gamma", self.gamma, gt=0, le=1)
 
-    def factor(self, t, total):
+    def factor(self, t: np.ndarray, total: int) -> np.ndarray:
         return self.gamma ** np.floor(t / self.step_size)
 
 
@@ -48,10 +56,10 @@ class Cosine:
 
     min_factor: float = 0.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_number("min_factor", self.min_factor, ge=0, le=1)
 
-    def factor(self, t, total):
+    def factor(self, t: np.ndarray, total: int) -> np.ndarray:
         progress = np.minimum(t / max(total, 1), 1.0)
         return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + np.cos(math.pi * progress))
 
@@ -61,27 +69,38 @@ class Warmup:
     """Linear warm-up over ``warmup_steps`` from ``lr / warmup_steps`` to ``lr``, then ``after``."""
 
     warmup_steps: int = 100
-    after: object = Constant()
+    after: Schedule | str = Constant()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_number("warmup_steps", self.warmup_steps, ge=1, integer=True)
         object.__setattr__(self, "after", get_schedule(self.after))  # a name or a schedule
 
-    def factor(self, t, total):
+    def factor(self, t: np.ndarray, total: int) -> np.ndarray:
         ramp = np.minimum((t + 1) / self.warmup_steps, 1.0)
-        rest = self.after.factor(np.maximum(t - self.warmup_steps, 0), total - self.warmup_steps)
+        rest = get_schedule(self.after).factor(
+            np.maximum(t - self.warmup_steps, 0), total - self.warmup_steps
+        )
         return np.where(t < self.warmup_steps, ramp, rest)
 
 
-SCHEDULES = {"constant": Constant, "step": Step, "cosine": Cosine, "warmup": Warmup}
+SCHEDULES: dict[str, Callable[..., Schedule]] = {
+    "constant": Constant,
+    "step": Step,
+    "cosine": Cosine,
+    "warmup": Warmup,
+}
 
 
-def get_schedule(spec=None, **settings):
+def _is_schedule(spec: object) -> TypeGuard[Schedule]:
+    return hasattr(spec, "factor")
+
+
+def get_schedule(spec: object = None, **settings: Any) -> Schedule:
     """A schedule from its name (``constant``, ``step``, ``cosine``, ``warmup``) or itself."""
     if spec is None:
         return Constant()
     if not isinstance(spec, str):
-        if not hasattr(spec, "factor"):
+        if not _is_schedule(spec):
             raise ConfigError(f"`schedule` must be a name or a schedule object; got {spec!r}.")
         return spec
     if spec not in SCHEDULES:
@@ -93,7 +112,7 @@ def get_schedule(spec=None, **settings):
         raise ConfigError(f"bad settings for schedule {spec!r}: {err}.") from None
 
 
-def learning_rates(lr: float, schedule, start: int, n_steps: int, total: int) -> np.ndarray:
+def learning_rates(lr: float, schedule: object, start: int, n_steps: int, total: int) -> np.ndarray:
     """`(n_steps,)` float64: the learning rate of steps ``start … start + n_steps − 1``."""
     t = np.arange(start, start + n_steps, dtype=np.float64)
     return lr * np.asarray(get_schedule(schedule).factor(t, total), dtype=np.float64)

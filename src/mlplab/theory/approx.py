@@ -21,10 +21,11 @@ descent (:func:`mlplab.fit`), with the same error measured on the same grid.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..data.expr import parse_expression
 from ..errors import ConfigError, DataError, check_number
@@ -51,9 +52,9 @@ class Target:
     a: float
     b: float
     description: str
-    fn: Callable = field(repr=False)
+    fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
 
-    def __call__(self, x) -> np.ndarray:
+    def __call__(self, x: ArrayLike) -> np.ndarray:
         return self.fn(np.asarray(x, dtype=np.float64))
 
 
@@ -111,7 +112,7 @@ def sigmoid_network(
 MAX_STEPS = 4096  # the error grid grows with N; beyond this it takes minutes
 
 
-def _step_network(target: Target, n_steps: int, activation: str, slope: float, dtype: str):
+def _step_network(target: Target, n_steps: int, activation: str, slope: float, dtype: str) -> MLP:
     check_number("n_steps", n_steps, ge=1, le=MAX_STEPS, integer=True)
     h = (target.b - target.a) / n_steps
     knots = target.a + h * np.arange(n_steps + 1)  # (N + 1,)
@@ -157,16 +158,18 @@ class ConstructiveResult:
     grid_points: int
     x: np.ndarray = field(repr=False)  # (m,) a coarse grid for plotting
     g: np.ndarray = field(repr=False)  # (m,) g(x)
-    f_by_steps: dict = field(repr=False, default_factory=dict)  # N -> (m,) f(x), Heaviside
+    f_by_steps: dict[int, np.ndarray] = field(
+        repr=False, default_factory=dict
+    )  # N -> (m,) f(x), Heaviside
 
 
 def constructive(
     target: Target | str,
-    steps=DEFAULT_STEPS,
+    steps: Iterable[int] = DEFAULT_STEPS,
     *,
     slope: float = 20.0,
     grid_points: int | None = None,
-    plot_steps=(4, 16, 64),
+    plot_steps: Container[int] = (4, 16, 64),
 ) -> ConstructiveResult:
     """Build the Heaviside and steep-sigmoid networks for each N in ``steps`` and measure them.
 
@@ -220,21 +223,23 @@ class TrainedResult:
     target: str
     widths: list[int]
     activations: list[str]
-    max_error: dict  # activation -> [error per width]
-    mean_error: dict
-    final_loss: dict
+    max_error: dict[str, list[float]]  # activation -> [error per width]
+    mean_error: dict[str, list[float]]
+    final_loss: dict[str, list[float]]
     epochs: int
     n_train: int
     x: np.ndarray = field(repr=False)
     g: np.ndarray = field(repr=False)
-    f_widest: dict = field(repr=False, default_factory=dict)  # activation -> f on x
+    f_widest: dict[str, np.ndarray] = field(
+        repr=False, default_factory=dict
+    )  # activation -> f on x
 
 
 def trained(
     target: Target | str,
-    widths=(2, 4, 8, 16, 32, 64),
+    widths: Sequence[int] = (2, 4, 8, 16, 32, 64),
     *,
-    activations=("tanh", "relu"),
+    activations: Sequence[str] = ("tanh", "relu"),
     epochs: int = 2000,
     n_train: int = 256,
     lr: float = 0.01,

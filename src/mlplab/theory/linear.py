@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..backend.memory import available_memory, format_bytes
 from ..errors import ConfigError, DataError, check_choice, check_number
@@ -29,30 +31,30 @@ from ..errors import ConfigError, DataError, check_choice, check_number
 class LinearFit:
     """A fitted linear model ``ŷ = bias + X @ weights``."""
 
-    theta: np.ndarray  # (d + 1,) or (d + 1, k): [θ₀, θ₁, …, θ_d], bias first
+    theta: NDArray[np.float64]  # (d + 1,) or (d + 1, k): [θ₀, θ₁, …, θ_d], bias first
     method: str  # "solve" or "lstsq"
     residual_sum_of_squares: float
 
     @property
-    def bias(self):
+    def bias(self) -> Any:  # θ₀: a float64, or (k,) for k targets
         return self.theta[0]
 
     @property
     def weights(self) -> np.ndarray:
         return self.theta[1:]
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """ŷ for `(n, d)` inputs: `(n,)` (or `(n, k)` for k targets)."""
         return add_bias_column(X) @ self.theta  # (n, d + 1) @ (d + 1, [k])
 
 
-def add_bias_column(X) -> np.ndarray:
+def add_bias_column(X: ArrayLike) -> NDArray[np.float64]:
     """``[1, X]``: `(n, d)` -> `(n, d + 1)`, the design matrix of the linear model."""
     X = _as_2d(X, "X")
     return np.hstack([np.ones((X.shape[0], 1)), X])
 
 
-def fit_linear(X, y, *, method: str = "solve") -> LinearFit:
+def fit_linear(X: ArrayLike, y: ArrayLike, *, method: str = "solve") -> LinearFit:
     """Least squares by the normal equations: ``θ`` solving ``(XᵀX) θ = Xᵀy`` with a bias column.
 
     Args:
@@ -88,7 +90,7 @@ def fit_linear(X, y, *, method: str = "solve") -> LinearFit:
     return LinearFit(theta, method, float(np.sum(resid**2)))
 
 
-def _as_2d(X, name: str) -> np.ndarray:
+def _as_2d(X: ArrayLike, name: str) -> NDArray[np.float64]:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]
@@ -157,7 +159,7 @@ def monomial_exponents(d: int, degree: int) -> list[tuple[int, ...]]:
 
 
 def polynomial_features(
-    X, degree: int, *, include_bias: bool = True, max_bytes: int | None = None
+    X: ArrayLike, degree: int, *, include_bias: bool = True, max_bytes: int | None = None
 ) -> np.ndarray:
     """Every monomial of degree ≤ ``degree`` of the columns of ``X``.
 
@@ -192,9 +194,11 @@ def polynomial_features(
     if include_bias:
         out[:, 0] = 1.0
         j = 1
-    prev = {(): np.ones(n)}  # monomials of the previous degree (views into `out`)
+    prev: dict[tuple[int, ...], np.ndarray] = {
+        (): np.ones(n)
+    }  # monomials of the previous degree (views into `out`)
     for k in range(1, degree + 1):
-        cur = {}
+        cur: dict[tuple[int, ...], np.ndarray] = {}
         for combo in combinations_with_replacement(range(d), k):
             np.multiply(prev[combo[:-1]], X[:, combo[-1]], out=out[:, j])
             cur[combo] = out[:, j]
@@ -203,7 +207,9 @@ def polynomial_features(
     return out
 
 
-def fit_polynomial(x, y, degree: int, *, method: str = "lstsq") -> tuple[np.ndarray, LinearFit]:
+def fit_polynomial(
+    x: ArrayLike, y: ArrayLike, degree: int, *, method: str = "lstsq"
+) -> tuple[np.ndarray, LinearFit]:
     """Polynomial regression of degree ``degree`` on 1-D ``x`` by least squares.
 
     Returns ``(coefficients, fit)`` where ``coefficients[k]`` multiplies ``x^k``.
@@ -213,9 +219,12 @@ def fit_polynomial(x, y, degree: int, *, method: str = "lstsq") -> tuple[np.ndar
     return np.asarray(fit.theta), fit
 
 
-def eval_polynomial(coefficients, x) -> np.ndarray:
+def eval_polynomial(coefficients: ArrayLike, x: ArrayLike) -> np.ndarray:
     """``Σ_k c_k x^k`` at `(m,)` points."""
-    return np.polynomial.polynomial.polyval(np.asarray(x, float), np.asarray(coefficients, float))
+    values: np.ndarray = np.polynomial.polynomial.polyval(
+        np.asarray(x, float), np.asarray(coefficients, float)
+    )
+    return values
 
 
 __all__ = [

@@ -16,8 +16,10 @@ no θ separates, that is what happens; an epoch cap guards any other case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import DataError, check_number
 
@@ -38,7 +40,12 @@ class PerceptronResult:
 
 
 def train_perceptron(
-    X, y, *, lr: float = 1.0, theta0=None, max_epochs: int = 1000
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    lr: float = 1.0,
+    theta0: ArrayLike | None = None,
+    max_epochs: int = 1000,
 ) -> PerceptronResult:
     """Run the perceptron rule on ``(X, y)`` until convergence, a detected cycle or ``max_epochs``.
 
@@ -91,7 +98,7 @@ def train_perceptron(
     return result
 
 
-def train_gate(name: str, **kwargs) -> PerceptronResult:
+def train_gate(name: str, **kwargs: Any) -> PerceptronResult:
     """:func:`train_perceptron` on a two-input gate's truth table (``"and"``, …, ``"xor"``)."""
     from ..errors import check_choice
     from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES

@@ -21,11 +21,13 @@ small integers and check it exactly (in rationals); for XOR it reads
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import DataError
 
@@ -60,7 +62,7 @@ class SeparabilityResult:
     y: np.ndarray
 
 
-def _constraints(X: np.ndarray, y: np.ndarray):
+def _constraints(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``A θ ≤ c`` for θ = [θ₀, θ₁, …]: rows in data order."""
     A1 = np.hstack([np.ones((len(X), 1)), X])  # (n, d + 1): [1, x]
     sign = np.where(y == 1, -1.0, 1.0)[:, None]
@@ -69,7 +71,7 @@ def _constraints(X: np.ndarray, y: np.ndarray):
     return A, c
 
 
-def check_separable(X, y) -> SeparabilityResult:
+def check_separable(X: ArrayLike, y: ArrayLike) -> SeparabilityResult:
     """Decide whether one Heaviside neuron can reproduce labels ``y`` on inputs ``X``.
 
     Args:
@@ -112,7 +114,7 @@ def _snap(theta: np.ndarray) -> np.ndarray:
     return snapped if np.allclose(snapped, theta, atol=1e-7) else theta
 
 
-def farkas_certificate(X, y) -> Certificate | None:
+def farkas_certificate(X: ArrayLike, y: ArrayLike) -> Certificate | None:
     """Multipliers ``u ≥ 0`` with ``uᵀA = 0`` and ``uᵀc < 0`` (Farkas), as a readable proof.
 
     Solves ``min Σu`` s.t. ``Aᵀu = 0``, ``cᵀu = −1``, ``u ≥ 0``; rounds u to
@@ -131,6 +133,7 @@ def farkas_certificate(X, y) -> Certificate | None:
     res = linprog(np.ones(n), A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method="highs")
     if res.status != 0:
         return None
+    u: list[int] | np.ndarray | None
     u, exact = _integer_multipliers(res.x, A, c)
     if u is None:
         # not small rationals (general float data): verify in floating point instead
@@ -164,7 +167,9 @@ def farkas_certificate(X, y) -> Certificate | None:
     return Certificate(np.asarray(u), pos, neg, np.asarray(combo, dtype=float), bound, lines, exact)
 
 
-def _integer_multipliers(x: np.ndarray, A: np.ndarray, c: np.ndarray):
+def _integer_multipliers(
+    x: np.ndarray, A: np.ndarray, c: np.ndarray
+) -> tuple[list[int] | None, bool]:
     """u as the smallest integers, if that is exact: ``(u, True)``, else ``(None, False)``.
 
     Checks ``uᵀA = 0`` and ``uᵀc < 0`` in exact rational arithmetic.
@@ -181,18 +186,18 @@ def _integer_multipliers(x: np.ndarray, A: np.ndarray, c: np.ndarray):
     return u, True
 
 
-def _weighted(u, X, rows) -> str:
+def _weighted(u: Sequence[float] | np.ndarray, X: np.ndarray, rows: Iterable[int]) -> str:
     return " + ".join(("" if u[i] == 1 else f"{u[i]:.4g}·") + _pt(X[i]) for i in rows)
 
 
-def _pt(x) -> str:
+def _pt(x: Iterable[float]) -> str:
     return "(" + ",".join(f"{v:g}" for v in x) + ")"
 
 
-def _linear_form(coef) -> str:
+def _linear_form(coef: Iterable[float]) -> str:
     """``[2, 1, 1]`` -> ``'2θ₀ + θ₁ + θ₂'``."""
     subs = "₀₁₂₃₄₅₆₇₈₉"
-    terms = []
+    terms: list[str] = []
     for j, a in enumerate(coef):
         if a == 0:
             continue
