@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .train.state import History
 
 
 class MLPLabError(Exception):
@@ -37,6 +40,11 @@ class MLPLabWarning(UserWarning):
 
 class TrainingDiverged(MLPLabError, FloatingPointError):
     """The training loss became NaN or infinite; the model keeps its last good weights."""
+
+    # set by `fit` (train/guard.py) before it raises: why (a loss that grew past the
+    # divergence limit; None for NaN / inf) and the run's history up to the last good epoch
+    reason: str | None
+    history: History
 
     def __init__(self, message: str, *, step: int, last_finite_loss: float | None):
         super().__init__(message)

@@ -16,6 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 #: Below this many multiply-adds in the largest matrix product, BLAS runs on one thread.
 SINGLE_THREAD_MACS = 4_000_000
@@ -34,10 +38,10 @@ def blas_threads_for(sizes: Sequence[int], batch: int) -> int | None:
     return 1 if batch * largest < SINGLE_THREAD_MACS else None
 
 
-_CACHED: dict = {}
+_CACHED: dict[str, Any] = {}
 
 
-def _controller():
+def _controller() -> ThreadpoolController | None:
     """threadpoolctl's controller of the BLAS libraries loaded now.
 
     Building one scans the process (several ms), so it is kept while no module was
@@ -52,7 +56,8 @@ def _controller():
         except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
             return None
         _CACHED.update(key=key, controller=ThreadpoolController())
-    return _CACHED["controller"]
+    controller: ThreadpoolController = _CACHED["controller"]
+    return controller
 
 
 @contextlib.contextmanager

@@ -32,7 +32,12 @@ if TYPE_CHECKING:
 
 
 class Loss(Protocol):
-    """What training needs of a loss (:class:`MSE`, … or any object with these members)."""
+    """What training needs of a loss (:class:`MSE`, … or any object with these members).
+
+    Hashable: the training step is cached per loss (:func:`mlplab.train.step.make_step`).
+    """
+
+    def __hash__(self) -> int: ...
 
     @property
     def name(self) -> str: ...

@@ -156,6 +156,9 @@ class MLP:
         [((8,), (8, 2)), ((1,), (1, 8))]
     """
 
+    #: The :class:`~mlplab.train.History` of the last ``fit`` (set by training).
+    history: History
+
     def __init__(
         self,
         n_inputs: int,

@@ -22,13 +22,18 @@ if TYPE_CHECKING:
     from .mlp import Array, Params
 
 #: ``[(b, W)]``-shaped lists an optimizer returns (parameters, moments).
-Tree = list[tuple[Any, ...]]
+Tree = list[tuple[Any, Any]]
 #: An optimizer's state: its moments by name (``{"m": tree, "v": tree}``), ``{}`` for plain SGD.
-OptState = dict[str, Tree]
+OptState = dict[str, Any]
 
 
 class Optimizer(Protocol):
-    """What training needs of an optimizer (:class:`SGD`, :class:`Adam`, or any such object)."""
+    """What training needs of an optimizer (:class:`SGD`, :class:`Adam`, or any such object).
+
+    Hashable: the training step is cached per optimizer (:func:`mlplab.train.step.make_step`).
+    """
+
+    def __hash__(self) -> int: ...
 
     def init(self, params: Params) -> OptState: ...
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..backend.arrays import to_index, to_numpy
 from ..errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from ..backend.arrays import Backend
+    from ..nn.losses import Loss
+    from ..nn.mlp import MLP, Array
+    from .options import FitOptions
 
 
 @dataclass
@@ -15,23 +23,31 @@ class RunData:
     """Training inputs ``X`` `(n, d_in)`, targets ``Y`` `(n, d_out)`, weights ``SW`` `(n,)` or
     None, and validation ``Xv``, ``Yv`` (or None), all on the model's backend."""
 
-    X: object
-    Y: object
-    SW: object
-    Xv: object
-    Yv: object
+    X: Array
+    Y: Array
+    SW: Array | None
+    Xv: Array | None
+    Yv: Array | None
 
     @property
     def n(self) -> int:
-        return self.X.shape[0]
+        return int(self.X.shape[0])
 
     @property
-    def weights_np(self):
+    def weights_np(self) -> np.ndarray | None:
         """The sample weights as a float64 NumPy array (None without weights)."""
         return None if self.SW is None else to_numpy(self.SW).astype(np.float64)
 
 
-def prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts) -> RunData:
+def prepare_data(
+    model: MLP,
+    loss_fn: Loss,
+    X: Array,
+    y: Array,
+    sample_weight: Array | None,
+    validation_data: Sequence[Array] | None,
+    opts: FitOptions,
+) -> RunData:
     """Check ``X``, ``y``, the weights and the validation data; split off validation if asked."""
     backend = model.backend
     Xb = model.check_input(X)
@@ -54,7 +70,7 @@ def prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts) -> 
     return data
 
 
-def _check_weights(sample_weight, n: int) -> np.ndarray:
+def _check_weights(sample_weight: Array, n: int) -> np.ndarray:
     sw = to_numpy(sample_weight).astype(np.float64).ravel()
     if sw.shape[0] != n or np.any(sw < 0) or not np.all(np.isfinite(sw)) or sw.sum() <= 0:
         raise DataError(
@@ -63,7 +79,9 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
     return sw
 
 
-def _validation_pair(model, loss_fn, validation_data):
+def _validation_pair(
+    model: MLP, loss_fn: Loss, validation_data: Sequence[Array]
+) -> tuple[Array, Array]:
     if not isinstance(validation_data, list | tuple) or len(validation_data) != 2:
         raise ConfigError("`validation_data` must be a pair (X_val, y_val).")
     Xv = model.check_input(validation_data[0])
@@ -76,7 +94,7 @@ def _validation_pair(model, loss_fn, validation_data):
     return Xv, Yv
 
 
-def _split_off_validation(data: RunData, fraction: float, seed: int, backend) -> None:
+def _split_off_validation(data: RunData, fraction: float, seed: int, backend: Backend) -> None:
     """Move a seeded ``fraction`` of the rows from training to validation."""
     n = data.n
     n_val = int(round(n * fraction))
@@ -92,7 +110,7 @@ def _split_off_validation(data: RunData, fraction: float, seed: int, backend) ->
     data.SW = None if data.SW is None else data.SW[train_idx]
 
 
-def check_finite(X, name):
+def check_finite(X: Array, name: str) -> None:
     arr = to_numpy(X)
     # min and max are NaN or ±inf when any entry is: two passes and no copy (np.isfinite
     # of the whole array held a boolean array of its size, 12 MiB more peak memory on the

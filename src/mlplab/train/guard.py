@@ -14,6 +14,9 @@ chunk's start (the steps are deterministic).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
 import numpy as np
 
 from ..backend.arrays import all_finite
@@ -21,11 +24,20 @@ from ..backend.loop import StepPlan, run_steps
 from ..errors import TrainingDiverged
 from .state import TrainState
 
+if TYPE_CHECKING:
+    from ..backend.loop import Data, StepFn
+    from ..nn.mlp import MLP, Params
+    from ..nn.optim import OptState, Tree
+    from .state import History
+
+    #: A chunk's start: ``(params, opt_state, epoch, in_epoch, run_loss, run_n)``.
+    ChunkStart = tuple[Tree, OptState, int, int, float, float]
+
 #: A step loss above this many times its reference is divergence, as a NaN is.
 DIVERGENCE_FACTOR = 1000.0
 
 
-def constant_loss(loss_name: str, Y, n_outputs: int) -> float:
+def constant_loss(loss_name: str, Y: np.ndarray, n_outputs: int) -> float:
     """The loss of the best constant prediction: the floor of the divergence reference."""
     if loss_name == "mse":
         y = np.asarray(Y, dtype=np.float64).reshape(len(Y), -1)
@@ -49,7 +61,9 @@ def warn_if_constant(Y: np.ndarray, task: str) -> None:
         )
 
 
-def first_bad_step(losses: np.ndarray, params, limit: float = np.inf) -> tuple[int | None, bool]:
+def first_bad_step(
+    losses: np.ndarray, params: Params, limit: float = np.inf
+) -> tuple[int | None, bool]:
     """``(index of the first non-finite step or None, whether only the weights went bad)``.
 
     A loss above ``limit`` counts as non-finite (see :data:`DIVERGENCE_FACTOR`).
@@ -63,21 +77,21 @@ def first_bad_step(losses: np.ndarray, params, limit: float = np.inf) -> tuple[i
 
 
 def diverged(
-    model,
-    step_fn,
-    data,
+    model: MLP,
+    step_fn: StepFn,
+    data: Data,
     plan: StepPlan,
-    ends_epoch,
-    start,
-    first_bad,
-    weights_bad,
-    losses,
-    last_finite,
-    lr,
-    history,
-    limit=np.inf,
-    bad_value=None,
-):
+    ends_epoch: Sequence[bool],
+    start: ChunkStart,
+    first_bad: int,
+    weights_bad: bool,
+    losses: np.ndarray,
+    last_finite: float | None,
+    lr: float,
+    history: History,
+    limit: float = np.inf,
+    bad_value: float | None = None,
+) -> NoReturn:
     """Restore the last good epoch's weights and state into ``model`` / ``history``; raise.
 
     ``start`` is ``(params, opt_state, epoch, in_epoch, run_loss, run_n)`` at the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,34 +35,48 @@ from .progress import Progress
 from .state import History, TrainState
 from .step import make_step
 
+if TYPE_CHECKING:
+    from jax.sharding import Mesh
+
+    from ..backend.arrays import Backend
+    from ..backend.loop import StepPlan
+    from ..nn.losses import Loss
+    from ..nn.mlp import Array
+    from ..nn.optim import Optimizer, OptState
+    from .distributed import DataParallel
+    from .guard import ChunkStart
+
+#: What ``should_stop`` is: asked whether to stop now.
+StopCheck = Callable[[], bool]
+
 
 def fit(
     model: MLP,
-    X,
-    y,
+    X: Array,
+    y: Array,
     *,
     options: FitOptions | None = None,
-    loss=None,
-    optimizer="adam",
+    loss: object = None,
+    optimizer: object = "adam",
     lr: float | None = None,
-    schedule=None,
+    schedule: object = None,
     epochs: int | None = None,
     steps: int | None = None,
     batch_size: int | None = None,
     shuffle: bool = True,
     seed: int = 0,
     validation_split: float = 0.0,
-    validation_data: tuple | None = None,
+    validation_data: tuple[Array, Array] | None = None,
     early_stopping: bool = False,
     patience: int = 10,
     min_delta: float = 0.0,
     l2: float = 0.0,
-    sample_weight=None,
-    callbacks: Sequence[Callable] = (),
+    sample_weight: Array | None = None,
+    callbacks: Sequence[Callable[..., Any]] = (),
     train_metrics: bool = False,
     verbose: int = 1,
     state: TrainState | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: StopCheck | None = None,
     distributed: bool | None = None,
     devices: int | str | None = None,
 ) -> History:
@@ -125,7 +140,13 @@ def _one_way(options: FitOptions | None, given: FitOptions) -> FitOptions:
     return options
 
 
-def _ranks(distributed, model: MLP, data: RunData, opts: FitOptions, should_stop):
+def _ranks(
+    distributed: bool | None,
+    model: MLP,
+    data: RunData,
+    opts: FitOptions,
+    should_stop: StopCheck | None,
+) -> tuple[DataParallel | None, FitOptions, StopCheck | None]:
     """``(dp, opts, should_stop)``: this rank's view under torch.distributed (dp None: alone)."""
     dp = distributed_setup(distributed, model.backend)
     if dp is not None:
@@ -145,8 +166,13 @@ def _blas_threads(model: MLP, data: RunData, opts: FitOptions) -> int | None:
 class Training:
     """One call of :func:`fit`: its plan, and the loop over chunks of steps."""
 
-    def __init__(self, model: MLP, data: RunData, opts: FitOptions, loss_fn, state, should_stop,
-                 dp=None, mesh=None):  # fmt: skip
+    limit: float | None  # the divergence limit, from the first step's loss
+    last_finite: float | None
+    prev: tuple[StepPlan, list[bool], ChunkStart, np.ndarray] | None
+
+    def __init__(self, model: MLP, data: RunData, opts: FitOptions, loss_fn: Loss,
+                 state: TrainState | None, should_stop: StopCheck | None,
+                 dp: DataParallel | None = None, mesh: Mesh | None = None) -> None:  # fmt: skip
         opt = get_optimizer(opts.optimizer)
         self.model, self.data, self.opts, self.loss_fn, self.dp = model, data, opts, loss_fn, dp
         self.mesh = mesh
@@ -240,7 +266,7 @@ class Training:
         return stop or interrupted
 
 
-def _start_state(state, opt, model) -> TrainState:
+def _start_state(state: TrainState | None, opt: Optimizer, model: MLP) -> TrainState:
     """``state`` if it belongs to ``opt``; a fresh one (zero moments, step 0) if None."""
     fresh = opt.init(model.params)
     if state is None:
@@ -261,28 +287,37 @@ def _start_state(state, opt, model) -> TrainState:
 class _StopAsker:
     """Asks ``should_stop`` after each step (NumPy, PyTorch) or compiled chunk (JAX)."""
 
-    def __init__(self, should_stop):
+    def __init__(self, should_stop: StopCheck | None) -> None:
         self.should_stop = should_stop
         self.said_yes = False
         self.ask = None if should_stop is None else self._ask
 
     def _ask(self) -> bool:
+        assert self.should_stop is not None  # `ask` is None without one
         self.said_yes = self.said_yes or bool(self.should_stop())
         return self.said_yes
 
-    def interrupted(self, backend, losses, sizes) -> bool:
+    def interrupted(self, backend: Backend, losses: np.ndarray, sizes: Sequence[float]) -> bool:
         if self.should_stop is not None and backend.name == "jax" and losses.size:
             return bool(self.should_stop())  # asked once per compiled chunk
         return losses.size < len(sizes) or self.said_yes
 
 
-def _account(at: Cursor, losses, sizes, ends_epoch, run: RunPlan, history, opt_state) -> list:
+def _account(
+    at: Cursor,
+    losses: np.ndarray,
+    sizes: Sequence[float],
+    ends_epoch: Sequence[bool],
+    run: RunPlan,
+    history: History,
+    opt_state: OptState,
+) -> list[float]:
     """Add a chunk's step losses to ``at``; record and return the losses of the epochs it ended.
 
     An epoch's train loss is the mean of its step losses weighted by batch size
     (by batch weight with sample weights: then it is Σ wᵢ lᵢ / Σ wᵢ).
     """
-    finished = []
+    finished: list[float] = []
     if run.steps_per_epoch == 1:  # every step is an epoch (same arithmetic, vectorized)
         finished = ((losses * float(run.n)) / float(run.n)).tolist()
         at.epoch += losses.size
@@ -310,12 +345,24 @@ def _account(at: Cursor, losses, sizes, ends_epoch, run: RunPlan, history, opt_s
 class _Best:
     """The best validation loss so far, its epoch and its weights."""
 
-    def __init__(self):
+    loss: float
+    epoch: int | None
+    params: list[tuple[Array, Array]] | None
+
+    def __init__(self) -> None:
         self.loss, self.epoch, self.params = math.inf, None, None
 
 
 def _end_of_epoch(
-    model, data: RunData, loss_fn, opts, history, best: _Best, progress, run, dp
+    model: MLP,
+    data: RunData,
+    loss_fn: Loss,
+    opts: FitOptions,
+    history: History,
+    best: _Best,
+    progress: Progress,
+    run: RunPlan,
+    dp: DataParallel | None,
 ) -> bool:
     """Evaluate the epoch just recorded, show it, call the callbacks; True to stop."""
     label = history.epoch[-1]
@@ -341,8 +388,9 @@ def _end_of_epoch(
     return stop
 
 
-def _val_loss(model: MLP, data: RunData, loss_fn, dp) -> float:
+def _val_loss(model: MLP, data: RunData, loss_fn: Loss, dp: DataParallel | None) -> float:
     """The validation loss; with several ranks, each evaluates its share and they reduce."""
+    assert data.Xv is not None and data.Yv is not None  # asked only with validation data
     if dp is None:
         out_v = forward(model.params, model.activations, data.Xv)
         return float(loss_fn.value_and_grad(out_v, data.Yv)[0])
@@ -354,7 +402,7 @@ def _val_loss(model: MLP, data: RunData, loss_fn, dp) -> float:
     return dp.mean(value, float(len(rows)), "the validation loss")
 
 
-def _metric(model: MLP, X, Y, loss_fn) -> float:
+def _metric(model: MLP, X: Array, Y: Array, loss_fn: Loss) -> float:
     out = to_numpy(forward(model.params, model.activations, X))
     target = to_numpy(Y)
     if loss_fn.task == "regression":

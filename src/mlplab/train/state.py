@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..nn.optim import OptState
 
 
 @dataclass
 class TrainState:
     """Where a run stands: optimizer state, steps and epochs done (to continue a run)."""
 
-    opt_state: object
+    opt_state: OptState
     step: int = 0  # optimizer steps done in all
     epoch: int = 0  # epochs completed
     batch_in_epoch: int = 0  # batches of the next epoch already done (after an interrupt)
