@@ -20,10 +20,13 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backend.arrays import namespace
 from ..errors import ConfigError, check_number
+
+if TYPE_CHECKING:
+    from .mlp import Array
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -41,20 +44,20 @@ class Activation:
     # Compared by identity: two activations are equal only if they compute the same
     # functions (the built-in constructors are cached, so `tanh() == tanh()`); a custom
     # Activation that reuses a name never shares a cached training step with another.
-    forward: Callable = field(repr=False)
-    derivative: Callable = field(repr=False)  # σ'(z), given (z, a)
-    params: tuple = ()
+    forward: Callable[[Array], Array] = field(repr=False)
+    derivative: Callable[[Array, Array], Array] = field(repr=False)  # σ'(z), given (z, a)
+    params: tuple[tuple[str, Any], ...] = ()
 
-    def __call__(self, z):
+    def __call__(self, z: Array) -> Array:
         return self.forward(z)
 
-    def backward(self, z, a, grad_a):
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
         """grad_z = grad_a · σ'(z); ``a`` is the cached ``σ(z)``."""
         if self.name == "identity":  # σ' = 1: skip multiplying by an array of ones
             return grad_a
         return grad_a * self.derivative(z, a)
 
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         """A JSON-able description: ``{"name": ..., **params}``."""
         return {"name": self.name, **dict(self.params)}
 
@@ -62,11 +65,11 @@ class Activation:
 # --- the functions ---------------------------------------------------------
 
 
-def _identity(z):
+def _identity(z: Array) -> Array:
     return z
 
 
-def _heaviside(z):
+def _heaviside(z: Array) -> Array:
     # H(z) = 1 if z > 0 else 0. H(0) = 0, as in the lecture.
     xp = namespace(z)
     return xp.astype(z > 0, z.dtype)
@@ -79,27 +82,27 @@ def stable_sigmoid(z: Any) -> Any:
     return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _tanh(z):
+def _tanh(z: Array) -> Array:
     return namespace(z).tanh(z)
 
 
-def _relu(z):
+def _relu(z: Array) -> Array:
     return namespace(z).maximum(z, 0.0)
 
 
-def _softplus(z):
+def _softplus(z: Array) -> Array:
     # log(1 + e^z) = max(z, 0) + log1p(e^−|z|), stable for large |z|.
     xp = namespace(z)
     return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
-def _gelu(z):
+def _gelu(z: Array) -> Array:
     # The tanh approximation (GPT-2, jax.nn.gelu's default, torch's approximate="tanh").
     xp = namespace(z)
     return 0.5 * z * (1 + xp.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * z**3)))
 
 
-def _gelu_derivative(z, a):
+def _gelu_derivative(z: Array, a: Array) -> Array:
     xp = namespace(z)
     u = _SQRT_2_OVER_PI * (z + 0.044715 * z**3)
     t = xp.tanh(u)
@@ -142,11 +145,11 @@ def _heaviside_with(surrogate: str | None, slope: float | None) -> Activation:
         return Activation("heaviside", _heaviside, lambda z, a: namespace(z).zeros_like(z))
     if surrogate == "sigmoid":
 
-        def derivative(z, a):
+        def derivative(z: Array, a: Array) -> Array:
             s = stable_sigmoid(slope * z)
             return slope * s * (1 - s)
 
-        params = (("surrogate", "sigmoid"), ("slope", slope))
+        params: tuple[tuple[str, Any], ...] = (("surrogate", "sigmoid"), ("slope", slope))
         return Activation("heaviside", _heaviside, derivative, params)
     params = (("surrogate", "straight-through"),)
     return Activation("heaviside", _heaviside, lambda z, a: namespace(z).ones_like(z), params)
@@ -178,10 +181,10 @@ def leaky_relu(negative_slope: float = 0.01) -> Activation:
 
 @functools.cache  # one object per slope
 def _leaky_relu_with(k: float) -> Activation:
-    def forward(z):
+    def forward(z: Array) -> Array:
         return namespace(z).where(z > 0, z, k * z)
 
-    def derivative(z, a):
+    def derivative(z: Array, a: Array) -> Array:
         xp = namespace(z)
         return xp.where(z > 0, xp.ones_like(z), xp.full_like(z, k))
 
@@ -215,7 +218,7 @@ ACTIVATIONS: dict[str, Callable[..., Activation]] = {
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "softplus", "gelu"})
 
 
-def get_activation(spec: str | dict | Activation) -> Activation:
+def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
     """An :class:`Activation` from a name, a spec dict or an Activation.
 
     ``get_activation("tanh")``,

@@ -8,7 +8,7 @@ computes ``σ(x Wᵀ + b)`` and returns ``(batch, d_out)``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -16,8 +16,11 @@ from ..backend.arrays import batch_matmul_tn, matmul, namespace
 from ..errors import DataError
 from .activations import Activation, get_activation
 
+if TYPE_CHECKING:
+    from .mlp import Array
 
-def neuron(x, theta, activation: str | Activation = "heaviside"):
+
+def neuron(x: Array, theta: Array, activation: str | Activation = "heaviside") -> Array:
     r"""One artificial neuron: $f(x, \theta) = \sigma(\theta_0 + \sum_i \theta_i x_i)$.
 
     Args:
@@ -42,7 +45,7 @@ def neuron(x, theta, activation: str | Activation = "heaviside"):
     return sigma(b + xp.sum(x * w, axis=-1))  # (batch, n) · (n,) -> (batch,)
 
 
-def _as_arrays(*values):
+def _as_arrays(*values: Any) -> list[Array]:
     """Lists and scalars as float64 NumPy arrays; arrays of any backend unchanged."""
     plain = (list, tuple, int, float)
     return [np.asarray(v, dtype=np.float64) if isinstance(v, plain) else v for v in values]
@@ -51,12 +54,14 @@ def _as_arrays(*values):
 class LayerCache(NamedTuple):
     """What a layer's backward pass needs from its forward pass."""
 
-    x: object  # (batch, d_in)  the layer's input
-    z: object  # (batch, d_out) pre-activation b + W x
-    a: object  # (batch, d_out) output σ(z)
+    x: Array  # (batch, d_in)  the layer's input
+    z: Array  # (batch, d_out) pre-activation b + W x
+    a: Array  # (batch, d_out) output σ(z)
 
 
-def dense(x, params, activation: str | Activation = "identity"):
+def dense(
+    x: Array, params: tuple[Array, Array], activation: str | Activation = "identity"
+) -> Array:
     r"""A wide layer: $f(x, (b, W)) = \sigma(b + W x)$ for every row of ``x``.
 
     Args:
@@ -71,14 +76,20 @@ def dense(x, params, activation: str | Activation = "identity"):
     return dense_forward(x, params, get_activation(activation)).a
 
 
-def dense_forward(x, params, sigma: Activation) -> LayerCache:
+def dense_forward(x: Array, params: tuple[Array, Array], sigma: Activation) -> LayerCache:
     """Forward pass of :func:`dense`, keeping ``(x, z, a)`` for the backward pass."""
     b, W = params
     z = matmul(x, W.T) + b  # (batch, d_in) @ (d_in, d_out) + (d_out,) -> (batch, d_out)
     return LayerCache(x, z, sigma(z))
 
 
-def dense_backward(cache: LayerCache, params, sigma: Activation, grad_a, need_grad_x=True):
+def dense_backward(
+    cache: LayerCache,
+    params: tuple[Array, Array],
+    sigma: Activation,
+    grad_a: Array,
+    need_grad_x: bool = True,
+) -> tuple[Array | None, tuple[Array, Array], Array]:
     """Backward pass of :func:`dense` (a vector-Jacobian product).
 
     Given ``grad_a = ∂L/∂a`` `(batch, d_out)`, returns ``(grad_x, (grad_b, grad_W), delta)``:
