@@ -106,7 +106,7 @@ def test_mlplab_train_streams_parquet_and_csv_and_predict_reads_the_model(parque
 
 
 def test_in_memory_only_settings_are_refused_in_one_line(parquet, capsys, tmp_path):
-    flags = ["--validation-split", "0.2"]
+    flags = ["--test-split", "0.2"]
     assert main(["train", str(parquet), "--target", "label", *flags,
                  "--out-dir", str(tmp_path)]) != 0  # fmt: skip
     assert "apply to data loaded in memory" in capsys.readouterr().err

@@ -58,9 +58,17 @@ def mesh_for(devices, backend):
 def replicated(tree, mesh):
     """``tree`` (arrays, or a pytree of them) copied to every device of ``mesh``."""
     import jax
+    import numpy as np
     from jax.sharding import NamedSharding, PartitionSpec
 
-    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+    everywhere = NamedSharding(mesh, PartitionSpec())
+    if everywhere.is_fully_addressable:
+        return jax.device_put(tree, everywhere)
+
+    def from_here(a):  # several processes (jax.distributed): each gives its own, equal, copy
+        return jax.make_array_from_process_local_data(everywhere, np.asarray(a))
+
+    return jax.tree.map(from_here, tree)
 
 
 def split_rows(x, mesh):
@@ -77,7 +85,10 @@ def home(tree, like):
     """``tree`` moved back to the single device of ``like`` (the model's own arrays)."""
     import jax
 
-    return jax.device_put(tree, next(iter(like.devices())))
+    def local(a):  # several processes: a replicated array's copy on this process
+        return a if getattr(a, "is_fully_addressable", True) else a.addressable_data(0)
+
+    return jax.device_put(jax.tree.map(local, tree), next(iter(like.devices())))
 
 
 def pad_to(size: int, mesh) -> int:

@@ -509,8 +509,12 @@ def run_train(args) -> int:
 
     if is_lead():
         return _run_train(args, lead=True)
+    import warnings
+
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        return _run_train(args, lead=False)
+        with warnings.catch_warnings():  # rank 0 alone warns (the same data, the same words)
+            warnings.simplefilter("ignore")
+            return _run_train(args, lead=False)
 
 
 def _run_train(args, lead: bool) -> int:
@@ -531,7 +535,7 @@ def _run_train(args, lead: bool) -> int:
     if is_streamed(cfg.data) or getattr(args, "stream", False):  # larger than memory
         from mlplab.cli.train_stream import run_stream
 
-        return run_stream(args, cfg, outputs, lead)
+        return run_stream(args, cfg, outputs, lead, resume)
     from mlplab.pipeline import TrainingData, build_model
 
     run = _with_flag_names(TrainingData, cfg)  # data errors first: no folders made yet
@@ -771,6 +775,7 @@ def _load_resume(args) -> dict:
         "history": extra["history"],
         "fingerprint": extra["fingerprint"],
         "outputs": outputs,
+        "extra": extra,
     }
 
 

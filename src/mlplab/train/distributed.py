@@ -54,9 +54,16 @@ def _group_ready() -> bool:
 
 
 def rank() -> int:
-    """This process's rank (0 when not distributed): the one that prints and writes files."""
+    """This process's rank (0 when not distributed): the one that prints and writes files.
+
+    The torch.distributed rank, else the process index of a multi-process JAX run
+    (``jax.distributed.initialize``), else the launcher's ``RANK``.
+    """
     if _group_ready():
         return sys.modules["torch.distributed"].get_rank()
+    jax = sys.modules.get("jax")
+    if jax is not None and jax.distributed.is_initialized():
+        return int(jax.process_index())
     return int(os.environ.get("RANK", "0") or 0)
 
 

@@ -27,6 +27,7 @@ from ..nn.mlp import MLP, forward
 from ..nn.optim import get_optimizer
 from ..nn.schedules import get_schedule
 from .data import RunData, prepare_data
+from .distributed import is_lead
 from .distributed import setup as distributed_setup
 from .guard import DIVERGENCE_FACTOR, constant_loss, diverged, first_bad_step, warn_if_constant
 from .options import FitOptions
@@ -124,7 +125,9 @@ def fit(
     data = prepare_data(model, loss_fn, X, y, sample_weight, validation_data, opts)
     # ranks: one process, or this rank's share of every batch (torch.distributed)
     dp, opts, should_stop = _ranks(distributed, model, data, opts, should_stop)
-    mesh = mesh_for(devices, model.backend)  # JAX: one process, each batch over N devices
+    mesh = mesh_for(devices, model.backend)  # JAX: each batch over N devices
+    if mesh is not None:  # several JAX processes (jax.distributed): the first alone prints
+        opts = opts.quiet_unless(is_lead())
     # plan, steps, guard, end of epoch
     training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)
     with blas_threads(_blas_threads(model, data, opts)):  # small products: one BLAS thread
@@ -187,6 +190,7 @@ class Training:
         per_epoch_work = (
             data.Xv is not None or opts.callbacks or opts.train_metrics or opts.verbose >= 2
             or self.progress.bar or should_stop
+            or getattr(mesh, "is_multi_process", False)  # the same programs in every process
         )  # fmt: skip
         # one epoch a chunk, or the whole run at once (JAX compiles it into one loop)
         self.chunk = 1 if per_epoch_work else self.plan.total_epochs
@@ -197,7 +201,8 @@ class Training:
         self.asked = _StopAsker(should_stop)
         self.opt_state, self.last_finite = state.opt_state, None
         Y = to_numpy(data.Y)
-        warn_if_constant(Y, loss_fn.task)
+        if is_lead():  # one warning per run, not one per rank
+            warn_if_constant(Y, loss_fn.task)
         # the divergence limit: DIVERGENCE_FACTOR x max(first step loss, best constant's loss)
         self.limit, self.floor = None, constant_loss(loss_fn.name, Y, model.n_outputs)
         self.prev = None  # the last chunk (plan, ends_epoch, start, losses): the guard may need it
