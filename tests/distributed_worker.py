@@ -111,6 +111,10 @@ def main() -> int:
         return stream(out, rank)
     if mode == "resume":  # continue OUT/run.ckpt.safetensors (written by 1 process) on 2 ranks
         return resume(out, rank)
+    if mode == "warn":  # a constant target, verbose=2: rank 0 alone warns and prints
+        X, _, _ = data("numpy64")
+        fit(MLP(5, (4,), 1, seed=1), X, np.zeros(len(X)), epochs=2, batch_size=32, verbose=2)
+        return 0
     if mode == "interrupt":  # only rank 0 asks to stop, after 7 steps; rank 0 saves
         return interrupt(out, rank)
     if mode == "train":

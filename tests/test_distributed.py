@@ -213,3 +213,10 @@ def test_a_checkpoint_of_one_process_resumes_on_two_ranks(tmp_path):
     r0, r1 = (np.load(tmp_path / f"resumed{r}.npy") for r in range(2))
     np.testing.assert_array_equal(r0, r1)
     np.testing.assert_allclose(r0, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_only_rank_0_warns_and_prints_progress(tmp_path):
+    (code0, _, err0), (code1, _, err1) = launch("warn", tmp_path)
+    assert code0 == code1 == 0, err0[-2000:] + err1[-2000:]
+    assert "every training target is the same" in err0 and "epoch 2:" in err0
+    assert "every training target is the same" not in err1 and "epoch" not in err1

@@ -53,8 +53,10 @@ def two_processes(tmp_path_factory):
                          stderr=subprocess.PIPE, text=True)
         for i in range(2)
     ]  # fmt: skip
-    results = []
+    results, here = [], {}
     try:
+        for case in worker.CASES:  # meanwhile, here: one process, one device
+            here[case] = worker.run_case(case, None)
         for p in procs:
             stdout, stderr = p.communicate(timeout=120)
             results.append((p.returncode, stdout + stderr))
@@ -65,19 +67,20 @@ def two_processes(tmp_path_factory):
                 p.wait()
     for i, (code, text) in enumerate(results):
         assert code == 0, f"process {i} failed:\n{text[-3000:]}"
-    return [np.load(out / f"process{i}.npz") for i in range(2)], [text for _, text in results]
+    saved = [np.load(out / f"process{i}.npz") for i in range(2)]
+    return saved, [text for _, text in results], here
 
 
 def test_two_processes_form_one_mesh(two_processes):
-    saved, _ = two_processes
+    saved, _, _ = two_processes
     for s in saved:
         assert int(s["process_count"]) == 2 and int(s["devices"]) == 2
 
 
 @pytest.mark.parametrize("case", list(worker.CASES))
 def test_two_processes_equal_one(two_processes, case):
-    saved, _ = two_processes
-    loss1, w1 = worker.run_case(case, None)  # here: one process, one device
+    saved, _, here = two_processes
+    loss1, w1 = here[case]
     np.testing.assert_array_equal(saved[0][f"{case}/w"], saved[1][f"{case}/w"])
     for s in saved:
         loss2, w2 = s[f"{case}/loss"], s[f"{case}/w"]
@@ -87,6 +90,6 @@ def test_two_processes_equal_one(two_processes, case):
 
 
 def test_only_process_0_prints_and_warns(two_processes):
-    _, (first, second) = two_processes
+    _, (first, second), _ = two_processes
     assert "every training target is the same" in first and "epoch 2:" in first
     assert "every training target is the same" not in second and "epoch" not in second
