@@ -10,15 +10,29 @@ half-written PNG. Each function returns the path written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import DataError
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-def _pyplot():
+    from .lecture.regression import ExtrapolationResult
+    from .train.state import History
+
+#: Where a figure is written.
+PathArg = str | os.PathLike[str]
+
+
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -27,33 +41,36 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path) -> Path:
+def _save(fig: Figure, path: PathArg) -> Path:
     """Write ``fig`` as a PNG to ``path`` atomically (:mod:`mlplab.files.atomic`) and close it."""
     from .files.atomic import atomic_writer
 
     plt = _pyplot()
-    path = Path(path)
+    out = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_writer(path) as f:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(out) as f:
             fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
     finally:
         plt.close(fig)
-    return path
+    return out
 
 
-def _history_dict(history) -> dict:
+def _history_dict(history: History | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(history, dict):
         return history
     if hasattr(history, "as_dict"):
-        return history.as_dict()
+        d: dict[str, Any] = history.as_dict()
+        return d
     raise DataError(f"`history` must be a History or a dict; got {type(history).__name__}.")
 
 
 # --- training ----------------------------------------------------------------
 
 
-def plot_loss_curve(history, path, title: str | None = None) -> Path:
+def plot_loss_curve(
+    history: History | Mapping[str, Any], path: PathArg, title: str | None = None
+) -> Path:
     """Training (and validation) loss per epoch.
 
     Args:
@@ -85,13 +102,13 @@ def plot_loss_curve(history, path, title: str | None = None) -> Path:
 
 
 def plot_decision_boundary(
-    model,
-    X,
-    y,
-    path,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
+    path: PathArg,
     title: str | None = None,
     *,
-    transform: Callable | None = None,
+    transform: Callable[[NDArray[np.float64]], Any] | None = None,
     resolution: int = 200,
 ) -> Path:
     """Predicted class over the plane, with the training points coloured by class.
@@ -143,7 +160,7 @@ def plot_decision_boundary(
 
 
 def plot_confusion_matrix(
-    C, path, class_names: Sequence[str] | None = None, title: str | None = None
+    C: ArrayLike, path: PathArg, class_names: Sequence[str] | None = None, title: str | None = None
 ) -> Path:
     """A confusion matrix ``C[i, j]`` = samples of true class i predicted as j, with counts."""
     C = np.asarray(C)
@@ -174,16 +191,16 @@ def plot_confusion_matrix(
 
 
 def plot_curves(
-    x,
-    curves: dict,
-    path,
+    x: ArrayLike,
+    curves: Mapping[str, ArrayLike],
+    path: PathArg,
     *,
     title: str,
     xlabel: str,
     ylabel: str,
-    points: tuple | None = None,
-    ylim: tuple | None = None,
-    shade: tuple | None = None,
+    points: tuple[ArrayLike, ArrayLike, str] | None = None,
+    ylim: tuple[float, float] | None = None,
+    shade: tuple[float, float, str] | None = None,
 ) -> Path:
     """Several named curves over the same ``x`` (e.g. fits evaluated on a wide interval).
 
@@ -217,7 +234,9 @@ def plot_curves(
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 
 
-def plot_extrapolation(result, path, *, title: str, samples: str = "samples") -> Path:
+def plot_extrapolation(
+    result: ExtrapolationResult, path: PathArg, *, title: str, samples: str = "samples"
+) -> Path:
     """L3's figure for one target: fits of 8 samples on [0, 1.75], drawn far beyond them.
 
     ``result`` is an :class:`~mlplab.lecture.regression.ExtrapolationResult`
@@ -227,7 +246,11 @@ def plot_extrapolation(result, path, *, title: str, samples: str = "samples") ->
 
 
 def plot_extrapolation_panels(
-    results: dict, path, *, samples: str = "samples", keep: Sequence[str] | None = None
+    results: Mapping[str, ExtrapolationResult],
+    path: PathArg,
+    *,
+    samples: str = "samples",
+    keep: Sequence[str] | None = None,
 ) -> Path:
     """L3: one panel per target (``{title: ExtrapolationResult}``), the fits beyond the data.
 
@@ -244,7 +267,7 @@ def plot_extrapolation_panels(
         for label, values in r.predictions.items():
             if keep is not None and label not in keep and not label.startswith("target"):
                 continue
-            style = dict(color="0.2", ls=(0, (4, 3)), lw=2.0, zorder=4)  # the truth, on top
+            style: dict[str, Any] = dict(color="0.2", ls=(0, (4, 3)), lw=2.0, zorder=4)  # truth
             if not label.startswith("target"):
                 style = dict(color=PALETTE[k % len(PALETTE)], lw=2.2, zorder=2)
                 k += 1
@@ -270,7 +293,12 @@ def plot_extrapolation_panels(
 
 
 def plot_error_vs_width(
-    series: dict, path, *, title: str, xlabel: str = "N (hidden neurons)", reference: bool = True
+    series: Mapping[str, tuple[ArrayLike, ArrayLike]],
+    path: PathArg,
+    *,
+    title: str,
+    xlabel: str = "N (hidden neurons)",
+    reference: bool = True,
 ) -> Path:
     """max |g − f| against network width on log-log axes, one line per method.
 
@@ -280,9 +308,9 @@ def plot_error_vs_width(
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    first = None
-    for label, (widths, errors) in series.items():
-        widths, errors = np.asarray(widths, float), np.asarray(errors, float)
+    first: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    for label, (w_in, e_in) in series.items():
+        widths, errors = np.asarray(w_in, float), np.asarray(e_in, float)
         ax.loglog(widths, errors, "o-", label=label, ms=4)
         first = first or (widths, errors)
     if reference and first is not None:
@@ -302,7 +330,9 @@ def plot_error_vs_width(
     return _save(fig, path)
 
 
-def plot_separability(points, labels, theta, path, *, title: str) -> Path:
+def plot_separability(
+    points: ArrayLike, labels: ArrayLike, theta: ArrayLike | None, path: PathArg, *, title: str
+) -> Path:
     """The four truth-table inputs coloured by output, with a separating line if one exists.
 
     Args:
@@ -315,7 +345,9 @@ def plot_separability(points, labels, theta, path, *, title: str) -> Path:
     return _save(fig, path)
 
 
-def plot_separability_panels(panels: Sequence[dict], path, *, note: str | None = None) -> Path:
+def plot_separability_panels(
+    panels: Sequence[Mapping[str, Any]], path: PathArg, *, note: str | None = None
+) -> Path:
     """Several truth tables side by side, each ``dict(points, labels, theta, title)``.
 
     ``note`` is written under the panels (e.g. why points on the line are 0s).
@@ -330,14 +362,16 @@ def plot_separability_panels(panels: Sequence[dict], path, *, note: str | None =
     return _save(fig, path)
 
 
-def _separability_axes(ax, points, labels, theta, title) -> None:
-    points = np.asarray(points, float)
-    labels = np.asarray(labels).ravel()
+def _separability_axes(
+    ax: Axes, points: ArrayLike, labels: ArrayLike, theta: ArrayLike | None, title: str
+) -> None:
+    xy = np.asarray(points, float)
+    classes = np.asarray(labels).ravel()
     for v, marker, color in ((0, "o", PALETTE[0]), (1, "s", PALETTE[1])):
-        m = labels == v
+        m = classes == v
         ax.scatter(
-            points[m, 0],
-            points[m, 1],
+            xy[m, 0],
+            xy[m, 1],
             s=140,
             marker=marker,
             color=color,
@@ -347,7 +381,7 @@ def _separability_axes(ax, points, labels, theta, title) -> None:
         )
     xs = np.linspace(-0.5, 1.5, 50)
     if theta is not None:
-        t0, t1, t2 = (float(t) for t in theta)
+        t0, t1, t2 = (float(t) for t in np.asarray(theta).ravel())
         if abs(t2) > 1e-12:
             ax.plot(
                 xs,
@@ -371,7 +405,7 @@ def _separability_axes(ax, points, labels, theta, title) -> None:
 def plot_bars(
     labels: Sequence[str],
     values: Sequence[float],
-    path,
+    path: PathArg,
     *,
     title: str,
     ylabel: str,
@@ -395,13 +429,13 @@ def plot_bars(
 
 
 def plot_grouped_bars(
-    groups: dict,
-    path,
+    groups: Mapping[str, Mapping[str, float]],
+    path: PathArg,
     *,
     title: str,
     ylabel: str,
     xlabel: str,
-    thresholds: dict | None = None,
+    thresholds: Mapping[str, float] | None = None,
     percent: bool = True,
 ) -> Path:
     """Bars grouped by category: ``groups = {group: {series: value}}`` (e.g. data set → model).
@@ -443,7 +477,15 @@ def plot_grouped_bars(
     return _save(fig, path)
 
 
-def plot_agreement(x, curves: dict, path, *, title: str, xlabel: str, ylabel: str) -> Path:
+def plot_agreement(
+    x: ArrayLike,
+    curves: Mapping[str, ArrayLike],
+    path: PathArg,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+) -> Path:
     """Runs that should coincide: the curves (dashed, so each shows) and their differences.
 
     Left, every curve of ``curves = {name: (m,) values}`` in its own dash pattern;
@@ -486,7 +528,11 @@ def plot_agreement(x, curves: dict, path, *, title: str, xlabel: str, ylabel: st
 
 
 def plot_blame(
-    deltas: Sequence, path, *, title: str, row_labels: Sequence[str] | None = None
+    deltas: Sequence[ArrayLike],
+    path: PathArg,
+    *,
+    title: str,
+    row_labels: Sequence[str] | None = None,
 ) -> Path:
     """Per-layer deltas (blame per neuron and example) as heat maps, one panel per layer.
 
@@ -497,8 +543,8 @@ def plot_blame(
     plt = _pyplot()
     n = len(deltas)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 1, 3.8), squeeze=False, layout="constrained")
-    for i, (ax, d) in enumerate(zip(axes[0], deltas, strict=True)):
-        d = np.asarray(d, float)
+    for i, (ax, delta) in enumerate(zip(axes[0], deltas, strict=True)):
+        d = np.asarray(delta, float)
         lim = max(np.abs(d).max(), 1e-12)
         im = ax.imshow(d, cmap="coolwarm", vmin=-lim, vmax=lim, aspect="auto")
         fig.colorbar(im, ax=ax, label=f"δ{i + 1} = ∂L/∂z{i + 1}")
