@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from ..theory.approx import (
     constructive,
     trained,
 )
-from .registry import Claim, Figure, register
+from .registry import Claim, Figure, Settings, register
 from .text import show_approximation
 
 
@@ -26,11 +28,11 @@ class ApproximationResult:
 
 
 def approximation(
-    targets=tuple(PRESETS),
-    steps=DEFAULT_STEPS,
+    targets: Iterable[str] = tuple(PRESETS),
+    steps: Sequence[int] = DEFAULT_STEPS,
     *,
     trained_target: str = "sin",
-    widths=(2, 4, 8, 16, 32, 64),
+    widths: Sequence[int] = (2, 4, 8, 16, 32, 64),
     epochs: int = 2000,
     seed: int = 0,
     backend: str = "numpy",
@@ -44,11 +46,11 @@ def approximation(
 # --- the claim ------------------------------------------------------------------------------
 
 
-def _decreasing(values) -> bool:
+def _decreasing(values: Sequence[float]) -> bool:
     return all(b < a for a, b in zip(values[:-1], values[1:], strict=False))
 
 
-def _verdict(r) -> tuple[bool, str]:
+def _verdict(r: ApproximationResult) -> tuple[bool, str]:
     lipschitz = [c for n, c in r.constructive.items() if n != "step"]
     t = r.trained  # the trained nets must also improve from the narrowest to the widest
     ok = all(_decreasing(c.heaviside_max) and _decreasing(c.sigmoid_max) for c in lipschitz)
@@ -75,14 +77,14 @@ LATEX = {
 }
 
 
-def _tex(c) -> str:
-    return f"${LATEX[c.target]}$" if c.target in LATEX else getattr(c, "expression", c.target)
+def _tex(c: ConstructiveResult | TrainedResult) -> str:
+    return f"${LATEX[c.target]}$" if c.target in LATEX else str(getattr(c, "expression", c.target))
 
 
-def _figures(r, out) -> list[Figure]:
+def _figures(r: ApproximationResult, out_dir: str | os.PathLike[str]) -> list[Figure]:
     from .. import plots
 
-    out = Path(out)
+    out = Path(out_dir)
     series = {f"{_tex(c)}, Heaviside": (c.steps, c.heaviside_max) for c in r.constructive.values()}
     if "sin" in r.constructive:
         c = r.constructive["sin"]
@@ -121,7 +123,7 @@ def _figures(r, out) -> list[Figure]:
     return figs
 
 
-def _run(s) -> ApproximationResult:
+def _run(s: Settings) -> ApproximationResult:
     return approximation(
         targets=("sin", "abs", "step") if s.quick else ("sin", "cubic", "abs", "step", "bump"),
         widths=(2, 8, 32) if s.quick else (2, 4, 8, 16, 32, 64),

@@ -8,11 +8,14 @@ final weights agree to rounding error.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..backend.arrays import available_backends
 from .registry import Claim, Figure, missing_frameworks, register
@@ -27,18 +30,20 @@ class BackendResult:
     sizes: list[int]
     epochs: int
     dtype: str
-    final_loss: dict = field(default_factory=dict)
-    accuracy: dict = field(default_factory=dict)
-    seconds: dict = field(default_factory=dict)
-    max_loss_diff: dict = field(default_factory=dict)  # max over epochs |loss − loss_numpy|
-    max_param_diff: dict = field(default_factory=dict)  # max |θ − θ_numpy| after training
-    loss_curves: dict = field(repr=False, default_factory=dict)
+    final_loss: dict[str, float] = field(default_factory=dict)
+    accuracy: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    # max over epochs |loss − loss_numpy|
+    max_loss_diff: dict[str, float] = field(default_factory=dict)
+    # max |θ − θ_numpy| after training
+    max_param_diff: dict[str, float] = field(default_factory=dict)
+    loss_curves: dict[str, NDArray[np.float64]] = field(repr=False, default_factory=dict)
 
 
 def backend_agreement(
-    backends=None,
+    backends: Iterable[str] | None = None,
     *,
-    hidden=(16, 16),
+    hidden: Sequence[int] = (16, 16),
     epochs: int = 100,
     batch_size: int = 32,
     dtype: str = "float64",
@@ -80,7 +85,7 @@ def backend_agreement(
 # --- the claim ------------------------------------------------------------------------------
 
 
-def _verdict(r) -> tuple[bool, str]:
+def _verdict(r: BackendResult) -> tuple[bool, str]:
     worst = max(r.max_loss_diff.values())
     # shown only when there is something to agree with: PyTorch and JAX both ran
     ok = {"torch", "jax"} <= set(r.backends) and worst < 1e-8
@@ -92,7 +97,7 @@ def _verdict(r) -> tuple[bool, str]:
     )
 
 
-def _figures(r, out) -> list[Figure]:
+def _figures(r: BackendResult, out: str | os.PathLike[str]) -> list[Figure]:
     from .. import plots
 
     path = plots.plot_agreement(

@@ -10,16 +10,27 @@ differences, and by PyTorch's autograd and ``jax.grad`` when installed.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..backend.arrays import is_available, to_numpy
 from ..nn.losses import get_loss
 from ..nn.mlp import MLP
 from .registry import Claim, Figure, missing_frameworks, register
 from .text import show_backprop
+
+if TYPE_CHECKING:
+    import jax
+    import torch
+
+#: Per layer ``(b, W)`` (parameters) or ``(∂L/∂b, ∂L/∂W)`` (gradients), as float64 NumPy.
+Pairs = list[tuple[NDArray[np.float64], NDArray[np.float64]]]
 
 _NP_ACT = {
     "tanh": (np.tanh, lambda z, a: 1 - a**2),
@@ -29,9 +40,12 @@ _NP_ACT = {
 }
 
 
-def _data(sizes, loss: str, batch: int, seed: int):
+def _data(
+    sizes: Sequence[int], loss: str, batch: int, seed: int
+) -> tuple[NDArray[np.float64], NDArray[Any]]:
     rng = np.random.default_rng([seed, 1])
     X = rng.standard_normal((batch, sizes[0]))
+    y: NDArray[Any]
     if loss == "mse":
         y = rng.standard_normal((batch, sizes[-1]))
     else:
@@ -42,13 +56,15 @@ def _data(sizes, loss: str, batch: int, seed: int):
 # --- the oracles ------------------------------------------------------------------------
 
 
-def finite_difference_grads(net: MLP, X, y, loss: str, eps: float = 1e-6):
+def finite_difference_grads(
+    net: MLP, X: NDArray[np.float64], y: NDArray[Any], loss: str, eps: float = 1e-6
+) -> Pairs:
     """Central differences ``(L(θ + ε e_i) − L(θ − ε e_i)) / 2ε`` for every parameter."""
     base = net.numpy_params()
     acts = net.activations
     loss_fn = get_loss(loss)
 
-    def value(params):
+    def value(params: Pairs) -> float:
         probe = MLP.from_params(params, acts, dtype="float64")
         out = probe(X)
         return float(
@@ -57,9 +73,9 @@ def finite_difference_grads(net: MLP, X, y, loss: str, eps: float = 1e-6):
             ]
         )
 
-    grads = []
+    grads: Pairs = []
     for li, (b, W) in enumerate(base):
-        layer = []
+        layer: list[NDArray[np.float64]] = []
         for k, arr in enumerate((b, W)):
             g = np.zeros_like(arr)
             for idx in np.ndindex(arr.shape):
@@ -70,11 +86,13 @@ def finite_difference_grads(net: MLP, X, y, loss: str, eps: float = 1e-6):
                     vals.append(value(params))
                 g[idx] = (vals[0] - vals[1]) / (2 * eps)
             layer.append(g)
-        grads.append(tuple(layer))
+        grads.append((layer[0], layer[1]))
     return grads
 
 
-def autodiff_grads(net: MLP, X, y, loss: str, framework: str):
+def autodiff_grads(
+    net: MLP, X: NDArray[np.float64], y: NDArray[Any], loss: str, framework: str
+) -> Pairs:
     """Gradients from ``torch.autograd`` or ``jax.grad`` of an independent re-implementation."""
     names = [a.name for a in net.activations]
     params = net.numpy_params()
@@ -82,7 +100,7 @@ def autodiff_grads(net: MLP, X, y, loss: str, framework: str):
         import torch
         import torch.nn.functional as F
 
-        acts = {
+        torch_acts: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
             "tanh": torch.tanh,
             "sigmoid": torch.sigmoid,
             "relu": torch.relu,
@@ -94,25 +112,25 @@ def autodiff_grads(net: MLP, X, y, loss: str, framework: str):
         ]
         a = torch.tensor(X)
         for (b, W), name in zip(ps, names, strict=True):
-            a = acts[name](a @ W.T + b)  # (batch, d_in) @ (d_in, d_out)
+            a = torch_acts[name](a @ W.T + b)  # (batch, d_in) @ (d_in, d_out)
         if loss == "mse":
             L = F.mse_loss(a, torch.tensor(np.asarray(y, float)))
         else:
             L = F.cross_entropy(a, torch.tensor(np.asarray(y), dtype=torch.long))
-        L.backward()
-        return [(b.grad.numpy(), W.grad.numpy()) for b, W in ps]
+        flat = torch.autograd.grad(L, [t for pair in ps for t in pair])  # b1, W1, b2, W2, …
+        return [(flat[2 * i].numpy(), flat[2 * i + 1].numpy()) for i in range(len(ps))]
     import jax
     import jax.numpy as jnp
 
-    jax.config.update("jax_enable_x64", True)
-    acts = {
+    jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # unannotated in jax
+    acts: dict[str, Callable[[jax.Array], jax.Array]] = {
         "tanh": jnp.tanh,
         "sigmoid": jax.nn.sigmoid,
         "relu": jax.nn.relu,
         "identity": lambda z: z,
     }
 
-    def loss_of(ps):
+    def loss_of(ps: list[tuple[jax.Array, jax.Array]]) -> jax.Array:
         a = jnp.asarray(X)
         for (b, W), name in zip(ps, names, strict=True):
             a = acts[name](a @ W.T + b)  # (batch, d_in) @ (d_in, d_out)
@@ -131,11 +149,13 @@ def autodiff_grads(net: MLP, X, y, loss: str, framework: str):
 @dataclass
 class GradCheckRow:
     parameter: str  # "W1", "b1", …
-    shape: tuple
+    shape: tuple[int, ...]
     max_abs_grad: float
     fd_abs_err: float  # max |explicit − finite differences|
     fd_rel_err: float  # max |explicit − fd| / max(|explicit|, |fd|, 1e-8)
-    autodiff_abs_err: dict = field(default_factory=dict)  # "torch"/"jax" -> max |explicit − it|
+    autodiff_abs_err: dict[str, float] = field(
+        default_factory=dict
+    )  # "torch"/"jax" -> max |explicit − it|
 
 
 @dataclass
@@ -153,12 +173,12 @@ class GradCheckResult:
 
 
 def gradient_check(
-    sizes=(3, 5, 4, 2),
+    sizes: Sequence[int] = (3, 5, 4, 2),
     activation: str = "tanh",
     loss: str = "mse",
     batch: int = 6,
     seed: int = 0,
-    frameworks=("torch", "jax"),
+    frameworks: Iterable[str] = ("torch", "jax"),
 ) -> GradCheckResult:
     """Compare mlplab's explicit gradients with finite differences and autodiff (float64)."""
     from ..errors import check_choice, check_number
@@ -212,7 +232,7 @@ class BackpropStepResult:
     params_before: list[tuple[np.ndarray, np.ndarray]]
     params_after: list[tuple[np.ndarray, np.ndarray]]
     by_hand_max_diff: float  # explicit backprop vs the matrix formulas written out in NumPy
-    check: GradCheckResult = field(repr=False, default=None)
+    check: GradCheckResult = field(repr=False)
 
 
 def backprop_step(lr: float = 0.5, seed: int = 0) -> BackpropStepResult:
@@ -268,7 +288,7 @@ def backprop_step(lr: float = 0.5, seed: int = 0) -> BackpropStepResult:
 # --- the claim ------------------------------------------------------------------------------
 
 
-def _verdict(r) -> tuple[bool, str]:
+def _verdict(r: BackpropStepResult) -> tuple[bool, str]:
     ok = (
         r.check.max_fd_rel_err < 1e-5
         and r.by_hand_max_diff < 1e-12
@@ -285,7 +305,7 @@ def _verdict(r) -> tuple[bool, str]:
     )
 
 
-def _figures(r, out) -> list[Figure]:
+def _figures(r: BackpropStepResult, out: str | os.PathLike[str]) -> list[Figure]:
     from .. import plots
 
     path = plots.plot_blame(

@@ -10,12 +10,16 @@ logistic-regression baseline, which is the same code with no hidden layer
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .registry import Claim, Figure, register
 from .text import show_images
@@ -62,16 +66,21 @@ class ImageResult:
         return self.test_accuracy >= self.threshold
 
 
-def load_digits_split(seed: int = 0):
+#: ``(X_train, X_test, y_train, y_test)``
+Split = tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]
+
+
+def load_digits_split(seed: int = 0) -> Split:
     """sklearn's 8×8 digits, stratified 75/25 split with ``random_state=seed``."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     X, y = load_digits(return_X_y=True)
-    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+    return X_tr, X_te, y_tr, y_te
 
 
-def load_mnist1d_split():
+def load_mnist1d_split() -> Split:
     """MNIST-1D generated locally with the package defaults: 4000 train / 1000 test."""
     from ..data.builtin import mnist1d_module
 
@@ -81,7 +90,7 @@ def load_mnist1d_split():
 
 
 @contextmanager
-def single_threaded_blas():
+def single_threaded_blas() -> Iterator[None]:
     """Run NumPy's BLAS (and PyTorch, if loaded) on one thread, restoring both afterwards.
 
     These models are small: extra threads only contend for the cores, which on
@@ -106,7 +115,9 @@ def single_threaded_blas():
             torch.set_num_threads(torch_threads)
 
 
-def shifted_copies(X, y, side: int = 8):
+def shifted_copies(
+    X: ArrayLike, y: ArrayLike, side: int = 8
+) -> tuple[NDArray[np.float64], NDArray[Any]]:
     """``X`` (n, side²) images with their four one-pixel shifts (up, down, left, right).
 
     Pixels shifted in are 0 (the background). Returns ``(5n, side²)`` images and ``(5n,)``
@@ -125,7 +136,9 @@ def shifted_copies(X, y, side: int = 8):
     return np.concatenate(out).reshape(-1, side * side), np.tile(np.asarray(y), 5)
 
 
-def standardise(X_train, X_test):
+def standardise(
+    X_train: NDArray[np.float64], X_test: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Subtract the training mean and divide by its std (1 where a feature is constant)."""
     mu = X_train.mean(axis=0)
     sd = X_train.std(axis=0)
@@ -227,7 +240,7 @@ def _train(
 # --- the claim ------------------------------------------------------------------------------
 
 
-def _verdict(r) -> tuple[bool, str]:
+def _verdict(r: dict[str, ImageResult]) -> tuple[bool, str]:
     ok = all(x.meets_threshold for x in r.values())
     return ok, "; ".join(
         f"{x.dataset}: MLP test accuracy {x.test_accuracy:.1%} (needs ≥ {x.threshold:.1%}), "
@@ -236,7 +249,7 @@ def _verdict(r) -> tuple[bool, str]:
     )
 
 
-def _figures(r, out) -> list[Figure]:
+def _figures(r: dict[str, ImageResult], out: str | os.PathLike[str]) -> list[Figure]:
     from .. import plots
 
     out = Path(out)

@@ -6,10 +6,14 @@ arithmetic strings come from the same θ the network holds), never typed in.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..backend.arrays import available_backends, to_numpy
 from ..nn.gates import TRUTH_INPUTS, TRUTH_TABLES, gate, xor_network
@@ -30,13 +34,15 @@ from .text import (
 # --- formatting the arithmetic --------------------------------------------------------
 
 
-def arithmetic(theta, x, activation: str = "H") -> tuple[str, float, int]:
+def arithmetic(
+    theta: ArrayLike, x: Sequence[float] | NDArray[Any], activation: str = "H"
+) -> tuple[str, float, int]:
     """``'H(−1 + 1·0 + 1·1) = H(0) = 0'`` for one neuron; also returns z and H(z)."""
-    theta = np.asarray(theta, dtype=np.float64)
-    z = float(theta[0] + np.dot(theta[1:], x))
+    th = np.asarray(theta, dtype=np.float64)
+    z = float(th[0] + np.dot(th[1:], x))
     out = int(z > 0)
-    terms = [fmt_num(theta[0])]
-    for w, xi in zip(theta[1:], x, strict=True):
+    terms = [fmt_num(th[0])]
+    for w, xi in zip(th[1:], x, strict=True):
         sign = "−" if w < 0 else "+"
         terms.append(f"{sign} {fmt_num(abs(w))}·{fmt_num(xi)}")
     return f"{activation}({' '.join(terms)}) = {activation}({fmt_num(z)}) = {out}", z, out
@@ -51,7 +57,7 @@ class NeuronResult:
 
     z: list[float]
     heaviside: list[int]  # H(z) from mlplab's activation
-    max_diff: dict  # activation -> max |neuron(x, θ) − σ(b + w·x) by hand|
+    max_diff: dict[str, float]  # activation -> max |neuron(x, θ) − σ(b + w·x) by hand|
     theta: np.ndarray
     n_examples: int
 
@@ -66,7 +72,7 @@ def neuron_demo(seed: int = 0) -> NeuronResult:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((16, 3))
     theta = rng.standard_normal(4)
-    by_hand = {
+    by_hand: dict[str, Callable[[NDArray[np.float64]], Any]] = {
         "heaviside": lambda s: (s > 0).astype(float),
         "sigmoid": lambda s: 1 / (1 + np.exp(-s)),
         "tanh": np.tanh,
@@ -116,7 +122,7 @@ def gate_table(name: str) -> GateTable:
     return GateTable(name, theta, rows, all(r.output == r.expected for r in rows))
 
 
-def gate_tables(names=("and", "or")) -> dict[str, GateTable]:
+def gate_tables(names: Iterable[str] = ("and", "or")) -> dict[str, GateTable]:
     """L5: AND and OR with the lecture's θ."""
     return {n: gate_table(n) for n in names}
 
@@ -149,11 +155,13 @@ class WideLayerResult:
     n_neurons: int
     n_inputs: int
     batch: int
-    max_diff: dict  # "backend/activation" -> max |layer − stacked neurons|
+    max_diff: dict[str, float]  # "backend/activation" -> max |layer − stacked neurons|
     output_shape: tuple[int, int]
 
 
-def wide_layer(n_neurons: int = 5, n_inputs: int = 3, batch: int = 8, seed: int = 0):
+def wide_layer(
+    n_neurons: int = 5, n_inputs: int = 3, batch: int = 8, seed: int = 0
+) -> WideLayerResult:
     """Compare one wide layer with its neurons one by one, on every installed backend."""
     from ..backend.arrays import get_backend
 
@@ -161,7 +169,8 @@ def wide_layer(n_neurons: int = 5, n_inputs: int = 3, batch: int = 8, seed: int 
     W = rng.standard_normal((n_neurons, n_inputs))  # (m, d): row j is neuron j
     b = rng.standard_normal(n_neurons)  # (m,)
     x = rng.standard_normal((batch, n_inputs))  # (batch, d)
-    diffs, shape = {}, None
+    diffs: dict[str, float] = {}
+    shape = (0, 0)
     for backend in available_backends():
         be = get_backend(backend, "float64")
         xb, bb, Wb = be.asarray(x), be.asarray(b), be.asarray(W)
@@ -172,8 +181,8 @@ def wide_layer(n_neurons: int = 5, n_inputs: int = 3, batch: int = 8, seed: int 
                 [to_numpy(neuron(xb, be.asarray(t), act)) for t in theta], axis=1
             )  # (batch, m)
             diffs[f"{backend}/{act}"] = float(np.max(np.abs(layer - one_by_one)))
-            shape = layer.shape
-    return WideLayerResult(n_neurons, n_inputs, batch, diffs, tuple(shape))
+            shape = (int(layer.shape[0]), int(layer.shape[1]))
+    return WideLayerResult(n_neurons, n_inputs, batch, diffs, shape)
 
 
 # --- L8 -------------------------------------------------------------------------------
@@ -186,13 +195,13 @@ class DeepNetworkResult:
     sizes: list[int]
     depth: int
     n_matrices: int
-    shapes: list[tuple]
+    shapes: list[tuple[tuple[int, ...], tuple[int, ...]]]  # (b shape, W shape) per layer
     n_params: int
     n_params_counted: int  # Σ over the actual arrays
     composition_max_diff: float  # |MLP(x) − f₄(f₃(f₂(f₁(x))))|
 
 
-def deep_network(sizes=(64, 32, 16, 8, 10), seed: int = 0) -> DeepNetworkResult:
+def deep_network(sizes: Sequence[int] = (64, 32, 16, 8, 10), seed: int = 0) -> DeepNetworkResult:
     """A four-layer MLP: its shapes, parameter count, and forward = composition of ``dense``."""
     from ..nn.mlp import MLP
 
@@ -248,7 +257,7 @@ def xor_network_table() -> XorNetworkResult:
     output = to_numpy(out).ravel().astype(int)  # (4,)
     res = XorNetworkResult(thetas)
     for i, x in enumerate(TRUTH_INPUTS):
-        h_text = tuple(arithmetic(thetas[j], x)[0] for j in range(2))
+        h_text = (arithmetic(thetas[0], x)[0], arithmetic(thetas[1], x)[0])
         o_text, _, o = arithmetic(thetas[2], hidden[i])
         if o != output[i]:
             raise AssertionError(f"network gives {output[i]} but {o_text}")
@@ -273,7 +282,7 @@ def xor_network_table() -> XorNetworkResult:
 # --- the claims -----------------------------------------------------------------------------
 
 
-def _verdict_l4(r) -> tuple[bool, str]:
+def _verdict_l4(r: NeuronResult) -> tuple[bool, str]:
     ok = r.heaviside == [0, 0, 0, 1, 1] and max(r.max_diff.values()) < 1e-12
     return ok, (
         f"H(−1), H(−1e−9), H(0), H(1e−9), H(1) = {r.heaviside}; neuron(x, θ) equals "
@@ -281,14 +290,14 @@ def _verdict_l4(r) -> tuple[bool, str]:
     )
 
 
-def _verdict_l5(r) -> tuple[bool, str]:
+def _verdict_l5(r: dict[str, GateTable]) -> tuple[bool, str]:
     ok = all(t.correct for t in r.values())
     return ok, "truth tables reproduced: " + ", ".join(
         f"{n.upper()} θ = [{', '.join(fmt_num(v) for v in t.theta)}]" for n, t in r.items()
     )
 
 
-def _verdict_l6(r) -> tuple[bool, str]:
+def _verdict_l6(r: XorImpossibilityResult) -> tuple[bool, str]:
     xor = r.separability["xor"]
     others = [r.separability[g] for g in ("and", "or", "nand", "nor")]
     p = r.perceptron
@@ -309,7 +318,7 @@ def _verdict_l6(r) -> tuple[bool, str]:
     )
 
 
-def _figures_l6(r, out) -> list[Figure]:
+def _figures_l6(r: XorImpossibilityResult, out: str | os.PathLike[str]) -> list[Figure]:
     from .. import plots
 
     panels = []
@@ -334,7 +343,7 @@ def _figures_l6(r, out) -> list[Figure]:
     return [Figure(path, caption, wide=True)]
 
 
-def _verdict_l7(r) -> tuple[bool, str]:
+def _verdict_l7(r: WideLayerResult) -> tuple[bool, str]:
     worst = max(r.max_diff.values())
     return worst < 1e-6, (
         f"a layer of {r.n_neurons} neurons equals {r.n_neurons} neuron() calls to "
@@ -342,7 +351,7 @@ def _verdict_l7(r) -> tuple[bool, str]:
     )
 
 
-def _verdict_l8(r) -> tuple[bool, str]:
+def _verdict_l8(r: DeepNetworkResult) -> tuple[bool, str]:
     ok = (
         r.depth == 4
         and r.n_matrices == 4
@@ -356,7 +365,7 @@ def _verdict_l8(r) -> tuple[bool, str]:
     )
 
 
-def _verdict_l9(r) -> tuple[bool, str]:
+def _verdict_l9(r: XorNetworkResult) -> tuple[bool, str]:
     ok = r.correct and r.hidden_is_or_and
     return ok, (
         f"outputs {[row.output for row in r.rows]} = XOR; hidden neurons compute OR "
@@ -364,7 +373,7 @@ def _verdict_l9(r) -> tuple[bool, str]:
     )
 
 
-def _figures_l9(r, out) -> list[Figure]:
+def _figures_l9(r: XorNetworkResult, out: str | os.PathLike[str]) -> list[Figure]:
     from .. import plots
 
     path = plots.plot_decision_boundary(

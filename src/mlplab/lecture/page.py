@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .mathtext import to_html
-from .registry import NOT_RUN, SHOWN, get_claim
+from .registry import NOT_RUN, SHOWN, Figure, get_claim
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from .tour import TourResult
 
 _STATUS = {  # status -> (css class, mark, word)
     SHOWN: ("ok", "✓", "Shown:"),
@@ -25,7 +32,7 @@ _STATUS = {  # status -> (css class, mark, word)
 _FAILED = ("bad", "✗", "NOT shown:")
 
 
-def _plain(obj) -> str:
+def _plain(obj: object) -> str:
     """Rich markup (``[bold]…[/bold]``) removed: the text a terminal would show."""
     from rich.text import Text
 
@@ -40,7 +47,7 @@ class HtmlConsole:
     def __init__(self) -> None:
         self.blocks: list[str] = []
 
-    def print(self, *objects, **_) -> None:
+    def print(self, *objects: Any, **_: Any) -> None:
         from rich.table import Table
 
         for obj in objects:
@@ -51,14 +58,14 @@ class HtmlConsole:
                 tag = "pre" if "\n" in text else "p"
                 self.blocks.append(f"<{tag} class='out'>{text}</{tag}>")
 
-    def rule(self, title: str = "", **_) -> None:
+    def rule(self, title: str = "", **_: Any) -> None:
         self.blocks.append(f"<h4>{html.escape(_plain(title))}</h4>" if title else "<hr>")
 
     def html(self) -> str:
         return "\n".join(self.blocks)
 
 
-def table_html(table) -> str:
+def table_html(table: Table) -> str:
     """A rich ``Table`` as an HTML table (caption = its title; cells as plain text)."""
     cols = table.columns
     head = "".join(f"<th>{html.escape(_plain(c.header))}</th>" for c in cols)
@@ -77,7 +84,7 @@ def table_html(table) -> str:
     )
 
 
-def details_html(cid: str, result) -> str:
+def details_html(cid: str, result: Any) -> str:
     """The claim's computed tables (its terminal section) as HTML."""
     con = HtmlConsole()
     get_claim(cid).text(con, result)
@@ -89,7 +96,7 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _figures_html(figures) -> str:
+def _figures_html(figures: Sequence[Figure]) -> str:
     if not figures:
         return ""
     items = []
@@ -102,7 +109,9 @@ def _figures_html(figures) -> str:
     return f"<div class='figs'>{''.join(items)}</div>"
 
 
-def section_html(cid: str, result, status: tuple[str, str], seconds: float, figures) -> str:
+def section_html(
+    cid: str, result: Any, status: tuple[str, str], seconds: float, figures: Sequence[Figure]
+) -> str:
     """One claim: statement, what was computed, result, figures, collapsible details."""
     claim = get_claim(cid)
     state, summary = status
@@ -126,7 +135,7 @@ def section_html(cid: str, result, status: tuple[str, str], seconds: float, figu
     )
 
 
-def _nav(statuses: dict) -> str:
+def _nav(statuses: Mapping[str, tuple[str, str]]) -> str:
     items = []
     for cid, (state, _) in statuses.items():
         cls, mark, _ = _STATUS.get(state, _FAILED)
@@ -137,7 +146,7 @@ def _nav(statuses: dict) -> str:
     return f"<nav aria-label='contents'><h2>Contents</h2><ol>{''.join(items)}</ol></nav>"
 
 
-def render_html(tour, figures: dict | None = None) -> str:
+def render_html(tour: TourResult, figures: Mapping[str, list[Figure]] | None = None) -> str:
     """The report as one HTML string (figures embedded from their PNG files)."""
     from .._version import __version__
 

@@ -12,7 +12,7 @@ a group module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ class Claim:
     # the result's "not run" reason (an optional framework is missing), or None: it ran
     skipped: Callable[[Any], str | None] = field(default=lambda result: None)
 
-    def check(self, result) -> tuple[str, str]:
+    def check(self, result: Any) -> tuple[str, str]:
         """``(status, one-line summary)``: status is ``SHOWN``, ``NOT_SHOWN`` or ``NOT_RUN``.
 
         A claim that needs an optional framework which is not installed is not
@@ -75,7 +75,9 @@ class Claim:
         return (SHOWN if ok else NOT_SHOWN), summary
 
 
-def missing_frameworks(ran, needed=("torch", "jax")) -> str | None:
+def missing_frameworks(
+    ran: Collection[str], needed: Sequence[str] = ("torch", "jax")
+) -> str | None:
     """``"not run: install mlplab[torch,jax]"`` for the frameworks of ``needed`` not in ``ran``."""
     missing = [f for f in needed if f not in ran]
     return f"not run: install mlplab[{','.join(missing)}]" if missing else None

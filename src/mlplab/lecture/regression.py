@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import os
 import tracemalloc
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError
 from ..theory.linear import (
@@ -25,23 +28,24 @@ from ..theory.linear import (
     poly_feature_count,
     polynomial_features,
 )
-from .registry import Claim, Figure, register
+from .registry import Claim, Figure, Settings, register
 from .text import show_extrapolation, show_linear, show_poly
 
 
-def cubic(x):
+def cubic(x: ArrayLike) -> NDArray[np.float64]:
     """The lecture's ``f(x) = x³ − 2x² − x + 2``."""
-    x = np.asarray(x, dtype=np.float64)
-    return x**3 - 2 * x**2 - x + 2
+    v = np.asarray(x, dtype=np.float64)
+    out: NDArray[np.float64] = v**3 - 2 * v**2 - v + 2
+    return out
 
 
-def sine(x):
+def sine(x: ArrayLike) -> NDArray[np.float64]:
     """``sin(3x)``: a target that is no polynomial, so no degree fits it outside the data."""
     return np.sin(3 * np.asarray(x, dtype=np.float64))
 
 
 # name -> (function, its formula in text, in LaTeX)
-L3_TARGETS = {
+L3_TARGETS: dict[str, tuple[Callable[[ArrayLike], NDArray[np.float64]], str, str]] = {
     "cubic": (cubic, "x³ − 2x² − x + 2", "x^3 - 2x^2 - x + 2"),
     "sin": (sine, "sin(3x)", r"\sin(3x)"),
 }
@@ -108,7 +112,7 @@ LECTURE_D, LECTURE_M = 65_536, 3  # a 256×256 image at degree 3
 class PolyBlowupResult:
     """L2: exact column counts, memory and cost; the refusal to build the impossible."""
 
-    rows: list[dict]  # one per (d, m): columns, bytes per row, XᵀX bytes, solve flops
+    rows: list[dict[str, int]]  # one per (d, m): columns, bytes per row, XᵀX bytes, solve flops
     n_samples: int
     lecture_columns: int  # C(65539, 3) = 46,916,791,205,889
     small_columns: int  # d = 2, m = 3: 10
@@ -120,7 +124,9 @@ class PolyBlowupResult:
 
 
 def polynomial_blowup(
-    ds=(1, 2, 10, 100, 784, LECTURE_D), ms=(1, 2, 3, 4), n_samples: int = 1000
+    ds: Iterable[int] = (1, 2, 10, 100, 784, LECTURE_D),
+    ms: Iterable[int] = (1, 2, 3, 4),
+    n_samples: int = 1000,
 ) -> PolyBlowupResult:
     """Count columns C(d+m, m) for each (d, m); build a small case; refuse the lecture's image."""
     from sklearn.preprocessing import PolynomialFeatures
@@ -175,10 +181,11 @@ class ExtrapolationResult:
     x_train: np.ndarray  # (8,) 0, 0.25, …, 1.75
     y_train: np.ndarray
     x: np.ndarray = field(repr=False)  # (m,) evaluation grid on [lo, hi]
-    predictions: dict = field(repr=False, default_factory=dict)  # name -> (m,)
-    train_rmse: dict = field(default_factory=dict)  # name -> RMSE on the 8 samples
-    max_abs: dict = field(default_factory=dict)  # name -> max |f| on the grid
-    at_ends: dict = field(default_factory=dict)  # name -> (f(lo), f(hi))
+    # name -> (m,)
+    predictions: dict[str, NDArray[np.float64]] = field(repr=False, default_factory=dict)
+    train_rmse: dict[str, float] = field(default_factory=dict)  # name -> RMSE on the 8 samples
+    max_abs: dict[str, float] = field(default_factory=dict)  # name -> max |f| on the grid
+    at_ends: dict[str, tuple[float, float]] = field(default_factory=dict)  # (f(lo), f(hi))
     mlp_bound: float = 0.0  # |b₂| + Σ|W₂|: |f(x)| ≤ this for EVERY x (tanh hidden layer)
     mlp_hidden: int = 0
     interval: tuple[float, float] = (-5.0, 5.0)
@@ -190,7 +197,7 @@ class ExtrapolationResult:
 
 
 def extrapolation(
-    degrees=(1, 2, 3, 5, 7),
+    degrees: Iterable[int] = (1, 2, 3, 5, 7),
     *,
     hidden: int = 16,
     epochs: int = 3000,
@@ -259,7 +266,7 @@ def extrapolation(
 # --- the claims -----------------------------------------------------------------------------
 
 
-def _verdict_l1(r) -> tuple[bool, str]:
+def _verdict_l1(r: LinearRegressionResult) -> tuple[bool, str]:
     ok = r.max_diff_reference < 1e-8 and r.max_diff_sklearn < 1e-8
     return ok, (
         f"normal equations match scipy lstsq to {r.max_diff_reference:.1e} and "
@@ -267,7 +274,7 @@ def _verdict_l1(r) -> tuple[bool, str]:
     )
 
 
-def _verdict_l2(r) -> tuple[bool, str]:
+def _verdict_l2(r: PolyBlowupResult) -> tuple[bool, str]:
     ok = r.lecture_columns == 46_916_791_205_889 and r.small_columns == 10 and r.refused
     return ok, (
         f"C(65539, 3) = {r.lecture_columns:,} columns; d=2, m=3 → {r.small_columns}; "
@@ -280,7 +287,7 @@ def _verdict_l2(r) -> tuple[bool, str]:
 L3_FACTOR = {"cubic": 3.0, "sin": 5.0}
 
 
-def _verdict_one_l3(r) -> tuple[bool, str]:
+def _verdict_one_l3(r: ExtrapolationResult) -> tuple[bool, str]:
     mlp = next(k for k in r.max_abs if k.startswith("tanh MLP"))
     polys = {k: v for k, v in r.max_abs.items() if k.startswith("polynomial")}
     bar = L3_FACTOR[r.target] * float(np.max(np.abs(r.y_train)))
@@ -293,14 +300,16 @@ def _verdict_one_l3(r) -> tuple[bool, str]:
     )
 
 
-def _verdict_l3(results) -> tuple[bool, str]:
+def _verdict_l3(
+    results: ExtrapolationResult | dict[str, ExtrapolationResult],
+) -> tuple[bool, str]:
     if not isinstance(results, dict):
         results = {results.target: results}
     checks = [_verdict_one_l3(r) for r in results.values()]
     return all(ok for ok, _ in checks), "; ".join(text for _, text in checks)
 
 
-def _run_l3(s) -> dict[str, ExtrapolationResult]:
+def _run_l3(s: Settings) -> dict[str, ExtrapolationResult]:
     epochs = 1000 if s.quick else 3000
     return {
         "cubic": extrapolation(epochs=epochs, seed=s.seed, backend=s.backend),
@@ -310,7 +319,9 @@ def _run_l3(s) -> dict[str, ExtrapolationResult]:
     }
 
 
-def _figures_l3(results, out) -> list[Figure]:
+def _figures_l3(
+    results: dict[str, ExtrapolationResult], out: str | os.PathLike[str]
+) -> list[Figure]:
     from .. import plots
 
     keep = ["polynomial degree 3", "polynomial degree 7, samples + 1% noise"]

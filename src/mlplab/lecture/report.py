@@ -9,12 +9,19 @@ Files are written through the one atomic writer (:mod:`mlplab.files.atomic`).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..files.atomic import atomic_write_text
 from .page import render_html
 from .registry import Figure, claims
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+    from .tour import TourResult
 
 
 @dataclass
@@ -23,10 +30,10 @@ class ReportFiles:
 
     html: Path
     json: Path
-    figures: dict = field(default_factory=dict)  # claim -> [Figure]
+    figures: dict[str, list[Figure]] = field(default_factory=dict)  # claim -> [Figure]
 
 
-def make_figures(tour, out_dir) -> dict[str, list[Figure]]:
+def make_figures(tour: TourResult, out_dir: str | os.PathLike[str]) -> dict[str, list[Figure]]:
     """Draw every claim's figures into ``out_dir``; return ``{claim: [Figure, …]}``."""
     import matplotlib
 
@@ -38,10 +45,14 @@ def make_figures(tour, out_dir) -> dict[str, list[Figure]]:
 
 
 # type sizes for figures that are projected at about half a screen's width
-PROJECTOR = {"font.size": 12.5, "axes.titlesize": 13.5, "axes.labelsize": 12.5}
+PROJECTOR: dict[RcKeyType, Any] = {
+    "font.size": 12.5,
+    "axes.titlesize": 13.5,
+    "axes.labelsize": 12.5,
+}
 
 
-def write_report(tour, out_dir) -> ReportFiles:
+def write_report(tour: TourResult, out_dir: str | os.PathLike[str]) -> ReportFiles:
     """Write the figures, ``report.html`` and ``results.json`` into ``out_dir``."""
     from .tour import tour_json
 

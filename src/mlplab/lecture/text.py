@@ -7,7 +7,43 @@ single-experiment commands (``mlplab gates``, ``mlplab approx``, …).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..theory.approx import ConstructiveResult, TrainedResult
+    from ..theory.linear import PolyCost
+    from ..theory.perceptron import PerceptronResult
+    from ..theory.separability import SeparabilityResult
+    from .approximation import ApproximationResult
+    from .backends import BackendResult
+    from .backprop import BackpropStepResult, GradCheckResult
+    from .images import ImageResult
+    from .neurons import (
+        DeepNetworkResult,
+        GateTable,
+        NeuronResult,
+        WideLayerResult,
+        XorImpossibilityResult,
+        XorNetworkResult,
+    )
+    from .regression import ExtrapolationResult, LinearRegressionResult, PolyBlowupResult
+
+
+class ConsoleLike(Protocol):
+    """What the ``show_*`` functions print to: a rich ``Console`` or the report's ``HtmlConsole``."""
+
+    def print(self, *objects: Any) -> None: ...
+
+    def rule(
+        self, title: str = "", *, align: Literal["left", "center", "right"] = "center"
+    ) -> None: ...
 
 
 def fmt_num(v: float) -> str:
@@ -16,14 +52,14 @@ def fmt_num(v: float) -> str:
     return s.replace("-", "−")
 
 
-def console(width: int | None = None):
+def console(width: int | None = None) -> Console:
     """A rich console (no colour when output is not a terminal)."""
     from rich.console import Console
 
     return Console(width=width or 132, highlight=False)
 
 
-def _table(title: str | None, *columns: str):
+def _table(title: str | None, *columns: str) -> Table:
     from rich import box
     from rich.table import Table
 
@@ -39,7 +75,7 @@ def _table(title: str | None, *columns: str):
     return t
 
 
-def _theta(theta) -> str:
+def _theta(theta: Iterable[float]) -> str:
     return "[" + ", ".join(fmt_num(v) for v in theta) + "]"
 
 
@@ -56,7 +92,13 @@ _MARKS = {
 }
 
 
-def header(con, cid: str, status=None, summary: str = "", seconds=None) -> None:
+def header(
+    con: ConsoleLike,
+    cid: str,
+    status: str | bool | None = None,
+    summary: str = "",
+    seconds: float | None = None,
+) -> None:
     """The section title: claim id, the lecture's claim, and the verdict line.
 
     ``status`` is ``"shown"``, ``"NOT shown"`` or ``"not run"`` (or a bool: shown or not).
@@ -76,7 +118,7 @@ def header(con, cid: str, status=None, summary: str = "", seconds=None) -> None:
 # --- L1–L3 --------------------------------------------------------------------------------
 
 
-def show_linear(con, r) -> None:
+def show_linear(con: ConsoleLike, r: LinearRegressionResult) -> None:
     t = _table(
         f"L1 normal equations on {r.n_samples} samples, {r.n_inputs} inputs (+ bias column)",
         "θ",
@@ -107,7 +149,9 @@ def show_linear(con, r) -> None:
     )
 
 
-def poly_table(con, costs, n_samples: int) -> None:
+def poly_table(
+    con: ConsoleLike, costs: Iterable[PolyCost | Mapping[str, Any]], n_samples: int
+) -> None:
     """The L2 table from :class:`~mlplab.theory.linear.PolyCost` objects (or dicts of them)."""
     t = _table(
         f"L2 polynomial design matrices (n = {n_samples:,} samples, float64)",
@@ -146,7 +190,7 @@ def _flops(numerator: int, denominator: int) -> str:
     return f"{mantissa}e+{int(exponent) + scale:02d}"
 
 
-def show_poly(con, r) -> None:
+def show_poly(con: ConsoleLike, r: PolyBlowupResult) -> None:
     poly_table(con, r.rows, r.n_samples)
     con.print(
         f"256×256 image, degree 3: C(65539, 3) = {r.lecture_columns:,} columns "
@@ -159,7 +203,9 @@ def show_poly(con, r) -> None:
         )
 
 
-def show_extrapolation(con, r) -> None:
+def show_extrapolation(
+    con: ConsoleLike, r: ExtrapolationResult | dict[str, ExtrapolationResult]
+) -> None:
     if isinstance(r, dict):  # the tour's L3: one result per target
         for one in r.values():
             show_extrapolation(con, one)
@@ -193,7 +239,7 @@ def show_extrapolation(con, r) -> None:
 # --- L4–L9 --------------------------------------------------------------------------------
 
 
-def show_neuron(con, r) -> None:
+def show_neuron(con: ConsoleLike, r: NeuronResult) -> None:
     t = _table("L4 Heaviside H(z) = 1 if z > 0 else 0", "z", "H(z)")
     for z, h in zip(r.z, r.heaviside, strict=True):
         t.add_row(f"{z:g}", str(h))
@@ -202,7 +248,7 @@ def show_neuron(con, r) -> None:
     con.print(f"neuron(x, θ) vs σ(θ₀ + Σᵢ θᵢxᵢ) by hand on {r.n_examples} inputs: {diffs}")
 
 
-def show_gate(con, table) -> None:
+def show_gate(con: ConsoleLike, table: GateTable) -> None:
     t = _table(
         f"{table.name.upper()} with θ = {_theta(table.theta)}",
         "x₁",
@@ -222,12 +268,14 @@ def show_gate(con, table) -> None:
     con.print(t)
 
 
-def show_gates(con, r) -> None:
+def show_gates(con: ConsoleLike, r: Mapping[str, GateTable]) -> None:
     for table in r.values():
         show_gate(con, table)
 
 
-def show_separability(con, r, gates=None) -> None:
+def show_separability(
+    con: ConsoleLike, r: Mapping[str, SeparabilityResult], gates: Collection[str] | None = None
+) -> None:
     t = _table(
         "L6 can one neuron compute it? (LP: θ₀ + θ·x ≥ 1 on 1s, ≤ 0 on 0s)",
         "gate",
@@ -257,7 +305,7 @@ def show_separability(con, r, gates=None) -> None:
                 con.print("  " + line)
 
 
-def show_perceptron(con, r) -> None:
+def show_perceptron(con: ConsoleLike, r: Mapping[str, PerceptronResult]) -> None:
     t = _table(
         "Rosenblatt's rule θ ← θ + η (y − ŷ) [1, x], η = 1, θ starts at 0",
         "gate",
@@ -283,17 +331,17 @@ def show_perceptron(con, r) -> None:
             str(p.epochs),
             str(p.mistakes[:12]),
             _theta(p.theta),
-            str(p.predictions.tolist()),
+            str(p.predictions.tolist()) if p.predictions is not None else "not computed",
         )
     con.print(t)
 
 
-def show_xor_impossibility(con, r) -> None:
+def show_xor_impossibility(con: ConsoleLike, r: XorImpossibilityResult) -> None:
     show_separability(con, r.separability)
     show_perceptron(con, r.perceptron)
 
 
-def show_wide_layer(con, r) -> None:
+def show_wide_layer(con: ConsoleLike, r: WideLayerResult) -> None:
     t = _table(
         f"L7 σ(b + W x) with W of shape ({r.n_neurons}, {r.n_inputs}) vs "
         f"{r.n_neurons} separate neurons, batch {r.batch}",
@@ -305,7 +353,7 @@ def show_wide_layer(con, r) -> None:
     con.print(t)
 
 
-def show_deep(con, r) -> None:
+def show_deep(con: ConsoleLike, r: DeepNetworkResult) -> None:
     t = _table(
         f"L8 MLP {r.sizes}: {r.n_matrices} layers = {r.n_matrices} parameter matrices",
         "layer",
@@ -322,7 +370,7 @@ def show_deep(con, r) -> None:
     )
 
 
-def show_xor_network(con, r) -> None:
+def show_xor_network(con: ConsoleLike, r: XorNetworkResult) -> None:
     t = _table(
         "L9 XOR = OR and not AND, θ = " + ", ".join(_theta(th) for th in r.thetas),
         "x",
@@ -345,7 +393,7 @@ def show_xor_network(con, r) -> None:
 # --- L10–L13 ------------------------------------------------------------------------------
 
 
-def show_constructive(con, c) -> None:
+def show_constructive(con: ConsoleLike, c: ConstructiveResult) -> None:
     t = _table(
         f"L10 {c.expression} on [{c.interval[0]:.3g}, {c.interval[1]:.3g}]: "
         f"exact step networks, max |g − f| on {c.grid_points:,} points",
@@ -373,7 +421,7 @@ def show_constructive(con, c) -> None:
         )
 
 
-def show_trained(con, t) -> None:
+def show_trained(con: ConsoleLike, t: TrainedResult) -> None:
     tab = _table(
         f"L10 trained 1-w-1 MLPs on {t.target} ({t.epochs} epochs of Adam, "
         f"{t.n_train} samples): max |g − f|",
@@ -385,17 +433,17 @@ def show_trained(con, t) -> None:
     con.print(tab)
 
 
-def show_approximation(con, r) -> None:
+def show_approximation(con: ConsoleLike, r: ApproximationResult) -> None:
     for c in r.constructive.values():
         show_constructive(con, c)
     show_trained(con, r.trained)
 
 
-def _matrix(a) -> str:
+def _matrix(a: ArrayLike) -> str:
     return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=100)
 
 
-def show_backprop(con, r) -> None:
+def show_backprop(con: ConsoleLike, r: BackpropStepResult) -> None:
     con.print(
         f"L11 one gradient-descent step: MLP {r.sizes} ({', '.join(r.activations)}), "
         f"MSE on the XOR inputs, η = {r.lr}"
@@ -415,7 +463,7 @@ def show_backprop(con, r) -> None:
     show_gradcheck(con, r.check)
 
 
-def show_gradcheck(con, g) -> None:
+def show_gradcheck(con: ConsoleLike, g: GradCheckResult) -> None:
     cols = ["parameter", "shape", "max |∂L/∂θ|", "|explicit − FD|", "relative"]
     cols += [f"|explicit − {f}|" for f in g.frameworks]
     t = _table(
@@ -437,7 +485,7 @@ def show_gradcheck(con, g) -> None:
         con.print("(neither torch nor jax is installed: autodiff columns omitted)")
 
 
-def show_backends(con, r) -> None:
+def show_backends(con: ConsoleLike, r: BackendResult) -> None:
     t = _table(
         f"L12 the same MLP {r.sizes} trained on each backend ({r.dtype}, {r.epochs} "
         "epochs of Adam on two moons)",
@@ -460,7 +508,7 @@ def show_backends(con, r) -> None:
     con.print(t)
 
 
-def show_images(con, r) -> None:
+def show_images(con: ConsoleLike, r: ImageResult) -> None:
     results = r.values() if isinstance(r, dict) else [r]
     t = _table(
         "L13 MLPs reading digits (inputs standardised; the 8×8 digits trained with their "
@@ -494,7 +542,7 @@ def show_images(con, r) -> None:
     )
 
 
-def render(con, cid: str, result, seconds: float | None = None) -> None:
+def render(con: ConsoleLike, cid: str, result: Any, seconds: float | None = None) -> None:
     """Print claim ``cid``'s section: title, verdict, then its tables."""
     from .registry import get_claim
 

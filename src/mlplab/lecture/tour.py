@@ -13,8 +13,9 @@ import dataclasses
 import functools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,8 @@ class TourResult:
     quick: bool
     seed: int
     backend: str
-    results: dict = field(default_factory=dict)  # "L1" … "L13" -> result object
-    seconds: dict = field(default_factory=dict)  # claim -> seconds
+    results: dict[str, Any] = field(default_factory=dict)  # "L1" … "L13" -> result object
+    seconds: dict[str, float] = field(default_factory=dict)  # claim -> seconds
 
     def verdicts(self) -> dict[str, tuple[bool, str]]:
         """``{claim: (shown, summary)}`` (a claim not run is not shown)."""
@@ -40,7 +41,9 @@ class TourResult:
         return {cid: get_claim(cid).check(r) for cid, r in self.results.items()}
 
 
-def experiments(quick: bool = False, seed: int = 0, backend: str = "numpy") -> dict[str, Callable]:
+def experiments(
+    quick: bool = False, seed: int = 0, backend: str = "numpy"
+) -> dict[str, Callable[[], Any]]:
     """The experiment of each claim as a zero-argument callable, in the lecture's order."""
     settings = Settings(quick, seed, backend)
     return {cid: functools.partial(c.run, settings) for cid, c in claims().items()}
@@ -51,8 +54,8 @@ def run_tour(
     quick: bool = False,
     seed: int = 0,
     backend: str = "numpy",
-    claims=None,
-    on_result: Callable | None = None,
+    claims: Iterable[str] | None = None,
+    on_result: Callable[[str, Any, float], object] | None = None,
 ) -> TourResult:
     """Run the experiments (all, or the ``claims`` listed) and return a :class:`TourResult`.
 
@@ -83,12 +86,12 @@ def run_tour(
     return tour
 
 
-def verdict(claim: str, r) -> tuple[bool, str]:
+def verdict(claim: str, r: Any) -> tuple[bool, str]:
     """Whether ``r`` shows ``claim``, and the numbers that say so (one line)."""
     return get_claim(claim).verdict(r)
 
 
-def to_jsonable(obj, max_items: int = 500):
+def to_jsonable(obj: object, max_items: int = 500) -> Any:
     """Plain JSON data from result objects: dataclasses, arrays (small ones), numbers."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {
@@ -115,7 +118,7 @@ def to_jsonable(obj, max_items: int = 500):
     return str(obj)
 
 
-def tour_json(tour: TourResult) -> dict:
+def tour_json(tour: TourResult) -> dict[str, Any]:
     """The whole tour as JSON data: settings, verdicts, timings and every result."""
     statuses = tour.statuses()
     return {
