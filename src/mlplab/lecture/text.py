@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 class ConsoleLike(Protocol):
-    """What the ``show_*`` functions print to: a rich ``Console`` or the report's ``HtmlConsole``."""
+    """What the ``show_*`` functions print to: a rich ``Console`` or the page's ``HtmlConsole``."""
 
     def print(self, *objects: Any) -> None: ...
 
