@@ -13,11 +13,13 @@ import csv
 import math
 import os
 from array import array
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import ConfigError, DataError, check_choice, check_number
 from .dataset import Dataset
@@ -37,6 +39,11 @@ MAX_ENCODED_BYTES = 2**30
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
+#: A parsed column: float64 numbers (NaN where missing), or stripped text (None where missing).
+_Column: TypeAlias = NDArray[np.float64] | list[str | None]
+#: Boolean masks over rows, per column that has any set.
+_Masks: TypeAlias = dict[str, NDArray[np.bool_]]
+
 
 @dataclass
 class _Table:
@@ -48,8 +55,8 @@ class _Table:
 
     path: str
     header: list[str]
-    lines: np.ndarray
-    columns: dict[str, np.ndarray | list]
+    lines: NDArray[np.int64]
+    columns: dict[str, _Column]
 
     @property
     def n_rows(self) -> int:
@@ -72,7 +79,7 @@ def _cell_float(s: str) -> float | None:
     return None if "_" in s or not s.isascii() else v
 
 
-def _check_file(path, max_bytes) -> tuple[str, int]:
+def _check_file(path: str | os.PathLike[str], max_bytes: int | None) -> tuple[str, int]:
     try:
         p = Path(os.fspath(path))
     except TypeError:
@@ -122,7 +129,7 @@ def default_max_bytes() -> int:
     return MAX_CSV_BYTES
 
 
-def _human_bytes(n: int) -> str:
+def _human_bytes(n: float) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -130,7 +137,7 @@ def _human_bytes(n: int) -> str:
     raise AssertionError  # unreachable
 
 
-def _open_text(path: str):
+def _open_text(path: str) -> TextIO:
     # utf-8-sig drops a UTF-8 byte-order mark transparently; newline="" as csv requires.
     try:
         return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - the caller closes
@@ -184,7 +191,7 @@ def _decode_error(path: str, e: UnicodeDecodeError) -> DataError:
     )
 
 
-def _rows(path: str, delimiter: str):
+def _rows(path: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line_number, fields)`` of non-blank rows, fields stripped."""
     with _open_text(path) as f:
         reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
@@ -205,7 +212,12 @@ def _rows(path: str, delimiter: str):
             ) from None
 
 
-def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
+def _read_table(
+    path: str | os.PathLike[str],
+    delimiter: str | None,
+    max_bytes: int | None,
+    text_columns: Collection[str] = frozenset(),
+) -> _Table:
     """Parse a CSV in two streaming passes (types, then values) to bound memory.
 
     Columns named in ``text_columns`` are kept as text even if every value is a number.
@@ -229,7 +241,9 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
 
     # Pass 1: shape, and numbers straight into float arrays. A column that meets
     # a non-number becomes text; only then is a second pass made, for those columns.
-    floats: list = [None if name in text_columns else array("d") for name in header]
+    floats: list[array[float] | None] = [
+        None if name in text_columns else array("d") for name in header
+    ]
     lines = array("q")
     for line, fields in rows:
         if len(fields) != width:
@@ -255,15 +269,15 @@ def _read_table(path, delimiter, max_bytes, text_columns=frozenset()) -> _Table:
         )
 
     # Pass 2 (text columns only): the stripped strings, None where missing.
-    text = {j: [] for j in range(width) if floats[j] is None}
+    text: dict[int, list[str | None]] = {j: [] for j in range(width) if floats[j] is None}
     if text:
         for line, fields in _rows(path, delimiter):
             if line != header_line:
                 for j, values in text.items():
                     values.append(None if is_missing(fields[j]) else fields[j])
-    columns = {
-        name: text[j] if j in text else np.frombuffer(floats[j], dtype=np.float64).copy()
-        for j, name in enumerate(header)
+    columns: dict[str, _Column] = {
+        name: text[j] if col is None else np.frombuffer(col, dtype=np.float64).copy()
+        for j, (name, col) in enumerate(zip(header, floats, strict=True))
     }
     if header[0] == "":
         _warn(
@@ -286,7 +300,7 @@ def _warn(message: str) -> None:
 _BOOLEANS = {"true": 1.0, "false": 0.0}
 
 
-def _booleans_as_numbers(table: _Table, names) -> None:
+def _booleans_as_numbers(table: _Table, names: Iterable[str]) -> None:
     """Text columns holding only True/False (any case) become 0/1 numbers, in place."""
     for c in names:
         values = table.columns[c]
@@ -298,7 +312,13 @@ def _booleans_as_numbers(table: _Table, names) -> None:
             )
 
 
-def _select_features(path, table: _Table, targets, features, drop) -> list[str]:
+def _select_features(
+    path: str,
+    table: _Table,
+    targets: Sequence[str],
+    features: Sequence[str] | None,
+    drop: Sequence[str] | None,
+) -> list[str]:
     """The feature columns: every non-target column, or ``features``, less ``drop``."""
     for what, names in (("features", features), ("drop", drop)):
         unknown = [c for c in names or () if c not in table.columns]
@@ -316,14 +336,14 @@ def _select_features(path, table: _Table, targets, features, drop) -> list[str]:
     return [c for c in chosen if c not in targets and c not in set(drop or ())]
 
 
-def _warn_identifier_columns(path, table: _Table, features) -> None:
+def _warn_identifier_columns(path: str, table: _Table, features: Iterable[str]) -> None:
     """An integer column with a different value on every row looks like an identifier."""
     if table.n_rows < 20:
         return
     for c in features:
         x = table.columns[c]
         if (
-            table.is_numeric(c)
+            isinstance(x, np.ndarray)
             and np.all(np.isfinite(x))
             and np.all(x == np.round(x))
             and len(np.unique(x)) == table.n_rows
@@ -335,7 +355,9 @@ def _warn_identifier_columns(path, table: _Table, features) -> None:
             )
 
 
-def csv_columns(path, *, delimiter: str | None = None, max_bytes: int | None = None) -> list[str]:
+def csv_columns(
+    path: str | os.PathLike[str], *, delimiter: str | None = None, max_bytes: int | None = None
+) -> list[str]:
     """The column names in a CSV file's header row (validated as :func:`load_csv` does)."""
     path, _ = _check_file(path, max_bytes)
     if delimiter is None:
@@ -372,7 +394,7 @@ def _check_header(path: str, header: list[str]) -> None:
 
 
 def load_csv(
-    path,
+    path: str | os.PathLike[str],
     target: str | Sequence[str],
     *,
     one_hot: bool = False,
@@ -443,7 +465,9 @@ def load_csv(
     )
 
 
-def _check_load_options(task, drop_missing, impute, max_bytes) -> None:
+def _check_load_options(
+    task: str | None, drop_missing: bool, impute: str | None, max_bytes: int | None
+) -> None:
     """Validate :func:`load_csv`'s options before the file is opened."""
     check_choice("task", task, (None, "classification", "binary", "multiclass", "regression"))
     check_choice("impute", impute, (None, "mean"))
@@ -456,14 +480,16 @@ def _check_load_options(task, drop_missing, impute, max_bytes) -> None:
         check_number("max_bytes", max_bytes, ge=1, integer=True)
 
 
-def _check_targets_present(path, table: _Table, targets) -> None:
+def _check_targets_present(path: str, table: _Table, targets: Sequence[str]) -> None:
     """Every target column is in the file's header, or a message naming the columns."""
     absent = [t for t in targets if t not in table.columns]
     if absent:
         raise DataError(_missing_target_message(path, absent[0], table.header))
 
 
-def _check_features_and_task(path, targets, features, task) -> None:
+def _check_features_and_task(
+    path: str, targets: Sequence[str], features: Sequence[str], task: str | None
+) -> None:
     """At least one feature column; several targets only for regression."""
     if not features:
         raise DataError(
@@ -477,7 +503,9 @@ def _check_features_and_task(path, targets, features, task) -> None:
         )
 
 
-def _categories(path, table: _Table, features, one_hot) -> dict[str, list[str]]:
+def _categories(
+    path: str, table: _Table, features: Sequence[str], one_hot: bool
+) -> dict[str, list[str]]:
     """The sorted categories of each text feature (an error unless ``one_hot``)."""
     text_features = [c for c in features if not table.is_numeric(c)]
     if text_features and not one_hot:
@@ -493,18 +521,29 @@ def _categories(path, table: _Table, features, one_hot) -> dict[str, list[str]]:
     return categories
 
 
-def _missing_masks(table: _Table) -> dict[str, np.ndarray]:
+def _missing_masks(table: _Table) -> _Masks:
     """Missing / non-finite values, per column that has any, as booleans over rows."""
-    bad = {}
+    bad: _Masks = {}
     for c in table.header:
         col = table.columns[c]
-        mask = ~np.isfinite(col) if table.is_numeric(c) else np.array([s is None for s in col])
+        mask = (
+            ~np.isfinite(col)
+            if isinstance(col, np.ndarray)
+            else np.array([s is None for s in col], dtype=bool)
+        )
         if mask.any():
             bad[c] = mask
     return bad
 
 
-def _rows_to_keep(path, table: _Table, bad, targets, drop_missing, impute) -> np.ndarray:
+def _rows_to_keep(
+    path: str,
+    table: _Table,
+    bad: _Masks,
+    targets: Sequence[str],
+    drop_missing: bool,
+    impute: str | None,
+) -> NDArray[np.bool_]:
     """The rows to use (booleans), after the missing-value policy is applied or refused."""
     keep = np.ones(table.n_rows, dtype=bool)
     if not bad:
@@ -531,7 +570,15 @@ def _rows_to_keep(path, table: _Table, bad, targets, drop_missing, impute) -> np
     return keep
 
 
-def _feature_matrix(path, table: _Table, features, categories, keep, bad, impute):
+def _feature_matrix(
+    path: str,
+    table: _Table,
+    features: Sequence[str],
+    categories: dict[str, list[str]],
+    keep: NDArray[np.bool_],
+    bad: _Masks,
+    impute: str | None,
+) -> tuple[NDArray[np.float64], list[str], NDArray[np.bool_] | None]:
     """``(X, names, imputed)``: the kept rows' features, one-hot encoded and mean-imputed.
 
     ``X`` is `(n, d)` float64, filled in place (no per-column copies); ``imputed``
@@ -541,7 +588,8 @@ def _feature_matrix(path, table: _Table, features, categories, keep, bad, impute
     check_encoded_size(path, int(keep.sum()), width, categories)
     X = np.zeros((int(keep.sum()), width))  # (n, d), filled in place: no per-column copies
     imputed = np.zeros(X.shape, dtype=bool) if impute == "mean" else None  # (n, d)
-    names, j = [], 0
+    names: list[str] = []
+    j = 0
     for c in features:
         col = table.columns[c]
         if c in categories:
@@ -552,8 +600,8 @@ def _feature_matrix(path, table: _Table, features, categories, keep, bad, impute
             names.extend(f"{c}={cat}" for cat in categories[c])
             j += len(categories[c])
             continue
-        x = col[keep]
-        if impute == "mean":
+        x = np.asarray(col)[keep]
+        if imputed is not None:
             imputed[:, j] = ~np.isfinite(x)
         if impute == "mean" and c in bad:
             finite = np.isfinite(x)
@@ -580,7 +628,9 @@ def max_encoded_bytes() -> int:
     return max(2**20, min(MAX_ENCODED_BYTES, available_memory() // 8))
 
 
-def check_encoded_size(path, n_rows: int, width: int, categories: dict) -> None:
+def check_encoded_size(
+    path: str | os.PathLike[str], n_rows: int, width: int, categories: dict[str, list[str]]
+) -> None:
     """Refuse, with the numbers, a one-hot encoding too large for memory, before building it."""
     from ..backend.memory import format_bytes
 
@@ -596,7 +646,7 @@ def check_encoded_size(path, n_rows: int, width: int, categories: dict) -> None:
     )
 
 
-def _target_list(target) -> list[str]:
+def _target_list(target: str | Sequence[str]) -> list[str]:
     if isinstance(target, str):
         targets = [target]
     elif isinstance(target, Sequence) and all(isinstance(t, str) for t in target):
@@ -610,7 +660,7 @@ def _target_list(target) -> list[str]:
     return [t.strip() for t in targets]
 
 
-def _missing_target_message(path, name, header) -> str:
+def _missing_target_message(path: str, name: str, header: Sequence[str]) -> str:
     lower = {h.lower(): h for h in header}
     hint = f" Did you mean {lower[name.lower()]!r}?" if name.lower() in lower else ""
     if sum(parse_float(h) is not None for h in header) >= len(header) / 2:
@@ -621,7 +671,7 @@ def _missing_target_message(path, name, header) -> str:
     )
 
 
-def _text_features_message(path, table, text_features) -> str:
+def _text_features_message(path: str, table: _Table, text_features: Sequence[str]) -> str:
     parts = []
     decimal_comma = False
     for c in text_features[:10]:
@@ -658,7 +708,9 @@ def _looks_like_decimal_comma(s: str) -> bool:
     return head.isdigit() and tail.isdigit()
 
 
-def _missing_values_message(path, table, bad, targets=()) -> str:
+def _missing_values_message(
+    path: str, table: _Table, bad: _Masks, targets: Collection[str] = ()
+) -> str:
     total = sum(int(m.sum()) for m in bad.values())
     parts = [f"column {c!r} at {lines_text(table.lines[m])}" for c, m in list(bad.items())[:5]]
     more = f"; … ({len(bad) - 5} more columns)" if len(bad) > 5 else ""
@@ -669,13 +721,20 @@ def _missing_values_message(path, table, bad, targets=()) -> str:
     return f"'{path}' has {total} missing, NaN or infinite {word}: {'; '.join(parts)}{more}. {fix}."
 
 
-def _encode_target(path, table, targets, keep, lines, task):
+def _encode_target(
+    path: str,
+    table: _Table,
+    targets: Sequence[str],
+    keep: NDArray[np.bool_],
+    lines: NDArray[np.int64],
+    task: str | None,
+) -> tuple[NDArray[Any], str, list[Any] | None]:
     """``(y, task, classes)`` from the target column(s) of the kept rows."""
     if task == "regression" or len(targets) > 1:
-        ys = []
+        ys: list[NDArray[np.float64]] = []
         for t in targets:
-            if not table.is_numeric(t):
-                col = table.columns[t]
+            col = table.columns[t]
+            if not isinstance(col, np.ndarray):
                 bad = [(int(table.lines[i]), s) for i, s in enumerate(col) if keep[i]]
                 bad = [(ln, s) for ln, s in bad if s is not None and parse_float(s) is None]
                 shown = ", ".join(f"{s!r} (line {ln})" for ln, s in bad[:5])
@@ -683,12 +742,13 @@ def _encode_target(path, table, targets, keep, lines, task):
                     f"regression target {t!r} in '{path}' has non-numeric values: {shown}. "
                     "Pass a numeric column, or --task classification for class labels."
                 )
-            ys.append(table.columns[t][keep])
+            ys.append(col[keep])
         return _stack_targets(ys), "regression", None
 
     t = targets[0]
     col = table.columns[t]
-    if table.is_numeric(t):
+    labels: list[int | float] | list[str]
+    if isinstance(col, np.ndarray):
         values = col[keep]
         uniq = np.unique(values)
         integral = bool(np.all(uniq == np.round(uniq)))
@@ -699,11 +759,12 @@ def _encode_target(path, table, targets, keep, lines, task):
         labels = [int(u) if integral else float(u) for u in uniq]
         y = np.searchsorted(uniq, values).astype(np.int64)
     else:
-        values = [s for i, s in enumerate(col) if keep[i]]
-        labels = sorted(set(values))
+        # _rows_to_keep dropped or refused the rows with a missing target
+        texts = [s for i, s in enumerate(col) if keep[i] and s is not None]
+        labels = sorted(set(texts))
         _warn_mixed_labels(path, t, labels)
         codes = {s: i for i, s in enumerate(labels)}
-        y = np.array([codes[s] for s in values], dtype=np.int64)
+        y = np.array([codes[s] for s in texts], dtype=np.int64)
     if len(labels) < 2:
         raise DataError(
             f"target column {t!r} in '{path}' has a single class ({labels[0]!r}) in all "
@@ -719,13 +780,13 @@ def _encode_target(path, table, targets, keep, lines, task):
     return y, ("binary" if k == 2 else "multiclass"), labels
 
 
-def _stack_targets(ys: list[np.ndarray]) -> np.ndarray:
+def _stack_targets(ys: list[NDArray[np.float64]]) -> NDArray[np.float64]:
     """One target's `(n,)` values, or several targets' as `(n, t)` columns, in float64."""
     y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)  # (n,) or (n, t)
     return y.astype(np.float64)
 
 
-def _warn_mixed_labels(path, name: str, labels: list[str]) -> None:
+def _warn_mixed_labels(path: str, name: str, labels: list[str]) -> None:
     """A target holding numbers and text (0, 1 and 'cat') is most likely a data error: warn."""
     import warnings
 
@@ -742,7 +803,7 @@ def _warn_mixed_labels(path, name: str, labels: list[str]) -> None:
 
 
 def load_csv_for_prediction(
-    path,
+    path: str | os.PathLike[str],
     preprocessor: Preprocessor,
     target: str | None = None,
     *,
@@ -751,7 +812,7 @@ def load_csv_for_prediction(
     ignore: Sequence[str] = (),
     with_target: bool | None = None,
     max_bytes: int | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[NDArray[np.float64], NDArray[Any] | None]:
     """Read a CSV for a fitted model: ``(X, y)`` with ``X`` ready for the model.
 
     Columns are matched by name (any order). The target column is ``target``,
@@ -781,7 +842,13 @@ def load_csv_for_prediction(
     return X, _class_targets(path, table, targets[0], preprocessor.classes)
 
 
-def _prediction_targets(path, table: _Table, preprocessor, target, with_target):
+def _prediction_targets(
+    path: str,
+    table: _Table,
+    preprocessor: Preprocessor,
+    target: str | None,
+    with_target: bool | None,
+) -> tuple[list[str], list[str]]:
     """``(targets to read, targets present)``: none to read when ignored or absent."""
     targets = list(preprocessor.targets) if target is None else _target_list(target)
     if with_target or (with_target is None and target is not None):
@@ -792,7 +859,14 @@ def _prediction_targets(path, table: _Table, preprocessor, target, with_target):
     return targets, present
 
 
-def _check_model_columns(path, table: _Table, preprocessor, present, ignore, ignore_extra):
+def _check_model_columns(
+    path: str,
+    table: _Table,
+    preprocessor: Preprocessor,
+    present: Collection[str],
+    ignore: Iterable[str],
+    ignore_extra: bool,
+) -> None:
     """The file has every column the model was trained on and (unless ignored) no others."""
     absent = [c for c in preprocessor.columns if c not in table.columns]
     if absent:
@@ -813,7 +887,7 @@ def _check_model_columns(path, table: _Table, preprocessor, present, ignore, ign
         )
 
 
-def _model_inputs(path, table: _Table, preprocessor) -> np.ndarray:
+def _model_inputs(path: str, table: _Table, preprocessor: Preprocessor) -> NDArray[np.float64]:
     """`(n, d)` model inputs: the columns encoded, checked for gaps, and standardised."""
     n = table.n_rows
     check_encoded_size(path, n, len(preprocessor.feature_names), preprocessor.categories)
@@ -821,7 +895,7 @@ def _model_inputs(path, table: _Table, preprocessor) -> np.ndarray:
     columns = [table.columns[c] for c in preprocessor.columns]
     X_raw = preprocessor.encode_columns(columns, n_rows=n, lines=table.lines.tolist())
     if preprocessor.impute is None and not np.all(np.isfinite(X_raw)):
-        bad = {}
+        bad: _Masks = {}
         for j, name in enumerate(preprocessor.feature_names):
             mask = ~np.isfinite(X_raw[:, j])
             if mask.any():
@@ -835,12 +909,12 @@ def _model_inputs(path, table: _Table, preprocessor) -> np.ndarray:
     return preprocessor.transform(X_raw)
 
 
-def _regression_targets(path, table: _Table, targets) -> np.ndarray:
+def _regression_targets(path: str, table: _Table, targets: Sequence[str]) -> NDArray[np.float64]:
     """`(n,)` or `(n, t)` float64 target values, which must all be finite numbers."""
-    ys = []
+    ys: list[NDArray[np.float64]] = []
     for t in targets:
         col = table.columns[t]
-        if not table.is_numeric(t) or not np.all(np.isfinite(col)):
+        if not isinstance(col, np.ndarray) or not np.all(np.isfinite(col)):
             raise DataError(
                 f"target column {t!r} in '{path}' must hold finite numbers for this "
                 "regression model; fix or remove the bad rows."
@@ -849,10 +923,14 @@ def _regression_targets(path, table: _Table, targets) -> np.ndarray:
     return _stack_targets(ys)
 
 
-def _class_targets(path, table: _Table, t, classes) -> np.ndarray:
+def _class_targets(
+    path: str, table: _Table, t: str, classes: Sequence[Any] | None
+) -> NDArray[np.int64]:
     """`(n,)` int64 class indices of target ``t``; every label filled and known to the model."""
+    if classes is None:
+        raise ConfigError("the model has no class labels: it is not a classifier.")
     col = table.columns[t]
-    labels = col.tolist() if table.is_numeric(t) else col
+    labels: list[Any] = col.tolist() if isinstance(col, np.ndarray) else col
     missing = [i for i, v in enumerate(labels) if v is None or (isinstance(v, float) and v != v)]
     if missing:
         raise DataError(
