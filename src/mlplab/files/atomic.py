@@ -34,7 +34,7 @@ class FileWriteError(MLPLabError, OSError):
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """Write ``path`` atomically through a binary file object.
 
     ``with atomic_writer("fig.png") as f: fig.savefig(f, format="png")``.
@@ -92,13 +92,13 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     _fsync_dir(folder)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
     with atomic_writer(path) as f:
         f.write(data)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically, encoded as ``encoding`` (UTF-8)."""
     atomic_write_bytes(path, text.encode(encoding))
 
@@ -181,7 +181,7 @@ def _resolve(path: Path) -> Path:
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp$")
 
 
-def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporaries a killed writer left beside ``target``; return them.
 
     Only files named as :func:`atomic_writer` names them, ``.NAME.PID-RANDOM.tmp``,
@@ -189,7 +189,7 @@ def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
     this machine (a live writer's temporary is never touched).
     """
     target = Path(target)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(target.parent))
     except OSError:
@@ -235,7 +235,7 @@ def os_reason(err: OSError) -> str:
     return err.strerror or str(err) or type(err).__name__
 
 
-def as_path(path, error: type[MLPLabError]) -> Path:
+def as_path(path: str | os.PathLike[str], error: type[MLPLabError]) -> Path:
     try:
         return Path(os.fspath(path))
     except TypeError:

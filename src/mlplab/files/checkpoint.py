@@ -16,7 +16,7 @@ from typing import Any
 
 from ..backend.arrays import to_numpy
 from ..errors import ConfigError, ModelFileError
-from ..nn.mlp import MLP
+from ..nn.mlp import MLP, Array
 from ..train.state import TrainState
 from .atomic import atomic_write_bytes
 from .model import (
@@ -35,12 +35,12 @@ from .model import (
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     model: MLP,
     state: TrainState,
     *,
-    config: dict,
-    extra: dict | None = None,
+    config: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Save a training checkpoint: weights, optimizer state, progress and config.
 
@@ -95,8 +95,12 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: str | os.PathLike, *, backend: str = "numpy", dtype: str | None = None, device=None
-) -> tuple[MLP, TrainState, dict, dict]:
+    path: str | os.PathLike[str],
+    *,
+    backend: str = "numpy",
+    dtype: str | None = None,
+    device: Any = None,
+) -> tuple[MLP, TrainState, dict[str, Any], dict[str, Any]]:
     """Load a checkpoint saved by :func:`save_checkpoint`.
 
     Returns:
@@ -126,7 +130,9 @@ def load_checkpoint(
     return model, state, meta["config"], meta["extra"]
 
 
-def _train_state(name: str, opt_state: dict, fields: dict):
+def _train_state(
+    name: str, opt_state: dict[str, list[tuple[Array, Array]]], fields: dict[str, Any]
+) -> TrainState:
     values: dict[str, Any] = {"opt_state": opt_state}
     known = {f.name: f for f in dataclasses.fields(TrainState) if f.name != "opt_state"}
     unknown = sorted(set(fields) - set(known))

@@ -32,6 +32,8 @@ import re
 import stat
 import struct
 from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal, NoReturn, TypeGuard
 
 import numpy as np
 
@@ -57,7 +59,9 @@ OPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # optimizer state names
 # --- saving ------------------------------------------------------------------
 
 
-def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = None) -> None:
+def save_model(
+    path: str | os.PathLike[str], model: MLP, *, metadata: dict[str, Any] | None = None
+) -> None:
     """Save ``model`` to ``path`` as safetensors with JSON metadata, atomically.
 
     Args:
@@ -77,7 +81,7 @@ def save_model(path: str | os.PathLike, model: MLP, *, metadata: dict | None = N
     atomic_write_bytes(path, serialize(layer_tensors(model), header))
 
 
-def architecture(model: MLP, fmt: str) -> dict:
+def architecture(model: MLP, fmt: str) -> dict[str, Any]:
     from .._version import __version__
 
     if not isinstance(model, MLP):
@@ -110,25 +114,25 @@ def contiguous(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
     return arr
 
 
-def serialize(tensors: dict[str, np.ndarray], header: dict) -> bytes:
+def serialize(tensors: dict[str, np.ndarray], header: dict[str, Any]) -> bytes:
     from safetensors.numpy import save
 
     text = json.dumps(header, allow_nan=False, separators=(",", ":"))
     return save(tensors, metadata={METADATA_KEY: text})
 
 
-def check_json_dict(name: str, value) -> dict:
+def check_json_dict(name: str, value: object) -> dict[str, Any]:
     """``value`` as a plain JSON dict (NumPy numbers and arrays converted), or ConfigError."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ConfigError(f"`{name}` must be a dict; got {type(value).__name__}.")
 
-    def plain(x, where):
+    def plain(x: object, where: str) -> Any:  # the JSON value of x
         if isinstance(x, np.ndarray | np.generic):
             x = x.tolist()
         if isinstance(x, dict):
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in x.items():
                 if not isinstance(k, str):
                     raise ConfigError(
@@ -151,15 +155,20 @@ def check_json_dict(name: str, value) -> dict:
             "use str, int, float, bool, None, lists and dicts."
         )
 
-    return plain(value, name)
+    out: dict[str, Any] = plain(value, name)  # a dict, as `value` is
+    return out
 
 
 # --- loading -----------------------------------------------------------------
 
 
 def load_model(
-    path: str | os.PathLike, *, backend: str = "numpy", dtype: str | None = None, device=None
-) -> tuple[MLP, dict]:
+    path: str | os.PathLike[str],
+    *,
+    backend: str = "numpy",
+    dtype: str | None = None,
+    device: Any = None,
+) -> tuple[MLP, dict[str, Any]]:
     """Load a model saved by :func:`save_model` (or the model of a checkpoint).
 
     Args:
@@ -183,7 +192,14 @@ def load_model(
     return model, meta["extra"]
 
 
-def model_from_tensors(name, params, meta, backend, dtype, device) -> MLP:
+def model_from_tensors(
+    name: str,
+    params: list[tuple[np.ndarray, np.ndarray]],
+    meta: dict[str, Any],
+    backend: str,
+    dtype: str | None,
+    device: Any,
+) -> MLP:
     activations = []
     for i, spec in enumerate(meta["activations"]):
         try:
@@ -195,7 +211,9 @@ def model_from_tensors(name, params, meta, backend, dtype, device) -> MLP:
     )
 
 
-def load_metadata(path: str | os.PathLike, *, checkpoint: bool | None = None) -> dict:
+def load_metadata(
+    path: str | os.PathLike[str], *, checkpoint: bool | None = None
+) -> dict[str, Any]:
     """The validated mlplab header of a model file or checkpoint, without reading its tensors.
 
     Only the file's header is read (never more than its declared length, at most
@@ -219,7 +237,9 @@ def load_metadata(path: str | os.PathLike, *, checkpoint: bool | None = None) ->
         return _read_meta(f, size, name, formats)[1]
 
 
-def read_file(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.ndarray]]:
+def read_file(
+    path: str | os.PathLike[str], formats: tuple[str, ...]
+) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
     """Read and validate a file: ``(display name, metadata, tensors)``, or ModelFileError.
 
     The header, the metadata and the declared tensor sizes are checked against
@@ -254,7 +274,9 @@ def read_file(path, formats: tuple[str, ...]) -> tuple[str, dict, dict[str, np.n
     return name, meta, tensors
 
 
-def _read_meta(f, size: int, name: str, formats) -> tuple[bytes, dict, dict]:
+def _read_meta(
+    f: IO[bytes], size: int, name: str, formats: tuple[str, ...]
+) -> tuple[bytes, dict[str, Any], dict[str, tuple[int, ...]]]:
     """``(header bytes read, metadata, expected tensor shapes)``, all checked against ``size``."""
     head = f.read(8)
     if len(head) < 8:
@@ -291,10 +313,10 @@ def _read_meta(f, size: int, name: str, formats) -> tuple[bytes, dict, dict]:
 class _open:
     """``with _open(path, name) as (f, size)``: open a model file for reading, or ModelFileError."""
 
-    def __init__(self, target: Path, name: str):
+    def __init__(self, target: Path, name: str) -> None:
         self.target, self.name = target, name
 
-    def __enter__(self):
+    def __enter__(self) -> tuple[IO[bytes], int]:
         name = self.name
         try:
             self.f = open(self.target, "rb")  # noqa: SIM115 - closed in __exit__
@@ -318,20 +340,22 @@ class _open:
             raise ModelFileError(f"model file {name} is empty (0 bytes).")
         return self.f, info.st_size
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        err: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
         self.f.close()
-        if exc[0] is not None and issubclass(exc[0], OSError):
-            if not issubclass(exc[0], ModelFileError):
-                raise ModelFileError(
-                    f"cannot read model file {self.name}: {os_reason(exc[1])}."
-                ) from None
+        if isinstance(err, OSError) and not isinstance(err, ModelFileError):
+            raise ModelFileError(f"cannot read model file {self.name}: {os_reason(err)}.") from None
         return False
 
 
-def _check_data_size(header: dict, dtype: str, have: int, name: str) -> None:
+def _check_data_size(header: dict[str, Any], dtype: str, have: int, name: str) -> None:
     """The tensors' declared bytes fill the data section exactly: no gap, overlap or tail."""
     item = np.dtype(dtype).itemsize
-    spans = []
+    spans: list[tuple[int, int]] = []
     for key, entry in header.items():
         if key == "__metadata__":
             continue
@@ -397,7 +421,7 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _parse_header(head: bytes, raw: bytes, have: int, name: str) -> dict:
+def _parse_header(head: bytes, raw: bytes, have: int, name: str) -> dict[str, Any]:
     """The safetensors header JSON ``raw``; ``have`` bytes of tensor data follow it."""
     if not raw.startswith(b"{"):
         _refuse_foreign(name, head)
@@ -406,7 +430,7 @@ def _parse_header(head: bytes, raw: bytes, have: int, name: str) -> dict:
     if not isinstance(header, dict):
         raise ModelFileError(f"{name} is corrupted: its safetensors header is not a JSON object.")
     # The tensor bytes must end where the header says: a shorter file was cut off.
-    ends = []
+    ends: list[int] = []
     for key, entry in header.items():
         if key == "__metadata__":
             continue
@@ -427,20 +451,20 @@ def _parse_header(head: bytes, raw: bytes, have: int, name: str) -> dict:
     return header
 
 
-def _loads(raw: bytes | str, message: str):
+def _loads(raw: bytes | str, message: str) -> Any:
     """``json.loads`` that refuses non-finite numbers and duplicate keys; else ModelFileError."""
 
-    def no_constant(token):
+    def no_constant(token: str) -> NoReturn:
         raise ValueError(f"non-finite number {token}")
 
-    def finite_float(token):
+    def finite_float(token: str) -> float:
         value = float(token)
         if not math.isfinite(value):  # 1e400 overflows to inf
             raise ValueError(f"non-finite number {token[:20]}")
         return value
 
-    def no_duplicates(pairs):
-        out = {}
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for k, v in pairs:
             if k in out:
                 raise ValueError(f"duplicate key {k!r}")
@@ -464,7 +488,7 @@ def _short(err: Exception, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _parse_metadata(header: dict, name: str, formats: tuple[str, ...]) -> dict:
+def _parse_metadata(header: dict[str, Any], name: str, formats: tuple[str, ...]) -> dict[str, Any]:
     tensor_names = sorted(k for k in header if k != "__metadata__")
     extra = header.get("__metadata__")
     if extra is not None and (
@@ -486,8 +510,8 @@ def _parse_metadata(header: dict, name: str, formats: tuple[str, ...]) -> dict:
     return _check_schema(meta, name, formats)
 
 
-def _check_schema(meta: dict, name: str, formats: tuple[str, ...]) -> dict:
-    def bad(what: str):
+def _check_schema(meta: dict[str, Any], name: str, formats: tuple[str, ...]) -> dict[str, Any]:
+    def bad(what: str) -> ModelFileError:
         return ModelFileError(f"{name} has invalid mlplab metadata: {what}.")
 
     fmt = meta.get("format")
@@ -542,12 +566,12 @@ def _check_schema(meta: dict, name: str, formats: tuple[str, ...]) -> dict:
     return meta
 
 
-def _short_repr(x) -> str:
+def _short_repr(x: object) -> str:
     text = repr(x)
     return text if len(text) <= 80 else text[:80] + "…"
 
 
-def _expected_tensors(meta: dict) -> dict[str, tuple[int, ...]]:
+def _expected_tensors(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     """Every tensor the architecture implies, with its shape."""
     sizes = meta["sizes"]
     shapes: dict[str, tuple[int, ...]] = {}
@@ -561,7 +585,9 @@ def _expected_tensors(meta: dict) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _check_tensor_entries(header: dict, expected: dict, dtype: str, name: str) -> None:
+def _check_tensor_entries(
+    header: dict[str, Any], expected: dict[str, tuple[int, ...]], dtype: str, name: str
+) -> None:
     """The header's tensors are exactly the expected names, shapes and dtype."""
     present = {k: v for k, v in header.items() if k != "__metadata__"}
     missing = sorted(set(expected) - set(present))
@@ -584,13 +610,15 @@ def _check_tensor_entries(header: dict, expected: dict, dtype: str, name: str) -
             )
 
 
-def layer_params(meta: dict, tensors: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+def layer_params(
+    meta: dict[str, Any], tensors: dict[str, np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     return [
         (tensors[f"layers.{i}.b"], tensors[f"layers.{i}.W"]) for i in range(len(meta["sizes"]) - 1)
     ]
 
 
-def is_int(x) -> bool:
+def is_int(x: object) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
