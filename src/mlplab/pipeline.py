@@ -26,22 +26,38 @@ import dataclasses
 import hashlib
 import io as _io
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from mlplab.config import AUTO_TEST_MIN_ROWS, AUTO_TEST_SPLIT, TrainConfig
 from mlplab.errors import ConfigError, DataError, ModelFileError
 
+if TYPE_CHECKING:
+    from mlplab.data import Dataset, Preprocessor
+    from mlplab.nn.mlp import MLP, Array
+    from mlplab.train.state import History, TrainState
 
-def train(cfg: TrainConfig, *, verbose: int = 0):
+
+class PlotPaths(Protocol):
+    """Where :meth:`TrainingData.plots` writes its figures."""
+
+    loss_png: Path
+    boundary_png: Path
+
+
+def train(cfg: TrainConfig, *, verbose: int = 0) -> tuple[MLP, TrainingData, History]:
     """What ``mlplab train`` does before writing files: ``(model, data, history)``."""
     data = TrainingData(cfg)
     model = build_model(cfg, data)
     return model, data, fit_model(model, data, cfg, verbose=verbose)
 
 
-def build_model(cfg: TrainConfig, data: TrainingData, device=None):
+def build_model(cfg: TrainConfig, data: TrainingData, device: Any = None) -> MLP:
     """The seeded :class:`~mlplab.nn.mlp.MLP` that ``cfg`` describes, sized for ``data``,
     on ``device`` ("cpu", "cuda:0", …; None: the backend's default)."""
     from mlplab.nn.mlp import MLP
@@ -58,8 +74,10 @@ def build_model(cfg: TrainConfig, data: TrainingData, device=None):
     )
 
 
-def fit_model(model, data: TrainingData, cfg: TrainConfig, *, epochs=None, verbose=0, state=None,
-              should_stop=None, devices=None):  # fmt: skip
+def fit_model(model: MLP, data: TrainingData, cfg: TrainConfig, *, epochs: int | None = None,
+              verbose: int = 0, state: TrainState | None = None,
+              should_stop: Callable[[], bool] | None = None,
+              devices: int | str | None = None) -> History:  # fmt: skip
     """:func:`mlplab.fit` on ``data``'s training rows with ``cfg``'s settings and validation
     (``devices``: JAX, split each batch over that many devices)."""
     from mlplab.train import fit
@@ -87,7 +105,7 @@ def _looks_like_path(name: str) -> bool:
     return p.exists() or bool(p.suffix) or "/" in name or "\\" in name
 
 
-def load_training_dataset(cfg: TrainConfig):
+def load_training_dataset(cfg: TrainConfig) -> Dataset:
     """The :class:`~mlplab.data.Dataset` named by ``cfg.data`` (built-in or CSV)."""
     from mlplab import data as datasets
 
@@ -131,6 +149,7 @@ def load_training_dataset(cfg: TrainConfig):
                 f"a CSV needs its target column: pass --target COLUMN. "
                 f"The columns of '{cfg.data}' are: {columns}."
             ) from None
+        raise ConfigError("a CSV needs its target column: pass --target COLUMN.")
     return datasets.load_csv(
         cfg.data,
         target,
@@ -158,7 +177,7 @@ class TrainingData:
         fingerprint: SHA-256 of the training arrays (a resumed run checks it).
     """
 
-    def __init__(self, cfg: TrainConfig):
+    def __init__(self, cfg: TrainConfig) -> None:
         from mlplab.data import Preprocessor, train_test_split
 
         ds = load_training_dataset(cfg)
@@ -168,9 +187,9 @@ class TrainingData:
         X, y = ds.X, ds.y
         if ds.imputed is not None:  # re-open the gaps: the fill is learnt from training rows
             X = np.where(ds.imputed, np.nan, X)
-        raw = {}
+        raw: dict[str, tuple[NDArray[Any], NDArray[Any]]] = {}
         self.test_note = ""
-        if ds.X_test is not None:
+        if ds.X_test is not None and ds.y_test is not None:
             if cfg.test_split:
                 raise ConfigError(
                     f"{ds.name!r} has its own test set ({len(ds.X_test)} rows); drop --test-split."
@@ -204,7 +223,7 @@ class TrainingData:
         self.preprocessor = Preprocessor().fit(train_part)
         prep = self.preprocessor
 
-        def encoded(part):
+        def encoded(part: str) -> tuple[NDArray[np.float64], NDArray[Any]]:
             Xr, yr = raw[part]
             return prep.transform(Xr), (yr if classify else prep.transform_target(yr))
 
@@ -238,7 +257,9 @@ class TrainingData:
     def _target_scale(self) -> float | None:
         """``s_t²`` of a single regression target (the loss in target units is ``mse · s_t²``)."""
         ts = self.preprocessor.target_scaler
-        if self.dataset.task != "regression" or ts is None or len(ts.scale) != 1:
+        if self.dataset.task != "regression" or ts is None or ts.scale is None:
+            return None
+        if len(ts.scale) != 1:
             return None
         return float(ts.scale[0]) ** 2
 
@@ -255,7 +276,7 @@ class TrainingData:
             "loss: the mse of the standardised targets, (y - mean) / std)"
         )
 
-    def _loss_history(self, history: dict) -> tuple[dict, str]:
+    def _loss_history(self, history: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """The history to plot and its title: regression losses in target units if one target."""
         name = self.dataset.name
         if self.dataset.task != "regression":
@@ -268,7 +289,7 @@ class TrainingData:
             shown[key] = [v * scale for v in history.get(key) or []]
         return shown, f"{name}: loss (mse in the target's units)"
 
-    def baseline(self) -> dict:
+    def baseline(self) -> dict[str, Any]:
         """A linear baseline on the same split: logistic or linear regression (scikit-learn).
 
         ``{"model": name, "split": "test"|"train", metric: value}``; the metric is
@@ -294,9 +315,9 @@ class TrainingData:
 
     # --- evaluation ---
 
-    def metrics(self, model) -> dict:
+    def metrics(self, model: MLP) -> dict[str, dict[str, Any]]:
         """``{split: {metric: value, "n": rows}}`` for train, validation and test."""
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for part, name in (("train", "train"), ("validation", "validation"), ("test", "test")):
             if part not in self.raw:
                 continue
@@ -306,7 +327,7 @@ class TrainingData:
             )
         return out
 
-    def metadata(self, cfg: TrainConfig, metrics: dict) -> dict:
+    def metadata(self, cfg: TrainConfig, metrics: dict[str, Any]) -> dict[str, Any]:
         """The model file's metadata: everything ``predict`` needs, and the run's record."""
         ds = self.dataset
         return {
@@ -321,11 +342,11 @@ class TrainingData:
             "metrics": metrics,
         }
 
-    def plots(self, model, history: dict, outputs) -> list[Path]:
+    def plots(self, model: MLP, history: dict[str, Any], outputs: PlotPaths) -> list[Path]:
         """The loss curve, and the decision boundary for 2-D classification."""
         from mlplab.plots import plot_decision_boundary, plot_loss_curve
 
-        written = []
+        written: list[Path] = []
         if history.get("train_loss"):
             shown, title = self._loss_history(history)
             written.append(plot_loss_curve(shown, outputs.loss_png, title=title))
@@ -345,7 +366,7 @@ class TrainingData:
         return written
 
 
-def _test_split(cfg: TrainConfig, y, classify: bool) -> float:
+def _test_split(cfg: TrainConfig, y: NDArray[Any], classify: bool) -> float:
     """The test fraction: ``cfg.test_split``, or 20 % of data large enough to spare it."""
     if cfg.test_split is not None:
         return cfg.test_split
@@ -356,7 +377,7 @@ def _test_split(cfg: TrainConfig, y, classify: bool) -> float:
     return AUTO_TEST_SPLIT
 
 
-def _pick_loss(loss: str | None, ds) -> str:
+def _pick_loss(loss: str | None, ds: Dataset) -> str:
     fits = {
         "binary": ("bce", "softmax_cross_entropy"),
         "multiclass": ("softmax_cross_entropy",),
@@ -372,13 +393,15 @@ def _pick_loss(loss: str | None, ds) -> str:
     return loss
 
 
-def _outputs_np(model, X) -> np.ndarray:
+def _outputs_np(model: MLP, X: Array) -> NDArray[np.float64]:
     from mlplab import to_numpy
 
     return to_numpy(model(X)).astype(np.float64)
 
 
-def evaluate_model(model, prep, X, y, loss: str) -> dict:
+def evaluate_model(
+    model: MLP, prep: Preprocessor | None, X: Array, y: ArrayLike, loss: str
+) -> dict[str, Any]:
     """Metrics of ``model`` on standardised inputs ``X`` and targets ``y``.
 
     ``y`` holds class indices (classification) or values in target units
@@ -390,7 +413,7 @@ def evaluate_model(model, prep, X, y, loss: str) -> dict:
     from mlplab.nn.metrics import accuracy, r2_score
 
     out = _outputs_np(model, X)
-    result: dict = {"n": int(len(X))}
+    result: dict[str, Any] = {"n": int(len(X))}
     if prep is None or prep.task != "regression":
         loss_fn = get_loss(loss)
         target = loss_fn.prepare_targets(
@@ -420,7 +443,7 @@ class SavedModel:
         dtype: str | None = None,
         *,
         need_preprocessor: bool = False,
-    ):
+    ) -> None:
         from mlplab import files
         from mlplab.data import Preprocessor
         from mlplab.files.model import load_metadata
@@ -442,7 +465,7 @@ class SavedModel:
                 f"diverged at step {step}; retrain with a smaller learning rate.",
                 file=sys.stderr,
             )
-        self.preprocessor = None
+        self.preprocessor: Preprocessor | None = None
         if "preprocessor" in self.meta:
             self.preprocessor = Preprocessor.from_dict(self.meta["preprocessor"])
             if self.preprocessor.n_features != self.model.n_inputs:
@@ -456,7 +479,7 @@ class SavedModel:
         )
 
     @property
-    def classes(self) -> list:
+    def classes(self) -> list[Any]:
         if self.preprocessor is not None and self.preprocessor.classes is not None:
             return self.preprocessor.classes
         return list(range(max(2, self.model.n_outputs)))
@@ -469,22 +492,27 @@ class SavedModel:
     def n_raw_inputs(self) -> int:
         return self.model.n_inputs
 
-    def _need_preprocessor(self, preprocessor=...):
-        if (self.preprocessor if preprocessor is ... else preprocessor) is None:
+    def _need_preprocessor(
+        self, preprocessor: Preprocessor | None | EllipsisType = ...
+    ) -> Preprocessor:
+        prep = self.preprocessor if isinstance(preprocessor, EllipsisType) else preprocessor
+        if prep is None:
             raise ModelFileError(
                 f"'{self.path}' has no preprocessing metadata (it was not written by "
                 "`mlplab train`); predict from Python with load_model(...) and model.predict(X)."
             )
-        return self.preprocessor
+        return prep
 
-    def load_data(self, data: str, *, delimiter=None, with_target: bool):
+    def load_data(
+        self, data: str, *, delimiter: str | None = None, with_target: bool
+    ) -> tuple[NDArray[np.float64], NDArray[Any] | None]:
         """``(X, y)``: standardised inputs and targets (indices / target units) or ``None``."""
         from mlplab import data as datasets
 
         prep = self._need_preprocessor()
         if _is_builtin(data) and not Path(data).is_file():
             ds = datasets.load_dataset(data)
-            if ds.X_test is not None:  # a set with its own test split: use the held-out rows
+            if ds.X_test is not None and ds.y_test is not None:  # its own test split: use it
                 ds = dataclasses.replace(ds, X=ds.X_test, y=ds.y_test, X_test=None, y_test=None)
             if ds.n_features != prep.n_features:
                 raise DataError(
@@ -500,13 +528,15 @@ class SavedModel:
                         f"data set {ds.name!r} is {ds.task} but the model is {prep.task}."
                     )
                 return X, ds.y
+            assert ds.classes is not None  # a built-in classification set names its classes
             labels = [ds.classes[i] for i in ds.y]
-            return X, datasets.check_labels_known(labels, prep.classes)
+            return X, prep.transform_target(labels)  # check_labels_known with prep.classes
         if not _looks_like_path(data):
             datasets.load_dataset(data)  # raises: unknown name, lists the names
         target = prep.targets if with_target else None
-        config = self.meta.get("config") if isinstance(self.meta.get("config"), dict) else {}
-        dropped = config.get("drop") or []  # left out at training: ignored here too
+        config = self.meta.get("config")
+        # left out at training: ignored here too
+        dropped = (config.get("drop") if isinstance(config, dict) else None) or []
         X, y = datasets.load_csv_for_prediction(
             data,
             prep,
@@ -517,7 +547,7 @@ class SavedModel:
         )
         return X, y
 
-    def predictions_csv(self, X) -> str:
+    def predictions_csv(self, X: Array) -> str:
         """CSV text: ``prediction`` (a class label or a value) and, for classes, ``p_<class>``.
 
         Numbers are written with ``repr``, so they read back bit-for-bit.
@@ -525,7 +555,7 @@ class SavedModel:
         buf = _io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         prep = self.preprocessor
-        if self.is_regression:
+        if prep is not None and prep.task == "regression":  # self.is_regression
             y = prep.inverse_transform_target(_outputs_np(self.model, X))  # (n, t)
             names = prep.targets
             header = ["prediction"] if len(names) == 1 else [f"prediction_{n}" for n in names]
@@ -539,7 +569,7 @@ class SavedModel:
             writer.writerow([label, *(repr(float(p)) for p in row)])
         return buf.getvalue()
 
-    def evaluate(self, X, y) -> dict:
+    def evaluate(self, X: Array, y: ArrayLike) -> dict[str, Any]:
         """Metrics (see :func:`evaluate_model`) plus the confusion matrix for classes."""
         from mlplab.nn.metrics import confusion_matrix
 
@@ -550,11 +580,13 @@ class SavedModel:
         return result
 
 
-def _check_outputs(path, meta: dict, n_outputs: int) -> None:
+def _check_outputs(path: str, meta: dict[str, Any], n_outputs: int) -> None:
     """The classes (or targets) a model file names must fit its output layer."""
-    prep = meta.get("preprocessor") if isinstance(meta.get("preprocessor"), dict) else {}
+    prep = meta.get("preprocessor")
+    if not isinstance(prep, dict):
+        prep = {}
 
-    def bad(what: str):
+    def bad(what: str) -> ModelFileError:
         return ModelFileError(f"'{path}' is inconsistent: {what}; it cannot predict.")
 
     if "regression" in (prep.get("task"), meta.get("task")):
@@ -567,7 +599,9 @@ def _check_outputs(path, meta: dict, n_outputs: int) -> None:
             _check_classes(listed, n_outputs, bad)
 
 
-def _check_classes(classes: list, n_outputs: int, bad) -> None:
+def _check_classes(
+    classes: list[Any], n_outputs: int, bad: Callable[[str], ModelFileError]
+) -> None:
     names = [str(c) for c in classes]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
@@ -601,7 +635,13 @@ def _sum_text(b: float, w: np.ndarray, x: np.ndarray, max_terms: int) -> str:
     return text
 
 
-def explain_lines(model, x, *, saved: SavedModel | None = None, max_terms: int = 12) -> list[str]:
+def explain_lines(
+    model: MLP,
+    x: ArrayLike,
+    *,
+    saved: SavedModel | None = None,
+    max_terms: int = 12,
+) -> list[str]:
     """The forward pass of one input ``x`` `(d,)`, one line per neuron.
 
     Each neuron j of layer ℓ: ``σ(b_j + Σ_i W_ji · a_i) = σ(z_j) = a_j``, with
@@ -612,21 +652,21 @@ def explain_lines(model, x, *, saved: SavedModel | None = None, max_terms: int =
     from mlplab.nn.mlp import forward_cache
 
     lines = []
-    x = np.asarray(x, dtype=np.float64)
+    xs = np.asarray(x, dtype=np.float64)
     prep = saved.preprocessor if saved is not None else None
-    names = prep.feature_names if prep is not None else [f"x{i + 1}" for i in range(len(x))]
-    lines.append("input: " + ", ".join(f"{n} = {_num(v)}" for n, v in zip(names, x, strict=True)))
+    names = prep.feature_names if prep is not None else [f"x{i + 1}" for i in range(len(xs))]
+    lines.append("input: " + ", ".join(f"{n} = {_num(v)}" for n, v in zip(names, xs, strict=True)))
     if prep is not None:
-        x = prep.transform(x[None, :])[0]
-        lines.append("standardised (x - mean) / scale: [" + ", ".join(_num(v) for v in x) + "]")
+        xs = prep.transform(xs[None, :])[0]
+        lines.append("standardised (x - mean) / scale: [" + ", ".join(_num(v) for v in xs) + "]")
     params = model.numpy_params()
     activations = model.activations
     _, caches = forward_cache(
         [(np.asarray(b, np.float64), np.asarray(W, np.float64)) for b, W in params],
         activations,
-        x[None, :],
+        xs[None, :],
     )
-    a_prev = x
+    a_prev = xs
     for layer, ((b, W), sigma, cache) in enumerate(
         zip(params, activations, caches, strict=True), start=1
     ):
@@ -635,7 +675,7 @@ def explain_lines(model, x, *, saved: SavedModel | None = None, max_terms: int =
         count = f"{len(b)} neuron" + ("s" if len(b) > 1 else "")
         lines.append(f"layer {layer} ({kind}, {sigma.name}, {count}): a = σ(b + W·x)")
         sym = _SYMBOL.get(sigma.name, sigma.name)
-        z, a = cache.z[0], cache.a[0]
+        z, a = np.asarray(cache.z)[0], np.asarray(cache.a)[0]
         for j in range(len(b)):
             label = f"y{j + 1}" if last else f"h{layer}.{j + 1}"
             inner = _sum_text(float(b[j]), W[j], a_prev, max_terms)
@@ -648,7 +688,7 @@ def explain_lines(model, x, *, saved: SavedModel | None = None, max_terms: int =
     return lines
 
 
-def _read_output(model, out: np.ndarray, saved: SavedModel | None) -> str:
+def _read_output(model: MLP, out: NDArray[np.float64], saved: SavedModel | None) -> str:
     prep = saved.preprocessor if saved is not None else None
     if prep is not None and prep.task == "regression":
         value = prep.inverse_transform_target(out[None, :])[0]

@@ -27,9 +27,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Sequence
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -44,17 +47,23 @@ from sklearn.utils.validation import (
 from .backend.arrays import (
     BACKENDS,
     DTYPES,
+    Backend,
     backend_of,
     from_numpy_like,
     resolve_device,
     to_numpy,
 )
 from .errors import ConfigError, DataError, check_choice, check_number
-from .nn.activations import get_activation, stable_sigmoid
-from .nn.mlp import MLP, check_hidden
+from .nn.activations import Activation, get_activation, stable_sigmoid
+from .nn.mlp import MLP, Array, check_hidden
 from .nn.optim import SGD, Adam, AdamW
 from .nn.schedules import Constant, Cosine, Step, Warmup
 from .train import FitOptions, TrainState, fit
+
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
+
+    from .train.state import History
 
 SOLVERS = ("adam", "sgd", "adamw")
 LR_SCHEDULES = ("constant", "step", "cosine", "warmup")
@@ -62,37 +71,52 @@ LR_SCHEDULES = ("constant", "step", "cosine", "warmup")
 _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints
     """What the classifier and the regressor share: validation, training, state.
 
     Subclasses define ``_encode_targets(y, first_call, classes)`` returning
     ``(targets for mlplab.fit, n_outputs, loss name)``.
     """
 
+    # The fitted attributes, set by fit (declared for the type checker; not class attributes).
+    model_: MLP
+    n_features_in_: int
+    n_outputs_: int
+    n_layers_: int
+    out_activation_: str
+    loss_curve_: list[float]
+    validation_scores_: list[float] | None
+    validation_loss_curve_: list[float] | None
+    best_loss_: float | None
+    best_validation_score_: float | None
+    n_iter_: int
+    t_: int
+    _train_state: TrainState | None
+
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes: int | Sequence[int] | None = (100,),
+        activation: str | dict[str, Any] | Activation = "relu",
         *,
-        solver="adam",
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate_init=1e-3,
-        lr_schedule="constant",
-        max_iter=200,
-        momentum=0.9,
-        nesterov=False,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        random_state=None,
-        backend="numpy",
-        dtype="float64",
-        device=None,
-        warm_start=False,
-        verbose=False,
-    ):
+        solver: Literal["adam", "sgd", "adamw"] = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate_init: float = 1e-3,
+        lr_schedule: Literal["constant", "step", "cosine", "warmup"] = "constant",
+        max_iter: int = 200,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        random_state: int | np.random.RandomState | None = None,
+        backend: str = "numpy",
+        dtype: str = "float64",
+        device: Any = None,
+        warm_start: bool = False,
+        verbose: bool | int = False,
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -143,20 +167,20 @@ class _BaseMLP(BaseEstimator):
     def _hidden_sizes(self) -> list[int]:
         return check_hidden(self.hidden_layer_sizes, "hidden_layer_sizes")
 
-    def _activation(self):
+    def _activation(self) -> Activation:
         spec = self.activation
         if isinstance(spec, str):
             spec = _SKLEARN_ACTIVATIONS.get(spec, spec)
         return get_activation(spec)
 
-    def _optimizer(self):
+    def _optimizer(self) -> SGD | Adam:
         if self.solver == "sgd":
             return SGD(momentum=float(self.momentum), nesterov=bool(self.nesterov))
         if self.solver == "adamw":
             return AdamW()
         return Adam()
 
-    def _schedule(self, total_steps: int):
+    def _schedule(self, total_steps: int) -> Step | Cosine | Warmup | Constant:
         """The learning-rate schedule of a run of ``total_steps`` optimizer steps.
 
         ``"step"``: lr × 0.1 after each third of the run; ``"cosine"``: cosine decay
@@ -173,7 +197,7 @@ class _BaseMLP(BaseEstimator):
 
     # --- training ----------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Array, y: Array, sample_weight: Array | None = None) -> Self:
         """Train on ``X`` `(n_samples, n_features)` and ``y``; return ``self``.
 
         Runs up to ``max_iter`` epochs of minibatch gradient descent. Without
@@ -185,7 +209,9 @@ class _BaseMLP(BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False, classes=None)
 
-    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+    def partial_fit(
+        self, X: Array, y: Array, sample_weight: Array | None = None, **kwargs: Any
+    ) -> Self:
         """One epoch over ``X, y``, continuing from the current weights and optimizer state.
 
         Uses the constant ``learning_rate_init`` (a schedule needs the length
@@ -197,7 +223,15 @@ class _BaseMLP(BaseEstimator):
             raise TypeError(f"partial_fit() got unexpected arguments {sorted(kwargs)}.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _fit(self, X, y, sample_weight, *, incremental: bool, classes):
+    def _fit(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None,
+        *,
+        incremental: bool,
+        classes: ArrayLike | None,
+    ) -> Self:
         self._check_params()
         continuing = hasattr(self, "model_") and (incremental or self.warm_start)
         X, targets, n_outputs, loss, sw = self._inputs(X, y, sample_weight, continuing, classes,
@@ -227,7 +261,15 @@ class _BaseMLP(BaseEstimator):
             )
         return self
 
-    def _inputs(self, X, y, sample_weight, continuing: bool, classes, incremental: bool):
+    def _inputs(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None,
+        continuing: bool,
+        classes: ArrayLike | None,
+        incremental: bool,
+    ) -> tuple[NDArray[np.floating], NDArray[Any], int, str, NDArray[np.float64] | None]:
         """Validated ``X``, the targets for :func:`mlplab.fit`, output count, loss, weights."""
         # PyTorch / JAX inputs (any device) are read as NumPy; training runs on `backend`.
         X, y, sample_weight = (_host(a) for a in (X, y, sample_weight))
@@ -247,7 +289,24 @@ class _BaseMLP(BaseEstimator):
                 raise DataError("`sample_weight` must have a positive sum; got all zeros.")
         return X, targets, n_outputs, loss, sw
 
-    def _model(self, n_features: int, n_outputs: int, loss: str, continuing: bool, rng) -> bool:
+    def _y_check_params(self) -> dict[str, bool]:
+        """The arguments of scikit-learn's ``validate_data`` for ``y`` (per subclass)."""
+        raise NotImplementedError
+
+    def _encode_targets(
+        self, y: NDArray[Any], first_call: bool, classes: ArrayLike | None, incremental: bool
+    ) -> tuple[NDArray[Any], int, str]:
+        """``(targets for mlplab.fit, n_outputs, loss name)`` (per subclass)."""
+        raise NotImplementedError
+
+    def _model(
+        self,
+        n_features: int,
+        n_outputs: int,
+        loss: str,
+        continuing: bool,
+        rng: np.random.RandomState,
+    ) -> bool:
         """Keep ``model_`` (warm start / partial fit, same shape) or build a new one; say which."""
         hidden = self._hidden_sizes()
         sizes = [n_features, *hidden, n_outputs]
@@ -287,7 +346,9 @@ class _BaseMLP(BaseEstimator):
         )
         return reuse
 
-    def _fit_options(self, n: int, loss: str, incremental: bool, rng) -> FitOptions:
+    def _fit_options(
+        self, n: int, loss: str, incremental: bool, rng: np.random.RandomState
+    ) -> FitOptions:
         """scikit-learn's parameters as mlplab's :class:`~mlplab.train.FitOptions`."""
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         early = bool(self.early_stopping) and not incremental
@@ -311,8 +372,9 @@ class _BaseMLP(BaseEstimator):
             verbose=2 if self.verbose else 0,
         )
 
-    def _record(self, history, *, early: bool) -> None:
+    def _record(self, history: History, *, early: bool) -> None:
         """Extend the fitted attributes (``loss_curve_``, ``n_iter_``, …) with a run's history."""
+        assert history.state is not None  # fit() always records where the run stands
         self._train_state = history.state
         self.t_ = int(history.state.step)
         self.loss_curve_ = [*self.loss_curve_, *history.train_loss]
@@ -330,7 +392,7 @@ class _BaseMLP(BaseEstimator):
 
     # --- prediction --------------------------------------------------------
 
-    def _raw_output(self, X) -> tuple[np.ndarray, object]:
+    def _raw_output(self, X: Array) -> tuple[NDArray[np.float64], Array | None]:
         """The network's outputs `(n_samples, n_outputs)` as float64 NumPy, and the caller's array.
 
         ``X`` may be a NumPy, PyTorch (any device) or JAX array; the second value
@@ -345,7 +407,7 @@ class _BaseMLP(BaseEstimator):
         return out, like
 
     @staticmethod
-    def _as_caller(values: np.ndarray, like, return_numpy: bool):
+    def _as_caller(values: NDArray[Any], like: Array | None, return_numpy: bool) -> Array:
         if like is None or return_numpy or values.dtype.kind not in "biuf":
             return values
         return from_numpy_like(values, like)
@@ -362,7 +424,7 @@ class _BaseMLP(BaseEstimator):
 
     # --- pickling: the model's activations hold functions, so store specs --
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # a copy: never change the live __dict__
         model = state.get("model_")
         if isinstance(model, MLP):
@@ -377,7 +439,7 @@ class _BaseMLP(BaseEstimator):
             state["_train_state"] = (_tree_to_numpy(ts.opt_state), ts.step, ts.epoch)
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         model = state.get("model_")
         if isinstance(model, dict):
             state["model_"] = MLP.from_params(
@@ -394,14 +456,14 @@ class _BaseMLP(BaseEstimator):
                 )
         super().__setstate__(state)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(ClassifierMixin, _BaseMLP):  # type: ignore[misc]  # no sklearn type hints
     """A multi-layer perceptron classifier, scikit-learn style, trained by mlplab.
 
     Two classes: one output logit ``z`` and the binary cross-entropy,
@@ -456,10 +518,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         True
     """
 
-    def _y_check_params(self) -> dict:
+    classes_: NDArray[Any]  # fitted: the labels, sorted
+
+    def _y_check_params(self) -> dict[str, bool]:
         return {}
 
-    def _encode_targets(self, y, first_call: bool, classes, incremental: bool):
+    def _encode_targets(
+        self, y: NDArray[Any], first_call: bool, classes: ArrayLike | None, incremental: bool
+    ) -> tuple[NDArray[Any], int, str]:
         check_classification_targets(y)
         y = column_or_1d(y, warn=True)
         if incremental and first_call:
@@ -495,7 +561,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return encoded, 1, "bce"
         return encoded, k, "softmax_cross_entropy"
 
-    def predict_proba(self, X, *, return_numpy: bool = False):
+    def predict_proba(self, X: Array, *, return_numpy: bool = False) -> Array:
         """Class probabilities `(n_samples, n_classes)`, columns in the order of ``classes_``.
 
         Returned as the caller's array type (NumPy, PyTorch, JAX) unless
@@ -510,7 +576,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             proba = e / e.sum(axis=1, keepdims=True)
         return self._as_caller(proba, like, return_numpy)
 
-    def predict_log_proba(self, X, *, return_numpy: bool = False):
+    def predict_log_proba(self, X: Array, *, return_numpy: bool = False) -> Array:
         """``log`` of :meth:`predict_proba`."""
         out, like = self._raw_output(X)
         if out.shape[1] == 1:  # log sigmoid(±z) = −softplus(∓z)
@@ -521,7 +587,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         return self._as_caller(logp, like, return_numpy)
 
-    def predict(self, X, *, return_numpy: bool = False):
+    def predict(self, X: Array, *, return_numpy: bool = False) -> Array:
         """Predicted labels `(n_samples,)` from ``classes_``.
 
         Returned as the caller's array type (NumPy, PyTorch, JAX) when the labels
@@ -531,13 +597,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         idx = (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
         return self._as_caller(self.classes_[idx], like, return_numpy)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
         return tags
 
 
-class MLPRegressor(RegressorMixin, _BaseMLP):
+class MLPRegressor(RegressorMixin, _BaseMLP):  # type: ignore[misc]  # no sklearn type hints
     """A multi-layer perceptron regressor, scikit-learn style, trained by mlplab.
 
     Identity output layer, mean squared error. ``y`` may be `(n_samples,)` or
@@ -554,10 +620,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         True
     """
 
-    def _y_check_params(self) -> dict:
+    _y_ndim: int  # fitted: 1 or 2, as the `y` of the first fit
+
+    def _y_check_params(self) -> dict[str, bool]:
         return {"multi_output": True, "y_numeric": True}
 
-    def _encode_targets(self, y, first_call: bool, classes, incremental: bool):
+    def _encode_targets(
+        self, y: NDArray[Any], first_call: bool, classes: ArrayLike | None, incremental: bool
+    ) -> tuple[NDArray[Any], int, str]:
         if classes is not None:
             raise ValueError("`classes` is only for MLPClassifier.partial_fit.")
         y = np.asarray(y, dtype=np.float64)
@@ -571,7 +641,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             )
         return targets, targets.shape[1], "mse"
 
-    def predict(self, X, *, return_numpy: bool = False):
+    def predict(self, X: Array, *, return_numpy: bool = False) -> Array:
         """Predictions `(n_samples,)` (or `(n_samples, n_targets)` for 2-D ``y``).
 
         Returned as the caller's array type (NumPy, PyTorch, JAX) unless
@@ -582,7 +652,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             out = out[:, 0]
         return self._as_caller(out, like, return_numpy)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
@@ -599,13 +669,13 @@ class _NoImprovement:
     training stops after more than ``patience`` such epochs in a row.
     """
 
-    def __init__(self, tol: float, patience: int, best: float):
+    def __init__(self, tol: float, patience: int, best: float | None) -> None:
         self.tol, self.patience = float(tol), int(patience)
         self.best = math.inf if best is None else float(best)
         self.count = 0
         self.stopped = False
 
-    def __call__(self, epoch, logs, model) -> bool:
+    def __call__(self, epoch: int, logs: dict[str, float], model: MLP) -> bool:
         loss = logs["train_loss"]
         self.count = self.count + 1 if loss > self.best - self.tol else 0
         self.best = min(self.best, loss)
@@ -613,17 +683,17 @@ class _NoImprovement:
         return self.stopped
 
 
-def _host(a):
+def _host(a: Array) -> Array:
     """PyTorch and JAX arrays as NumPy; anything else unchanged (scikit-learn validates it)."""
     return to_numpy(a) if a is not None and backend_of(a) in ("torch", "jax") else a
 
 
-def _check_bool(name: str, value) -> None:
+def _check_bool(name: str, value: object) -> None:
     if not isinstance(value, bool | np.bool_):
         raise ConfigError(f"`{name}` must be True or False; got {value!r}.")
 
 
-def _tree_to_numpy(tree):
+def _tree_to_numpy(tree: object) -> object:
     if isinstance(tree, dict):
         return {k: _tree_to_numpy(v) for k, v in tree.items()}
     if isinstance(tree, list | tuple):
@@ -631,7 +701,7 @@ def _tree_to_numpy(tree):
     return to_numpy(tree)
 
 
-def _tree_to_backend(tree, backend):
+def _tree_to_backend(tree: object, backend: Backend) -> object:
     if isinstance(tree, dict):
         return {k: _tree_to_backend(v, backend) for k, v in tree.items()}
     if isinstance(tree, list | tuple):

@@ -805,7 +805,7 @@ def _warn_mixed_labels(path: str, name: str, labels: list[str]) -> None:
 def load_csv_for_prediction(
     path: str | os.PathLike[str],
     preprocessor: Preprocessor,
-    target: str | None = None,
+    target: str | Sequence[str] | None = None,
     *,
     delimiter: str | None = None,
     ignore_extra: bool = False,
@@ -846,7 +846,7 @@ def _prediction_targets(
     path: str,
     table: _Table,
     preprocessor: Preprocessor,
-    target: str | None,
+    target: str | Sequence[str] | None,
     with_target: bool | None,
 ) -> tuple[list[str], list[str]]:
     """``(targets to read, targets present)``: none to read when ignored or absent."""
