@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -502,6 +502,16 @@ class SavedModel:
                 "`mlplab train`); predict from Python with load_model(...) and model.predict(X)."
             )
         return prep
+
+    @overload
+    def load_data(
+        self, data: str, *, delimiter: str | None = None, with_target: Literal[True]
+    ) -> tuple[NDArray[np.float64], NDArray[Any]]: ...
+
+    @overload
+    def load_data(
+        self, data: str, *, delimiter: str | None = None, with_target: bool
+    ) -> tuple[NDArray[np.float64], NDArray[Any] | None]: ...
 
     def load_data(
         self, data: str, *, delimiter: str | None = None, with_target: bool
