@@ -400,7 +400,7 @@ def _outputs_np(model: MLP, X: Array) -> NDArray[np.float64]:
 
 
 def evaluate_model(
-    model: MLP, prep: Preprocessor | None, X: Array, y: ArrayLike, loss: str
+    model: MLP, prep: Preprocessor | None, X: Array, y: NDArray[Any], loss: str
 ) -> dict[str, Any]:
     """Metrics of ``model`` on standardised inputs ``X`` and targets ``y``.
 
@@ -579,7 +579,7 @@ class SavedModel:
             writer.writerow([label, *(repr(float(p)) for p in row)])
         return buf.getvalue()
 
-    def evaluate(self, X: Array, y: ArrayLike) -> dict[str, Any]:
+    def evaluate(self, X: Array, y: NDArray[Any]) -> dict[str, Any]:
         """Metrics (see :func:`evaluate_model`) plus the confusion matrix for classes."""
         from mlplab.nn.metrics import confusion_matrix
 

@@ -693,7 +693,7 @@ def _check_bool(name: str, value: object) -> None:
         raise ConfigError(f"`{name}` must be True or False; got {value!r}.")
 
 
-def _tree_to_numpy(tree: object) -> object:
+def _tree_to_numpy(tree: Any) -> Any:  # an optimizer state: dicts / lists / tuples of arrays
     if isinstance(tree, dict):
         return {k: _tree_to_numpy(v) for k, v in tree.items()}
     if isinstance(tree, list | tuple):
@@ -701,7 +701,7 @@ def _tree_to_numpy(tree: object) -> object:
     return to_numpy(tree)
 
 
-def _tree_to_backend(tree: object, backend: Backend) -> object:
+def _tree_to_backend(tree: Any, backend: Backend) -> Any:
     if isinstance(tree, dict):
         return {k: _tree_to_backend(v, backend) for k, v in tree.items()}
     if isinstance(tree, list | tuple):
