@@ -120,7 +120,8 @@ def register(sub) -> None:
         "Examples:\n"
         "  mlplab train moons --hidden 16,16 --epochs 200 --out-dir runs/moons\n"
         "  mlplab train data.csv --target label --one-hot --validation-split 0.2\n"
-        "  mlplab train --resume model.ckpt.safetensors   # after Ctrl-C\n\n"
+        "  mlplab train --resume model.ckpt.safetensors   # after Ctrl-C\n"
+        "  mlplab train big.parquet --target label --one-hot --validation-split 0.1\n\n"
         "Built-in data sets: xor, and, or, moons, circles, spirals, blobs, sine, cubic,\n"
         "digits, mnist1d, iris, wine, breast-cancer, diabetes.\n"
         "Ctrl-C stops after the current step and saves a checkpoint to resume from.",
@@ -164,7 +165,8 @@ def register(sub) -> None:
     g.add_argument(
         "--stream",
         action="store_true",
-        help="read a large CSV in pieces instead of loading it (.parquet always streams)",
+        help="read a large CSV in pieces instead of loading it (.parquet always streams; "
+        "a checkpoint at every epoch end)",
     )
     g.add_argument(
         "--shuffle-rows",

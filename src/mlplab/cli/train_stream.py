@@ -22,7 +22,7 @@ from typing import Any
 
 from mlplab.config import TrainConfig
 from mlplab.data.preprocessing import Preprocessor
-from mlplab.data.stream import TableStream
+from mlplab.data.stream import Part, TableStream
 from mlplab.errors import ConfigError, DataError
 from mlplab.nn.mlp import MLP
 from mlplab.train.state import History
@@ -154,7 +154,7 @@ def _finish(model: MLP, stream: TableStream, prep: Preprocessor, cfg: TrainConfi
     from mlplab.cli.train_cmds import _json, _print_metrics, _print_stopped_early
     from mlplab.train.streaming import evaluate_stream
 
-    part = "train" if stream.holdout else "all"
+    part: Part = "train" if stream.holdout else "all"
     metrics = {"train": evaluate_stream(model, stream, prep, loss, part)}
     if stream.holdout:
         metrics["validation"] = evaluate_stream(model, stream, prep, loss, "validation")

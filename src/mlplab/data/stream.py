@@ -67,7 +67,8 @@ def _uniform(seed: int, start: int, n: int) -> NDArray[np.float64]:
     z ^= z >> np.uint64(27)
     z *= np.uint64(0x94D049BB133111EB)
     z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    u: NDArray[np.float64] = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return u
 
 
 def is_streamed(path: str) -> bool:
@@ -293,7 +294,8 @@ def _one_hot(column: Any, categories: Sequence[str]) -> NDArray[np.float64]:
 
     found = pc.index_in(column, value_set=pa.array(list(categories), pa.string()))
     idx = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
-    return (idx[:, None] == np.arange(len(categories))).astype(np.float64)
+    block: NDArray[np.float64] = (idx[:, None] == np.arange(len(categories))).astype(np.float64)
+    return block
 
 
 def scan_preprocessor(stream: TableStream, task: str | None = None) -> Preprocessor:

@@ -263,7 +263,7 @@ def _start_state(state: TrainState | None, opt: Any, model: MLP) -> TrainState:
 
 def _standardise(X: NDArray[np.float64], prep: Preprocessor) -> NDArray[np.float64]:
     scaler = prep.scaler
-    if scaler is None:
+    if scaler is None or scaler.mean is None or scaler.scale is None:
         raise ConfigError("the Preprocessor is not fitted: scan the stream first.")
     out: NDArray[np.float64] = (X - scaler.mean) / scaler.scale
     return out
