@@ -87,7 +87,15 @@ def stream(out: str, rank: int) -> int:
     h = fit_stream(model, source, prep, epochs=2, batch_size=32, lr=0.01, shuffle_rows=300,
                    verbose=0)  # fmt: skip
     weights = np.concatenate([np.ravel(a) for layer in model.numpy_params() for a in layer])
-    np.savez(os.path.join(out, f"stream{rank}.npz"), w=weights, loss=h.train_loss, n=h.n_steps)
+    # held-out rows: each rank validates those of its row groups, the sums are reduced
+    held = TableStream(os.path.join(out, "t.parquet"), "label", validation_split=0.3)
+    model = MLP(len(held.features), (8,), 1, seed=0, backend="torch", dtype="float64")
+    v = fit_stream(model, held, scan_preprocessor(held), epochs=6, batch_size=32, lr=0.05,
+                   shuffle_rows=300, early_stopping=True, patience=1, verbose=0)  # fmt: skip
+    w_val = np.concatenate([np.ravel(a) for layer in model.numpy_params() for a in layer])
+    saved = dict(w=weights, loss=h.train_loss, n=h.n_steps, val=v.val_loss, w_val=w_val)
+    saved.update(val_metric=v.val_metric, best=v.best_epoch or 0)
+    np.savez(os.path.join(out, f"stream{rank}.npz"), **saved)
     return 0
 
 

@@ -159,6 +159,9 @@ def test_two_ranks_stream_their_own_row_groups_and_stay_identical(tmp_path):
     np.testing.assert_array_equal(r0["loss"], r1["loss"])  # the epoch loss is reduced
     assert int(r0["n"]) == int(r1["n"]) >= 2 * np.ceil(1501 / 16)  # same steps, uneven halves
     assert r0["loss"][1] < r0["loss"][0] < 0.69
+    for key in ("val", "val_metric", "best", "w_val"):  # validation and early stopping agree
+        np.testing.assert_array_equal(r0[key], r1[key])
+    assert r0["val_metric"].max() > 0.9 and 1 <= int(r0["best"]) <= len(r0["val"])
 
 
 def test_ctrl_c_on_torchrun_writes_one_checkpoint_from_rank_0(tmp_path):
