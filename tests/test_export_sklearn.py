@@ -224,6 +224,20 @@ def test_an_unsupported_pipeline_is_a_one_line_error(make, message):
         assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_a_search_or_other_estimator_alone_is_a_one_line_error():
+    from sklearn.model_selection import GridSearchCV
+
+    X_train, _, y_train, _ = _data("binary")
+    grid = _fit(
+        GridSearchCV(MLPClassifier((4,), max_iter=5), {"alpha": [1e-4]}, cv=2), X_train, y_train
+    )
+    with pytest.raises(ConfigError, match="cannot export a GridSearchCV .*best_estimator_"):
+        export.to_onnx_bytes(grid)
+    assert export.to_onnx_bytes(grid.best_estimator_)  # what the message says to do
+    with pytest.raises(ConfigError, match="cannot export a PCA: pass an mlplab MLP"):
+        export.to_torch(PCA(2).fit(X_train))
+
+
 def test_unfitted_or_doubly_preprocessed_pipelines_are_clear_errors():
     pipe = Pipeline([("scale", StandardScaler()), ("clf", MLPClassifier())])
     with pytest.raises(ConfigError, match="not fitted"):

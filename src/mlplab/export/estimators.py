@@ -60,7 +60,7 @@ def recipe_of_estimator(obj: Any) -> tuple[MLP, Recipe]:
     """The network and recipe of a fitted mlplab estimator or a ``Pipeline`` ending in one."""
     from sklearn.pipeline import Pipeline
 
-    steps: list[tuple[str, Any]] = obj.steps if isinstance(obj, Pipeline) else [("model", obj)]
+    steps: list[tuple[str | None, Any]] = obj.steps if isinstance(obj, Pipeline) else [(None, obj)]
     *scalers, (last_name, estimator) = steps
     net, classes = _estimator_parts(last_name, estimator)
     n = net.n_inputs
@@ -102,14 +102,28 @@ def _is_sklearn(obj: object) -> bool:
     return isinstance(obj, BaseEstimator)
 
 
-def _estimator_parts(name: str, estimator: Any) -> tuple[MLP, list[Any] | None]:
-    """The fitted network of the pipeline's last step, and its classes (``None``: a regressor)."""
+def _estimator_parts(name: str | None, estimator: Any) -> tuple[MLP, list[Any] | None]:
+    """The fitted network of the pipeline's last step, and its classes (``None``: a regressor).
+
+    ``name``: the step's name in its pipeline, ``None`` for an estimator passed alone.
+    """
     from ..sklearn import MLPClassifier, MLPRegressor
 
     if not isinstance(estimator, MLPClassifier | MLPRegressor):
+        kind = type(estimator).__name__
+        hint = (
+            " (a search: export its best_estimator_)"
+            if hasattr(estimator, "best_estimator_")
+            else ""
+        )
+        if name is None:
+            raise ConfigError(
+                f"cannot export a {kind}{hint}: pass an mlplab MLP, a fitted "
+                "mlplab.sklearn.MLPClassifier / MLPRegressor, or a Pipeline ending in one."
+            )
         raise ConfigError(
-            f"cannot export step {name!r} ({type(estimator).__name__}): the last step must be "
-            "an mlplab.sklearn.MLPClassifier or MLPRegressor."
+            f"cannot export step {name!r} ({kind}): the last step must be an "
+            "mlplab.sklearn.MLPClassifier or MLPRegressor."
         )
     model = getattr(estimator, "model_", None)
     if not isinstance(model, MLP):
@@ -120,7 +134,7 @@ def _estimator_parts(name: str, estimator: Any) -> tuple[MLP, list[Any] | None]:
     return check_model(model), classes
 
 
-def _affine(name: str, step: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _affine(name: str | None, step: Any, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(μ, s)`` with ``step.transform(x) = (x − μ)/s``, or a one-line error."""
     kind = type(step).__name__
     if kind not in SCALERS or (kind == "MinMaxScaler" and step.clip):
