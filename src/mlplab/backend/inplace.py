@@ -25,17 +25,29 @@ The design allows the backend's runners to *apply* the same arithmetic faster
 
 from __future__ import annotations
 
+import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..nn.optim import SGD, Adam, AdamW
+
+if TYPE_CHECKING:
+    from ..nn.mlp import Array, Params
+    from ..nn.optim import OptState, Tree
+    from .loop import StepFn
+
+    #: ``rule(xp, scalars, ins, outs, u, w)``: one optimizer's arithmetic on a chunk.
+    Rule = Callable[[Any, tuple[Any, ...], list[Array], list[Array], Array, Array], None]
 
 CHUNK = 1 << 15  # 32k float32 = 128 KiB: the dozen arrays of a chunk fit in a core's L2 cache
 MIN_PARAMS = 4096  # below this the pure step is as fast (tiny nets: per-call overhead rules)
 
 
-def updater_for(backend_name: str, step_fn, params):
+def updater_for(backend_name: str, step_fn: StepFn, params: Params) -> InPlaceUpdate | None:
     """An :class:`InPlaceUpdate` for ``step_fn``'s optimizer, or ``None`` to run the pure step."""
-    optimizer = getattr(step_fn, "optimizer", None)
+    optimizer: Any = getattr(step_fn, "optimizer", None)
     if backend_name not in ("numpy", "torch") or type(optimizer) not in (SGD, Adam, AdamW):
         return None
     if sum(W.shape[0] * W.shape[1] for _, W in params) < MIN_PARAMS:
@@ -46,25 +58,31 @@ def updater_for(backend_name: str, step_fn, params):
 class InPlaceUpdate:
     """``update(params, grads, state, lr, t)`` like the optimizer's, writing in place."""
 
-    def __init__(self, optimizer, backend_name: str):
+    def __init__(self, optimizer: SGD | Adam, backend_name: str) -> None:
         self.opt = optimizer
         self.torch = backend_name == "torch"
+        xp: types.ModuleType
         if self.torch:
             import torch as xp
         else:
             xp = np
         self.xp = xp
-        self._owned: dict = {}  # id -> array this updater allocated (kept alive: ids stay unique)
-        self._scratch = None
+        # id -> array this updater allocated (kept alive: ids stay unique)
+        self._owned: dict[int, object] = {}
+        self._scratch: tuple[Array, Array] | None = None
 
-    def update(self, params, grads, state, lr, t):
+    def update(
+        self, params: Params, grads: Params, state: OptState, lr: float, t: int
+    ) -> tuple[Tree, OptState]:
         """New ``(params, state)``; bitwise what ``optimizer.update`` returns."""
         names = sorted(state)  # "m", "v" (Adam); "velocity" (SGD with momentum); none
         moments = [state[name] for name in names]
         rule, scalars = self._rule(lr, t)
+        new_params: Tree
+        new_moments: list[list[Array]]
         new_params, new_moments = [], [[] for _ in names]
         for i, (layer, grad) in enumerate(zip(params, grads, strict=True)):
-            new_layer = []
+            new_layer: list[Array] = []
             for j in range(2):
                 ins = [layer[j], grad[j], *(moment[i][j] for moment in moments)]
                 outs = [self._target(layer[j]), *(self._target(m[i][j]) for m in moments)]
@@ -76,16 +94,16 @@ class InPlaceUpdate:
         new_state = {name: _pairs(values) for name, values in zip(names, new_moments, strict=True)}
         return new_params, new_state
 
-    def flush_subnormals(self, state):
+    def flush_subnormals(self, state: OptState) -> OptState:
         """Set the subnormal entries of ``state``'s arrays to 0 (NumPy), in place where owned."""
-        out = {}
+        out: OptState = {}
         for name, layers in state.items():
             out[name] = [tuple(self._flushed(a) for a in layer) for layer in layers]
         return out
 
     # --- the rules: the optimizers' arithmetic, operation by operation ----------
 
-    def _rule(self, lr, t):
+    def _rule(self, lr: float, t: int) -> tuple[Rule, tuple[Any, ...]]:
         opt = self.opt
         if isinstance(opt, Adam):  # Adam and AdamW
             step_size, sqrt_bc2 = opt.bias_corrections(lr, t)
@@ -94,7 +112,15 @@ class InPlaceUpdate:
             return self._adam, (opt, step_size, sqrt_bc2, decay)
         return self._sgd, (opt, lr)
 
-    def _adam(self, xp, scalars, ins, outs, u, w):
+    def _adam(
+        self,
+        xp: Any,
+        scalars: tuple[Any, ...],
+        ins: list[Array],
+        outs: list[Array],
+        u: Array,
+        w: Array,
+    ) -> None:
         """``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``, ``p ← p − s·m / (√v / c + ε)``."""
         opt, step_size, sqrt_bc2, decay = scalars
         p, g, m, v = ins
@@ -119,7 +145,15 @@ class InPlaceUpdate:
         xp.divide(w, u, out=w)
         xp.subtract(p, w, out=p_out)
 
-    def _sgd(self, xp, scalars, ins, outs, u, w):
+    def _sgd(
+        self,
+        xp: Any,
+        scalars: tuple[Any, ...],
+        ins: list[Array],
+        outs: list[Array],
+        u: Array,
+        w: Array,
+    ) -> None:
         """``g ← g + λp``; ``v ← μv + g``; ``p ← p − lr·(v or g + μv)``."""
         opt, lr = scalars
         p, g, *velocity = ins
@@ -140,7 +174,7 @@ class InPlaceUpdate:
 
     # --- arrays: ownership, chunks, scratch -------------------------------------
 
-    def _target(self, a):
+    def _target(self, a: Array) -> Array:
         """``a`` itself if this updater allocated it; else a new array of its shape."""
         if self._owned.get(id(a)) is a:
             return a
@@ -151,7 +185,9 @@ class InPlaceUpdate:
         self._owned[id(out)] = out
         return out
 
-    def _apply(self, rule, scalars, ins, outs):
+    def _apply(
+        self, rule: Rule, scalars: tuple[Any, ...], ins: list[Array], outs: list[Array]
+    ) -> None:
         flat_in = [_flat(a) for a in ins]
         flat_out = [_flat(a) for a in outs]
         n = flat_out[0].shape[0]
@@ -162,7 +198,7 @@ class InPlaceUpdate:
             parts_out = [a[start:stop] for a in flat_out]
             rule(self.xp, scalars, parts_in, parts_out, u[: stop - start], w[: stop - start])
 
-    def _scratch_for(self, like, n: int):
+    def _scratch_for(self, like: Array, n: int) -> tuple[Array, Array]:
         """Two scratch arrays of ``n`` elements of ``like``'s dtype (grown when needed)."""
         s = self._scratch
         if s is None or s[0].shape[0] < n or s[0].dtype != like.dtype:
@@ -173,7 +209,7 @@ class InPlaceUpdate:
             self._scratch = s
         return s[0][:n], s[1][:n]
 
-    def _flushed(self, a):
+    def _flushed(self, a: Array) -> Array:
         if not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
             return a
         tiny = np.finfo(a.dtype).tiny
@@ -186,17 +222,17 @@ class InPlaceUpdate:
         return a
 
 
-def _plus_scaled(xp, g, p, scale, out):
+def _plus_scaled(xp: Any, g: Array, p: Array, scale: float, out: Array) -> Array:
     """``g + scale · p`` into ``out`` (the coupled weight decay's ``g + λ θ``)."""
     xp.multiply(p, scale, out=out)
     xp.add(g, out, out=out)
     return out
 
 
-def _flat(a):
+def _flat(a: Array) -> Array:
     """A 1-D view of ``a`` (a copy if ``a`` is not contiguous: only inputs can be)."""
     return a.reshape(-1)
 
 
-def _pairs(values):
+def _pairs(values: list[Array]) -> Tree:
     return [(values[k], values[k + 1]) for k in range(0, len(values), 2)]

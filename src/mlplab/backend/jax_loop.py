@@ -7,13 +7,35 @@ between steps.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .arrays import Backend
 
+if TYPE_CHECKING:
+    from jax.sharding import Mesh
 
-def run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan, mesh=None):
+    from ..nn.mlp import Array, Params
+    from ..nn.optim import OptState, Tree
+    from .loop import Data, StepFn, StepPlan
+
+    #: XLA compiler options of one compiled run: ``((name, value), …)``.
+    XlaOptions = tuple[tuple[str, str], ...]
+    #: ``(params, opt_state, losses)`` of a run of steps.
+    Ran = tuple[Tree, OptState, np.ndarray]
+
+
+def run_steps_jax(
+    backend: Backend,
+    step_fn: StepFn,
+    params: Tree,
+    opt_state: OptState,
+    data: Data,
+    plan: StepPlan,
+    mesh: Mesh | None = None,
+) -> Ran:
     import jax
 
     X, Y, SW = data
@@ -43,7 +65,15 @@ def run_steps_jax(backend: Backend, step_fn, params, opt_state, data, plan, mesh
     return params, opt_state, np.asarray(losses, dtype=np.float64)
 
 
-def _run_sharded(backend: Backend, step_fn, params, opt_state, data, plan, mesh):
+def _run_sharded(
+    backend: Backend,
+    step_fn: StepFn,
+    params: Tree,
+    opt_state: OptState,
+    data: Data,
+    plan: StepPlan,
+    mesh: Mesh,
+) -> Ran:
     """The plan's steps with every batch split over ``mesh`` (padded rows weigh 0)."""
     from . import sharding
     from .loop import StepPlan
@@ -61,10 +91,10 @@ def _run_sharded(backend: Backend, step_fn, params, opt_state, data, plan, mesh)
     return params, opt_state, np.asarray(losses, dtype=np.float64)
 
 
-_JAX_RUNNERS: dict = {}
+_JAX_RUNNERS: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
 
-def _scan_unroll(params, batch: int) -> int:
+def _scan_unroll(params: Params, batch: int) -> int:
     """How many steps one iteration of the compiled loop runs (``lax.scan(unroll=…)``).
 
     A tiny step (the lecture's XOR: ~100 flops) costs less than the loop's own
@@ -77,7 +107,7 @@ def _scan_unroll(params, batch: int) -> int:
     return 8 if work <= 128 else 2 if work <= 65536 else 1
 
 
-def _xla_options(params, batch: int) -> tuple:
+def _xla_options(params: Params, batch: int) -> XlaOptions:
     """XLA compiler options for one compiled run, as ``((name, value), …)``; usually none.
 
     A function of one variable (1 input, 1 output: the lecture's fits of sin(3x)
@@ -94,15 +124,25 @@ def _xla_options(params, batch: int) -> tuple:
     return ()
 
 
-def _jax_full_batch_runner(step_fn, options: tuple = ()):
+def _jax_full_batch_runner(step_fn: StepFn, options: XlaOptions = ()) -> Callable[..., Any]:
     key = ("full", step_fn, options)
     if key not in _JAX_RUNNERS:
         import jax
         from jax import lax
 
         @functools.partial(jax.jit, compiler_options=dict(options) or None)
-        def run(params, opt_state, X, Y, SW, lrs, ts):
-            def body(carry, step):
+        def run(
+            params: Tree,
+            opt_state: OptState,
+            X: Array,
+            Y: Array,
+            SW: Array | None,
+            lrs: Array,
+            ts: Array,
+        ) -> tuple[Tree, OptState, Array]:
+            def body(
+                carry: tuple[Tree, OptState], step: tuple[Array, Array]
+            ) -> tuple[tuple[Tree, OptState], Array]:
                 lr, t = step
                 params, opt_state, loss = step_fn(*carry, X, Y, SW, lr, t)
                 return (params, opt_state), loss
@@ -117,15 +157,29 @@ def _jax_full_batch_runner(step_fn, options: tuple = ()):
     return _JAX_RUNNERS[key]
 
 
-def _jax_minibatch_runner(step_fn, options: tuple = (), mesh=None):
+def _jax_minibatch_runner(
+    step_fn: StepFn, options: XlaOptions = (), mesh: Mesh | None = None
+) -> Callable[..., Any]:
     key = ("minibatch", step_fn, options, mesh)
     if key not in _JAX_RUNNERS:
         import jax
         from jax import lax
 
         @functools.partial(jax.jit, compiler_options=dict(options) or None)
-        def run(params, opt_state, X, Y, SW, idx, weights, lrs, ts):
-            def body(carry, step):
+        def run(
+            params: Tree,
+            opt_state: OptState,
+            X: Array,
+            Y: Array,
+            SW: Array | None,
+            idx: Array,
+            weights: Array | None,
+            lrs: Array,
+            ts: Array,
+        ) -> tuple[Tree, OptState, Array]:
+            def body(
+                carry: tuple[Tree, OptState], step: tuple[Array, Array | None, Array, Array]
+            ) -> tuple[tuple[Tree, OptState], Array]:
                 i, w, lr, t = step  # i: (B,) indices of this step's batch
                 wb = w
                 if SW is not None:

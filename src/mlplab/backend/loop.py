@@ -7,17 +7,57 @@ compiled ``lax.scan`` (:mod:`mlplab.backend.jax_loop`).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from .arrays import Backend, to_index
 from .inplace import updater_for
 
+if TYPE_CHECKING:
+    from jax.sharding import Mesh
+
+    from ..nn.mlp import Array, Params
+    from ..nn.optim import Optimizer, OptState, Tree
+
+    #: ``(X, Y, sample weights or None)``, on the backend.
+    Data = tuple[Array, Array, Array | None]
+
+
+class StepFn(Protocol):
+    """One pure training step (:func:`mlplab.train.step.make_step`), see :func:`run_steps`.
+
+    ``value_and_grads(params, xb, yb, wb) -> (loss, grads)`` and ``optimizer`` are
+    its two halves, for the runners that apply the update in place.
+    """
+
+    optimizer: Optimizer
+    value_and_grads: Callable[[Params, Array, Array, Array | None], tuple[Array, Tree]]
+
+    def __call__(
+        self,
+        params: Params,
+        opt_state: OptState,
+        xb: Array,
+        yb: Array,
+        wb: Array | None,
+        lr: float,
+        t: int,
+    ) -> tuple[Tree, OptState, Array]: ...
+
 
 def run_steps(
-    backend: Backend, step_fn, params, opt_state, data, plan, should_stop=None, mesh=None
-):
+    backend: Backend,
+    step_fn: StepFn,
+    params: Tree,
+    opt_state: OptState,
+    data: Data,
+    plan: StepPlan,
+    should_stop: Callable[[], bool] | None = None,
+    mesh: Mesh | None = None,
+) -> tuple[Tree, OptState, np.ndarray]:
     """Run the optimizer steps of ``plan``; return ``(params, opt_state, losses)``.
 
     ``step_fn(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``
@@ -45,7 +85,7 @@ def run_steps(
     flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
     # the update applied in place, bitwise the same (see .inplace); None: the pure step
     fast = updater_for(backend.name, step_fn, params) if FAST_PATHS else None
-    losses = []
+    losses: list[Array] = []
     lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
     # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
     with _flush_to_zero(backend), np.errstate(over="ignore", invalid="ignore"):
@@ -96,7 +136,7 @@ FAST_PATHS = True
 
 
 @contextmanager
-def _flush_to_zero(backend: Backend):
+def _flush_to_zero(backend: Backend) -> Iterator[None]:
     """PyTorch: flush subnormals to zero on the CPU while the loop runs, then as it was."""
     if not (FLUSH_SUBNORMALS and backend.name == "torch"):
         yield
@@ -112,7 +152,7 @@ def _flush_to_zero(backend: Backend):
         torch.set_flush_denormal(was_on)
 
 
-def _flush_subnormals(tree):
+def _flush_subnormals(tree: Any) -> Any:
     """``tree`` (dicts, lists, tuples of NumPy arrays) with subnormal entries set to 0."""
     if isinstance(tree, dict):
         return {key: _flush_subnormals(value) for key, value in tree.items()}
@@ -131,7 +171,7 @@ class StepPlan:
     index arrays, one per step (the last batch of an epoch may be shorter).
     """
 
-    def __init__(self, batches, lrs: np.ndarray, t: np.ndarray):
+    def __init__(self, batches: Sequence[np.ndarray] | None, lrs: np.ndarray, t: np.ndarray):
         self.batches = batches
         self.lrs = lrs
         self.t = t
@@ -140,7 +180,7 @@ class StepPlan:
     def n_steps(self) -> int:
         return len(self.lrs)
 
-    def padded(self, multiple: int = 1):
+    def padded(self, multiple: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """`(n_steps, B)` indices and `(n_steps, B)` 0/1 mask, short batches padded.
 
         A compiled scan needs every step to have the same shape; padded rows
@@ -148,6 +188,7 @@ class StepPlan:
         ``B`` is the largest batch rounded up to a ``multiple`` (of the devices
         a sharded batch is split over).
         """
+        assert self.batches is not None  # full batch: nothing to pad
         size = -(-max(len(b) for b in self.batches) // multiple) * multiple
         idx = np.zeros((self.n_steps, size), dtype=np.int32)
         mask = np.zeros((self.n_steps, size), dtype=np.float64)

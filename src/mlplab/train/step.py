@@ -11,13 +11,30 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from ..nn.losses import l2_penalty
 from ..nn.mlp import backward, forward_cache
 
+if TYPE_CHECKING:
+    from ..backend.loop import StepFn
+    from ..nn.activations import Activation
+    from ..nn.losses import Loss
+    from ..nn.mlp import Array, Params
+    from ..nn.optim import Optimizer, OptState, Tree
+
+    #: ``reduce(value, grads, xb, wb) -> (value, grads)`` over the data-parallel ranks.
+    Reduce = Callable[[Array, Tree, Array, Array | None], tuple[Array, Tree]]
+
 
 @functools.lru_cache(maxsize=64)
-def make_step(activations: tuple, loss, optimizer, l2: float, reduce=None) -> Callable:
+def make_step(
+    activations: tuple[Activation, ...],
+    loss: Loss,
+    optimizer: Optimizer,
+    l2: float,
+    reduce: Reduce | None = None,
+) -> StepFn:
     """The pure training step for one architecture / loss / optimizer / L2 setting.
 
     ``step(params, opt_state, xb, yb, wb, lr, t) -> (params, opt_state, loss)``.
@@ -29,7 +46,9 @@ def make_step(activations: tuple, loss, optimizer, l2: float, reduce=None) -> Ca
     the whole batch's loss and gradients before the penalty and the update.
     """
 
-    def value_and_grads(params, xb, yb, wb):  # steps 1-4
+    def value_and_grads(
+        params: Params, xb: Array, yb: Array, wb: Array | None
+    ) -> tuple[Array, Tree]:  # steps 1-4
         out, caches = forward_cache(params, activations, xb)  # 1. forward
         value, grad_out = loss.value_and_grad(out, yb, wb)  # 2. loss, ∂L/∂ŷ
         grads = backward(params, activations, caches, grad_out).grads  # 3. backward
@@ -41,14 +60,23 @@ def make_step(activations: tuple, loss, optimizer, l2: float, reduce=None) -> Ca
             grads = [(gb, gW + pW) for (gb, gW), pW in zip(grads, grad_W, strict=True)]
         return value, grads
 
-    def step(params, opt_state, xb, yb, wb, lr, t):
+    def step(
+        params: Params,
+        opt_state: OptState,
+        xb: Array,
+        yb: Array,
+        wb: Array | None,
+        lr: float,
+        t: int,
+    ) -> tuple[Tree, OptState, Array]:
         value, grads = value_and_grads(params, xb, yb, wb)
         params, opt_state = optimizer.update(params, grads, opt_state, lr, t)  # 5. update
         return params, opt_state, value
 
     # The NumPy and PyTorch runners may apply step 5 in place (mlplab.backend.inplace)
-    step.value_and_grads, step.optimizer = value_and_grads, optimizer
-    return step
+    step_fn = cast("StepFn", step)  # a function, with the two attributes set here
+    step_fn.value_and_grads, step_fn.optimizer = value_and_grads, optimizer
+    return step_fn
 
 
 __all__ = ["make_step"]
