@@ -133,12 +133,13 @@ def test_resumed_after_epoch_k_equals_the_uninterrupted_run_exactly(folder, tmp_
         np.testing.assert_array_equal(b1, b2)
 
 
+@pytest.mark.parametrize("data", ["c.parquet", "c.csv"])
 def test_mlplab_train_streams_one_hot_validation_and_resumes_after_an_interrupt(
-    folder, tmp_path, monkeypatch
+    data, folder, tmp_path, monkeypatch
 ):
     from mlplab.cli import train_stream
 
-    flags = ["train", str(folder / "c.parquet"), "--target", "label", "--one-hot",
+    flags = ["train", str(folder / data), "--target", "label", "--one-hot", "--stream",
              "--validation-split", "0.2", "--epochs", "3", "--hidden", "8", "--dtype",
              "float64", "--no-plots", "--verbose", "0", "--shuffle-rows", "600"]  # fmt: skip
     assert main([*flags, "--out-dir", str(tmp_path / "whole")]) == 0

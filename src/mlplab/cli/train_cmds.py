@@ -534,7 +534,8 @@ def _run_train(args, lead: bool) -> int:
 
     args.device = rank_device(args.device, cfg.backend)  # torchrun on GPUs: one each
 
-    if is_streamed(cfg.data) or getattr(args, "stream", False):  # larger than memory
+    streamed = resume is not None and resume["extra"].get("streamed") is True  # a --stream run
+    if is_streamed(cfg.data) or getattr(args, "stream", False) or streamed:  # larger than memory
         from mlplab.cli.train_stream import run_stream
 
         return run_stream(args, cfg, outputs, lead, resume)

@@ -122,7 +122,7 @@ class _EpochSaver:
         self.model, self.cfg, self.outputs, self.args, self.lead = model, cfg, outputs, args, lead
         self.previous, self.saved = previous, 0
         self.extra = {"fingerprint": fingerprint(stream, prep), "split_seed": cfg.seed,
-                      "shuffle_rows": shuffle_rows,
+                      "shuffle_rows": shuffle_rows, "streamed": True,
                       "outputs": {**outputs.as_dict(), "plots": not args.no_plots}}  # fmt: skip
 
     def merged(self, history: History) -> dict[str, Any]:
