@@ -4,6 +4,8 @@ that `--resume` continues to exactly the uninterrupted run."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -170,3 +172,6 @@ def test_mlplab_train_streams_one_hot_validation_and_resumes_after_an_interrupt(
     out = tmp_path / "pred.csv"
     assert main(["predict", model_file, str(folder / "c.csv"), "--out", str(out)]) == 0
     assert out.read_text().count("\n") == N + 1
+    if data.endswith(".parquet") and importlib.util.find_spec("onnx") is not None:  # export, too
+        onnx = str(tmp_path / "model.onnx")
+        assert main(["export", model_file, "--format", "onnx", "--out", onnx]) == 0

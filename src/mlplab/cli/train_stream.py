@@ -178,7 +178,8 @@ def _finish(model: MLP, stream: TableStream, prep: Preprocessor, cfg: TrainConfi
     if ours and outputs.checkpoint.is_file():  # the run it holds has finished
         with contextlib.suppress(OSError):
             os.unlink(outputs.checkpoint)
-            print(f"removed checkpoint {outputs.checkpoint}: the run has finished.")
+            if args.resume:  # (a run that went through removes its own quietly)
+                print(f"removed checkpoint {outputs.checkpoint}: the run it continued finished.")
 
 
 def _check(args: argparse.Namespace, cfg: TrainConfig, resume: dict[str, Any] | None) -> int:
