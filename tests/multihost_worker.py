@@ -17,7 +17,7 @@ import numpy as np
 # name: fit keywords (5 inputs, 203 rows, MLP 5-16-2, float64)
 CASES = {
     "minibatch_weights_val": dict(batch_size=32, validation_split=0.2, weighted=True),
-    "batch_3": dict(batch_size=3, epochs=1),  # odd batches: padded to 4 rows, weight 0
+    "batch_7": dict(batch_size=7, epochs=1),  # odd batches: padded to 8 rows, weight 0
 }
 
 
