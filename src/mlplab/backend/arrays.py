@@ -318,9 +318,8 @@ def batch_matmul_tn(a: Array, b: Array) -> Array:
         contract_batch = (((0,), (0,)), ((), ()))
         if 2 <= n <= 16 and m >= 4 * n and batch >= 32 and jax.default_backend() == "cpu":
             # the barrier keeps XLA from folding the transpose back into the dot
-            # (jax's optimization_barrier is unannotated)
-            dot = lax.dot_general(b, a, contract_batch)
-            return lax.optimization_barrier(dot).T  # type: ignore[no-untyped-call]
+            # (the ignore: jax's optimization_barrier is unannotated)
+            return lax.optimization_barrier(lax.dot_general(b, a, contract_batch)).T  # type: ignore[no-untyped-call]
         return lax.dot_general(a, b, contract_batch)
     if n <= 8 and m >= 16 * n and batch >= 256 and a.device.type == "cpu":  # PyTorch
         return (b.T @ a).T
