@@ -408,6 +408,48 @@ def test_custom_activations_with_one_name_do_not_share_a_training_step():
     assert losses[0] == losses[2] != losses[1]
 
 
+def test_an_unhashable_custom_loss_or_optimizer_gets_a_clear_error():
+    from dataclasses import dataclass
+
+    from mlplab.errors import ConfigError
+    from mlplab.nn.losses import MSE
+    from mlplab.nn.optim import SGD
+
+    class Methods:
+        name, task = "mse", "regression"
+
+        def value_and_grad(self, out, target, weight=None):
+            return MSE().value_and_grad(out, target, weight)
+
+        def prepare_targets(self, y, n_outputs, backend):
+            return MSE().prepare_targets(y, n_outputs, backend)
+
+    @dataclass  # eq=True without frozen: __hash__ is None
+    class MyLoss(Methods):
+        pass
+
+    @dataclass(frozen=True)
+    class FrozenLoss(Methods):
+        pass
+
+    @dataclass
+    class MySGD:
+        name: str = "sgd"
+
+        def init(self, params):
+            return SGD().init(params)
+
+        def update(self, params, grads, state, lr, t):
+            return SGD().update(params, grads, state, lr, t)
+
+    X, y = _regression(n=8)
+    with pytest.raises(ConfigError, match="custom loss must be hashable.*MyLoss"):
+        fit(_net(), X, y, loss=MyLoss(), epochs=1, verbose=0)
+    with pytest.raises(ConfigError, match="custom optimizer must be hashable.*MySGD"):
+        fit(_net(), X, y, optimizer=MySGD(), epochs=1, verbose=0)
+    assert len(fit(_net(), X, y, loss=FrozenLoss(), epochs=2, verbose=0).train_loss) == 2
+
+
 def test_a_partial_last_epoch_is_labelled_alike_everywhere():
     X, y = _regression(n=10)
     seen = []

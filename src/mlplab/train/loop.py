@@ -177,6 +177,8 @@ class Training:
                  state: TrainState | None, should_stop: StopCheck | None,
                  dp: DataParallel | None = None, mesh: Mesh | None = None) -> None:  # fmt: skip
         opt = get_optimizer(opts.optimizer)
+        _check_hashable("loss", loss_fn)
+        _check_hashable("optimizer", opt)
         self.model, self.data, self.opts, self.loss_fn, self.dp = model, data, opts, loss_fn, dp
         self.mesh = mesh
         self.lr, self.schedule = opts.lr_for(opt), get_schedule(opts.schedule)
@@ -269,6 +271,19 @@ class Training:
         stop = _end_of_epoch(model, data, self.loss_fn, self.opts, history, self.best,
                              self.progress, run, self.dp)  # fmt: skip
         return stop or interrupted
+
+
+def _check_hashable(what: str, obj: object) -> None:
+    """A clear error for a custom loss or optimizer that is not hashable: the training
+    step is cached per (loss, optimizer), which raised a bare "unhashable type"."""
+    try:
+        hash(obj)
+    except TypeError:
+        raise ConfigError(
+            f"a custom {what} must be hashable (fit caches its training step per {what}); "
+            f"{type(obj).__name__} is not: declare it with @dataclass(frozen=True) or give it "
+            "a __hash__."
+        ) from None
 
 
 def _start_state(state: TrainState | None, opt: Optimizer, model: MLP) -> TrainState:
