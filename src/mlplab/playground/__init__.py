@@ -7,6 +7,9 @@ Python on mlplab's engine; the page only draws what the server sends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .server import create_app
 
 __all__ = ["create_app", "serve"]
@@ -32,9 +35,9 @@ def serve(
     port: int = 8765,
     *,
     backend: str = "numpy",
-    device=None,
+    device: Any = None,
     open_browser: bool = True,
-    on_ready=None,
+    on_ready: Callable[[str], object] | None = None,
 ) -> None:
     """Serve the playground until interrupted; ``port=0`` picks a free port.
 

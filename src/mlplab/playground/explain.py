@@ -7,21 +7,30 @@ Every number here comes from mlplab: ``MLP.forward`` (every layer's ``x, z, a``)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 import mlplab as ml
 
 from . import _engine
 from . import data as pdata
 from .frames import probabilities, targets
-from .protocol import CommandError
+from .protocol import CommandError, Message
+
+if TYPE_CHECKING:
+    from mlplab.nn.mlp import Array
+
+    from .session import Session
 
 
-def _floats(a) -> list:
-    return np.asarray(ml.to_numpy(a), dtype=np.float64).tolist()
+def _floats(a: Array) -> list[Any]:
+    out: list[Any] = np.asarray(ml.to_numpy(a), dtype=np.float64).tolist()
+    return out
 
 
-def inspect(session, x1: float, x2: float, layer: int, neuron: int) -> dict:
+def inspect(session: Session, x1: float, x2: float, layer: int, neuron: int) -> Message:
     """σ(b + w·x) of one neuron at the point (x1, x2), with every number in it."""
     model = session.model
     if not 1 <= layer <= model.depth or neuron >= model.sizes[layer]:
@@ -46,7 +55,7 @@ def inspect(session, x1: float, x2: float, layer: int, neuron: int) -> dict:
     }
 
 
-def step_detail(session, index: int) -> dict:
+def step_detail(session: Session, index: int) -> Message:
     """One SGD step on one training sample, in stages: forward, blame δ, updates."""
     n = len(session.X_train)
     if n == 0:
@@ -84,7 +93,7 @@ def step_detail(session, index: int) -> dict:
     }
 
 
-def step_apply(session) -> None:
+def step_apply(session: Session) -> None:
     """Apply the step shown by :func:`step_detail`: ``θ ← θ − lr · ∇θ L`` (mlplab.SGD)."""
     if session.step_cache is None:
         raise CommandError("show a step first (Step mode → forward), then apply it.")
@@ -97,7 +106,7 @@ def step_apply(session) -> None:
 TRAIN_EPOCHS = 1500
 
 
-def approximation(target: str, n: int) -> dict:
+def approximation(target: str, n: int) -> Message:
     """L10: the N-step Heaviside network for g, its ε = max|g − f|, and a trained tanh MLP."""
     t = _engine.get_target(target)
     net = _engine.heaviside_network(t, n)
@@ -132,7 +141,7 @@ def approximation(target: str, n: int) -> dict:
     }
 
 
-def extrapolation() -> dict:
+def extrapolation() -> Message:
     """L3: the cubic's 8 samples, polynomials and a tanh MLP, zoomed out to [−5, 5]."""
     res = _engine.extrapolation(degrees=(3,))
     colors = ["#222", "#e8710a", "#d93025", "#a142f4", "#1a73e8"]
@@ -160,21 +169,23 @@ def extrapolation() -> dict:
 _SYMBOL = {"heaviside": "H", "identity": "", "sigmoid": "σ", "tanh": "tanh", "relu": "ReLU"}
 
 
-def _sum_text(b: float, w, x) -> str:
+def _sum_text(b: float, w: NDArray[np.float64], x: NDArray[np.float64]) -> str:
     text = f"{b:g}"
     for wi, xi in zip(w, x, strict=True):
         text += f" {'−' if wi < 0 else '+'} {abs(wi):g}·{xi:g}"
     return text.replace("-", "−")
 
 
-def _neuron_text(act: str, b: float, w, x, z: float, a: float) -> str:
+def _neuron_text(
+    act: str, b: float, w: NDArray[np.float64], x: NDArray[np.float64], z: float, a: float
+) -> str:
     if act == "identity":
         return f"{_sum_text(b, w, x)} = {a:g}".replace("-", "−")
     f = _SYMBOL.get(act, act)
     return f"{f}({_sum_text(b, w, x)}) = {f}({z:g}) = {a:g}".replace("-", "−")
 
 
-def truth_table(session) -> list[dict]:
+def truth_table(session: Session) -> list[Message]:
     """Every point of a gate preset with the arithmetic of each neuron, live."""
     model = session.model
     x = pdata.features(session.points, session.settings["features"])

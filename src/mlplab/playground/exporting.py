@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,12 @@ from . import _engine
 from . import data as pdata
 from .frames import Problem
 from .protocol import MAX_MESSAGE_BYTES, CommandError
+
+if TYPE_CHECKING:
+    from .session import Session
+
+#: ``(points (n, 2), labels (n,), problem, a note for the page)`` of an upload.
+Upload = tuple[pdata.Points, pdata.Labels, Problem, str]
 
 MAX_CLASSES = 8
 MIN_ROWS = 4
@@ -36,7 +43,7 @@ def _safe_name(name: str) -> str:
     return base or "upload.csv"
 
 
-def parse_upload(name: str, text: str, target: str | None):
+def parse_upload(name: str, text: str, target: str | None) -> Upload:
     """``(points (n, 2), labels (n,), Problem, note)`` from a CSV's text."""
     shown = _safe_name(name)
     size = len(text.encode("utf-8"))
@@ -64,7 +71,7 @@ def _page_message(message: str, path: str, shown: str) -> str:
     return " ".join(kept or sentences)
 
 
-def _to_points(ds, shown: str):
+def _to_points(ds: ml.Dataset, shown: str) -> Upload:
     names = list(ds.feature_names)
     if "x1" in names and "x2" in names:
         cols = [names.index("x1"), names.index("x2")]
@@ -95,6 +102,7 @@ def _to_points(ds, shown: str):
             y = y / top
             notes.append(f"target {ds.target_name!r} divided by {top:.3g} to lie in [−1, 1]")
         return points, y, Problem("regression", 1, ()), "; ".join(notes) + "."
+    assert ds.classes is not None  # load_csv names the classes of a classification target
     classes = tuple(ds.classes)
     if len(classes) > MAX_CLASSES:
         raise CommandError(
@@ -113,7 +121,7 @@ def _to_points(ds, shown: str):
 # --- downloads ----------------------------------------------------------------------
 
 
-def download(session, what: str) -> dict:
+def download(session: Session, what: str) -> dict[str, str]:
     """``{"name", "mime", "base64"}`` of the data CSV, the model file or its code."""
     if what == "data":
         return _file("playground-data.csv", "text/csv", data_csv(session).encode())
@@ -124,11 +132,11 @@ def download(session, what: str) -> dict:
     return _file(f"playground_{what}.py", "text/x-python", code.encode())
 
 
-def _file(name: str, mime: str, payload: bytes) -> dict:
+def _file(name: str, mime: str, payload: bytes) -> dict[str, str]:
     return {"name": name, "mime": mime, "base64": base64.b64encode(payload).decode("ascii")}
 
 
-def data_csv(session) -> str:
+def data_csv(session: Session) -> str:
     """The points as CSV: one column per input feature in use, then ``label``."""
     names = session.settings["features"]
     X = pdata.features(session.points, names)
@@ -142,7 +150,7 @@ def data_csv(session) -> str:
     return buf.getvalue()
 
 
-def preprocessor(session):
+def preprocessor(session: Session) -> ml.Preprocessor:
     """The model file's preprocessing: the feature columns as they are (no standardising)."""
     names, problem = session.settings["features"], session.problem
     X = pdata.features(session.points, names)
@@ -156,7 +164,7 @@ def preprocessor(session):
     return prep
 
 
-def model_bytes(session) -> bytes:
+def model_bytes(session: Session) -> bytes:
     """The model as the safetensors file ``mlplab predict`` reads."""
     meta = {
         "preprocessor": preprocessor(session).to_dict(),
@@ -189,7 +197,7 @@ _JAX = {
 }
 
 
-def _describe(session) -> str:
+def _describe(session: Session) -> str:
     model = session.model
     acts = ", ".join(a.name for a in model.activations)
     sizes = "-".join(map(str, model.sizes))
@@ -207,7 +215,7 @@ def _describe(session) -> str:
     )
 
 
-def torch_code(session) -> str:
+def torch_code(session: Session) -> str:
     """A self-contained PyTorch script that rebuilds the network with its weights."""
     lines = [f'"""{_describe(session)}\n"""', "import torch", "from torch import nn", ""]
     lines += [
@@ -244,7 +252,7 @@ def torch_code(session) -> str:
     return "\n".join(lines)
 
 
-def equinox_code(session) -> str:
+def equinox_code(session: Session) -> str:
     """A self-contained Equinox script: ``eqx.nn.Linear`` layers with the weights set."""
     params = session.model.numpy_params()
     acts = []

@@ -8,9 +8,12 @@ per-layer caches (``MLP.forward``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import mlplab as ml
 
@@ -27,7 +30,7 @@ class Problem:
 
     kind: str
     n_classes: int = 2
-    classes: tuple = (0, 1)
+    classes: tuple[Any, ...] = (0, 1)  # the original label values (JSON-able)
 
     @property
     def n_outputs(self) -> int:
@@ -43,21 +46,24 @@ def loss_name(problem: Problem, output_activation: str) -> str:
     return "mse"
 
 
-def targets(problem: Problem, labels: np.ndarray, loss: str) -> np.ndarray:
+def targets(problem: Problem, labels: NDArray[Any], loss: str) -> NDArray[Any]:
     """Labels as ``fit`` takes them for ``loss``: class indices, or `(n, 1)` floats."""
     if loss in ("bce", "softmax_cross_entropy"):
         return labels.astype(np.int64)
     return labels.astype(np.float64).reshape(-1, 1)
 
 
-def probabilities(problem: Problem, output_activation: str, out: np.ndarray) -> np.ndarray:
+def probabilities(
+    problem: Problem, output_activation: str, out: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """`(n, k)` class probabilities (classification) or `(n, 1)` values (regression)."""
     if problem.kind == "regression":
         return out
     if problem.kind == "multiclass":
-        z = out - out.max(axis=1, keepdims=True)
+        z: NDArray[np.float64] = out - out.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        total: NDArray[np.float64] = e.sum(axis=1, keepdims=True)
+        return e / total
     if output_activation == "identity":
         p = 0.5 * (1 + np.tanh(0.5 * out[:, 0]))  # sigmoid of the logit, without overflow
     elif output_activation == "tanh":
@@ -67,16 +73,22 @@ def probabilities(problem: Problem, output_activation: str, out: np.ndarray) -> 
     return np.stack([1 - p, p], axis=1)
 
 
-def to_uint8(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def to_uint8(v: NDArray[Any], lo: float, hi: float) -> NDArray[np.uint8]:
     """Values in [lo, hi] (clipped) as 0…255."""
-    scaled = (np.clip(np.nan_to_num(v, nan=lo), lo, hi) - lo) / (hi - lo)
+    scaled: NDArray[np.float64] = (np.clip(np.nan_to_num(v, nan=lo), lo, hi) - lo) / (hi - lo)
     return np.round(scaled * 255).astype(np.uint8)
 
 
 class FrameMaker:
     """Builds frames for one data set, feature list and view (rebuilt when they change)."""
 
-    def __init__(self, feature_names, view, train_x, test_x):
+    def __init__(
+        self,
+        feature_names: Sequence[str],
+        view: tuple[float, float],
+        train_x: pdata.Points,
+        test_x: pdata.Points,
+    ):
         lo, hi = view
         self.view = view
         self.out_grid = pdata.grid(OUTPUT_RES, lo, hi)
@@ -95,7 +107,14 @@ class FrameMaker:
         scale = np.maximum(np.abs(small).max(axis=0), 1e-12)
         self.input_maps = to_uint8(small / scale, -1, 1).T  # (n_features, 100)
 
-    def make(self, model, problem, out_act, ys, info: dict) -> tuple[bytes, dict]:
+    def make(
+        self,
+        model: ml.MLP,
+        problem: Problem,
+        out_act: str,
+        ys: Mapping[str, NDArray[Any]],
+        info: Mapping[str, Any],
+    ) -> tuple[bytes, dict[str, Any]]:
         """The frame of ``model`` now, and its numbers (losses, accuracies) as a dict.
 
         The pass runs on NumPy in float32 whatever the model's backend: the maps are
@@ -105,7 +124,7 @@ class FrameMaker:
         out, caches = view.forward(self.inputs32)
         out = ml.to_numpy(out).astype(np.float64)
         s = self.slices
-        blocks = {"inputs": self.input_maps}
+        blocks: dict[str, NDArray[Any]] = {"inputs": self.input_maps}
         for i, cache in enumerate(caches[:-1]):
             a = ml.to_numpy(cache.a)[s["small"]].astype(np.float64)  # (100, d)
             blocks[f"layer{i + 1}"] = to_uint8(a.T, -1, 1)
@@ -120,7 +139,9 @@ class FrameMaker:
         header = {"type": "frame", **info, **stats}
         return encode_frame(header, blocks), stats
 
-    def _output_blocks(self, problem, out_act, out):
+    def _output_blocks(
+        self, problem: Problem, out_act: str, out: NDArray[np.float64]
+    ) -> dict[str, NDArray[np.uint8]]:
         if problem.kind == "regression":
             return {"output": to_uint8(out[:, 0], -1, 1)}
         p = probabilities(problem, out_act, out)
@@ -129,9 +150,17 @@ class FrameMaker:
         cls = np.argmax(p, axis=1).astype(np.uint8)
         return {"output": cls, "confidence": to_uint8(p.max(axis=1), 0, 1)}
 
-    def _stats(self, model, problem, out_act, out, ys) -> dict:
+    def _stats(
+        self,
+        model: ml.MLP,
+        problem: Problem,
+        out_act: str,
+        out: NDArray[np.float64],
+        ys: Mapping[str, NDArray[Any]],
+    ) -> dict[str, Any]:
+        """``loss_train``, ``loss_test`` (``None`` without points), ``acc_*``, ``confusion``."""
         loss_fn = ml.get_loss(loss_name(problem, out_act))
-        stats = {}
+        stats: dict[str, Any] = {}
         for part in ("train", "test"):
             o, y = out[self.slices[part]], ys[part]
             if not len(y):

@@ -8,11 +8,44 @@ OR θ = [0, 1, 1], XOR rows [−0.5, 1, 1], [−1.5, 1, 1], [−0.5, 1, −2]).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
 import numpy as np
 
 from . import _engine, explain
 from .frames import Problem
-from .protocol import CommandError
+from .protocol import CommandError, Message
+
+if TYPE_CHECKING:
+    from .session import Session
+
+#: One layer's ``([b…], [[w…]…])`` as the lecture writes it.
+Layer = tuple[list[float], list[list[float]]]
+
+
+class Preset(TypedDict):
+    """A preset: the lecture it is from, its title, notes, and what it loads."""
+
+    lecture: str
+    title: str
+    notes: list[str]
+    settings: NotRequired[dict[str, Any]]  # the controls (the rest are the defaults)
+    labels: NotRequired[list[int]]  # the truth table's, for TRUTH_X (the gates)
+    params: NotRequired[list[Layer]]  # the lecture's weights
+    neuron_labels: NotRequired[dict[str, str]]  # "layer,neuron" -> its name
+
+
+class PresetInfo(TypedDict):
+    """What the page shows of the preset loaded (``Session.preset``)."""
+
+    name: str
+    lecture: str
+    title: str
+    notes: list[str]
+    neuron_labels: dict[str, str]
+    truth: bool  # a gate's truth table is shown
+    panel: str | None  # the lecture panel the page opens
+
 
 TRUTH_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 GATE_VIEW = (-0.5, 1.5)
@@ -21,18 +54,23 @@ OR_THETA = [0.0, 1.0, 1.0]
 XOR_THETA = [[-0.5, 1.0, 1.0], [-1.5, 1.0, 1.0], [-0.5, 1.0, -2.0]]
 
 
-def _one_neuron(theta):
+def _one_neuron(theta: list[float]) -> list[Layer]:
     return [([theta[0]], [theta[1:]])]
 
 
-def _two_two_one(rows):
+def _two_two_one(rows: list[list[float]]) -> list[Layer]:
     (h1, h2, out) = rows
     return [([h1[0], h2[0]], [h1[1:], h2[1:]]), ([out[0]], [out[1:]])]
 
 
-_GATE = {"layers": [], "activations": [], "output_activation": "heaviside", "batch": 4}
+_GATE: dict[str, Any] = {
+    "layers": [],
+    "activations": [],
+    "output_activation": "heaviside",
+    "batch": 4,
+}
 
-PRESETS = {
+PRESETS: dict[str, Preset] = {
     "and": {
         "lecture": "L4/L5",
         "title": "AND: one Heaviside neuron, θ = [−1, 1, 1]",
@@ -120,11 +158,11 @@ PRESETS = {
 }
 
 
-def catalogue() -> list[dict]:
+def catalogue() -> list[dict[str, str]]:
     return [{"name": k, "lecture": p["lecture"], "title": p["title"]} for k, p in PRESETS.items()]
 
 
-def apply(session, name: str) -> None:
+def apply(session: Session, name: str) -> None:
     """Load preset ``name`` into ``session`` (its settings, data and weights)."""
     from .session import DEFAULTS
 
@@ -156,7 +194,7 @@ def apply(session, name: str) -> None:
         session._build_model()
 
 
-def extras(session, name: str) -> list[dict]:
+def extras(session: Session, name: str) -> list[Message]:
     """The preset's lecture panels: the LP certificate, a 1-D plot, the step stages."""
     if name == "xor1":
         res = _engine.check_separable(TRUTH_X, np.array(PRESETS[name]["labels"]))

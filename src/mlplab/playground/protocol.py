@@ -17,8 +17,11 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from mlplab import ConfigError
 
@@ -38,6 +41,12 @@ DOWNLOADS = ("data", "model", "torch", "equinox")
 APPROX_TARGETS = ("cubic", "sin", "bump")
 MAGIC = b"MLPF"
 
+#: A JSON object the server sends or a validated command: field name -> value.
+Message = dict[str, Any]
+T = TypeVar("T")
+#: A field check: ``check(field_name, value)`` returns the clean value or raises CommandError.
+Check = Callable[[str, Any], T]
+
 
 class CommandError(ConfigError):
     """A client message that does not follow the protocol."""
@@ -46,10 +55,10 @@ class CommandError(ConfigError):
 # --- field checks: each returns the clean value or raises CommandError ----------
 
 
-def _number(lo: float, hi: float, integer: bool = False):
+def _number(lo: float, hi: float, integer: bool = False) -> Check[float]:
     kind = "an integer" if integer else "a number"
 
-    def check(name, v):
+    def check(name: str, v: Any) -> float:
         ok = isinstance(v, int | float) and not isinstance(v, bool) and lo <= v <= hi
         if ok and isinstance(v, float):  # NaN fails every comparison above
             ok = not integer or v.is_integer()
@@ -60,8 +69,8 @@ def _number(lo: float, hi: float, integer: bool = False):
     return check
 
 
-def _choice(options):
-    def check(name, v):
+def _choice(options: Sequence[str]) -> Check[str]:
+    def check(name: str, v: Any) -> str:
         if not isinstance(v, str) or v not in options:
             raise CommandError(f"`{name}` must be one of {', '.join(options)}; got {_show(v)}.")
         return v
@@ -69,14 +78,14 @@ def _choice(options):
     return check
 
 
-def _boolean(name, v):
+def _boolean(name: str, v: Any) -> bool:
     if not isinstance(v, bool):
         raise CommandError(f"`{name}` must be true or false; got {_show(v)}.")
     return v
 
 
-def _text(max_len: int):
-    def check(name, v):
+def _text(max_len: int) -> Check[str]:
+    def check(name: str, v: Any) -> str:
         if not isinstance(v, str) or len(v) > max_len:
             size = f"{len(v):,} characters" if isinstance(v, str) else _show(v)
             raise CommandError(
@@ -87,8 +96,8 @@ def _text(max_len: int):
     return check
 
 
-def _list_of(item, min_len: int, max_len: int, unique: bool = False):
-    def check(name, v):
+def _list_of(item: Check[T], min_len: int, max_len: int, unique: bool = False) -> Check[list[T]]:
+    def check(name: str, v: Any) -> list[T]:
         if not isinstance(v, list) or not min_len <= len(v) <= max_len:
             raise CommandError(
                 f"`{name}` must be a list of {min_len} to {max_len} entries; got {_show(v)}."
@@ -101,7 +110,7 @@ def _list_of(item, min_len: int, max_len: int, unique: bool = False):
     return check
 
 
-def _params(name, v):
+def _params(name: str, v: Any) -> list[tuple[list[float], list[list[float]]]]:
     """``[[b, W], …]``: nested lists of finite numbers (shapes are checked by the session)."""
     weight = _number(-MAX_WEIGHT, MAX_WEIGHT)
     layers = _list_of(lambda n, x: x, 1, MAX_LAYERS + 1)(name, v)
@@ -119,7 +128,7 @@ def _params(name, v):
 _COORD = _number(-DOMAIN, DOMAIN)
 
 
-def _point_rows(name, v):
+def _point_rows(name: str, v: Any) -> list[tuple[float, float, float]]:
     """``[[x1, x2, label], …]``: the points of a shared link."""
     rows = _list_of(lambda n, x: x, 2, MAX_LINK_POINTS)(name, v)
     label = _number(-8, 8)
@@ -132,7 +141,7 @@ def _point_rows(name, v):
     return out
 
 
-CONFIG_FIELDS = {
+CONFIG_FIELDS: dict[str, Check[Any]] = {
     "dataset": _choice((*DATASETS, "custom")),
     "noise": _number(0, 50, integer=True),
     "ratio": _number(10, 90, integer=True),
@@ -152,7 +161,8 @@ CONFIG_FIELDS = {
     "stop_loss": _number(0, 100),
 }
 
-COMMANDS = {
+# for each command, its fields and their checks; "config": a partial configuration
+COMMANDS: dict[str, dict[str, Check[Any] | str]] = {
     "config": {"set": "config"},
     "ack": {},
     "play": {},
@@ -186,7 +196,7 @@ COMMANDS = {
 OPTIONAL = {"upload_csv": {"target"}, "step_detail": {"index"}}
 
 
-def parse_command(raw) -> dict:
+def parse_command(raw: object) -> Message:
     """A validated command dict from one WebSocket message (text or bytes)."""
     if isinstance(raw, bytes | bytearray):
         raise CommandError("binary messages are not part of the protocol; send JSON text.")
@@ -209,17 +219,17 @@ def parse_command(raw) -> dict:
     extra = sorted(set(msg) - set(fields) - {"cmd"})
     if extra:
         raise CommandError(f"command {cmd!r} takes no field {extra[0]!r}.")
-    out = {"cmd": cmd}
+    out: Message = {"cmd": cmd}
     for name, check in fields.items():
         if name not in msg:
             if name in OPTIONAL.get(cmd, ()):
                 continue
             raise CommandError(f"command {cmd!r} needs the field `{name}`.")
-        out[name] = parse_config(msg[name]) if check == "config" else check(name, msg[name])
+        out[name] = parse_config(msg[name]) if isinstance(check, str) else check(name, msg[name])
     return out
 
 
-def parse_config(values) -> dict:
+def parse_config(values: object) -> Message:
     """A validated partial configuration ``{field: value}``."""
     if not isinstance(values, dict):
         raise CommandError(f"`set` must be an object of settings; got {_show(values)}.")
@@ -231,11 +241,11 @@ def parse_config(values) -> dict:
     return {name: CONFIG_FIELDS[name](name, v) for name, v in values.items()}
 
 
-def _no_constant(name):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _show(v) -> str:
+def _show(v: object) -> str:
     text = json.dumps(v) if not isinstance(v, float) or math.isfinite(v) else str(v)
     return text if len(text) <= 60 else text[:57] + "…"
 
@@ -243,9 +253,11 @@ def _show(v) -> str:
 # --- frames ------------------------------------------------------------------------
 
 
-def encode_frame(header: dict, blocks: dict[str, np.ndarray]) -> bytes:
+def encode_frame(header: Mapping[str, Any], blocks: Mapping[str, NDArray[Any]]) -> bytes:
     """One binary frame: magic, header length, JSON header, 4-byte aligned blocks."""
-    layout, parts, offset = {}, [], 0
+    layout: dict[str, list[Any]] = {}
+    parts: list[bytes] = []
+    offset = 0
     for name, arr in blocks.items():
         data = np.ascontiguousarray(arr).tobytes()
         layout[name] = [offset, str(arr.dtype), list(arr.shape)]
@@ -257,14 +269,14 @@ def encode_frame(header: dict, blocks: dict[str, np.ndarray]) -> bytes:
     return MAGIC + struct.pack("<I", len(head)) + head + b"".join(parts)
 
 
-def decode_frame(frame: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+def decode_frame(frame: bytes) -> tuple[Message, dict[str, NDArray[Any]]]:
     """The inverse of :func:`encode_frame` (the page does the same in JavaScript)."""
     if frame[:4] != MAGIC:
         raise ValueError("not a playground frame")
     (n,) = struct.unpack("<I", frame[4:8])
-    header = json.loads(frame[8 : 8 + n])
+    header: Message = json.loads(frame[8 : 8 + n])
     base = 8 + n
-    blocks = {}
+    blocks: dict[str, NDArray[Any]] = {}
     for name, (offset, dtype, shape) in header["blocks"].items():
         count = int(np.prod(shape)) if shape else 1
         blocks[name] = np.frombuffer(frame, dtype=dtype, count=count, offset=base + offset).reshape(

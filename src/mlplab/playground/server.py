@@ -15,26 +15,31 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVarTuple
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .protocol import Message
 from .session import Session
 
 STATIC = Path(__file__).parent / "static"
 ACK_TIMEOUT = 1.0  # a page that never acknowledges still gets a frame a second
 log = logging.getLogger("mlplab.playground")
+_Args = TypeVarTuple("_Args")
 
 
 class Outbox:
     """What waits to go to one page: JSON messages in order, and the newest frame."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.thread = threading.get_ident()
         self.messages: deque[str] = deque()
@@ -43,13 +48,13 @@ class Outbox:
         self.event = asyncio.Event()
         self.frames_sent = 0
 
-    def _call(self, fn, *args):
+    def _call(self, fn: Callable[[*_Args], None], *args: *_Args) -> None:
         if threading.get_ident() == self.thread:
             fn(*args)
         else:  # from the training thread
             self.loop.call_soon_threadsafe(fn, *args)
 
-    def put_json(self, message: dict) -> None:
+    def put_json(self, message: Message) -> None:
         self._call(self._put_json, json.dumps(message, allow_nan=False, default=str))
 
     def _put_json(self, text: str) -> None:
@@ -138,11 +143,11 @@ async def _playground_socket(ws: WebSocket) -> None:
             pass
 
 
-async def _index(request):
+async def _index(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
-def create_app(backend: str = "numpy", device=None) -> Starlette:
+def create_app(backend: str = "numpy", device: Any = None) -> Starlette:
     """The ASGI app: ``/`` the page, ``/static`` its files, ``/ws`` a tab's session."""
     app = Starlette(
         routes=[

@@ -11,20 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import mlplab as ml
 
 from . import data as pdata
 from . import explain, exporting, presets
 from .frames import FrameMaker, Problem, loss_name, targets
-from .protocol import MAX_LAYERS, MAX_NEURONS, CommandError, parse_command
+from .protocol import MAX_LAYERS, MAX_NEURONS, CommandError, Message, parse_command
+
+if TYPE_CHECKING:
+    from mlplab.nn.mlp import Params
+    from mlplab.nn.optim import Optimizer, OptState, Tree
 
 log = logging.getLogger("mlplab.playground")
 
-DEFAULTS = {
+# a tab's settings: the protocol's CONFIG_FIELDS, checked there
+DEFAULTS: dict[str, Any] = {
     "dataset": "circle",
     "noise": 0,
     "ratio": 50,
@@ -46,24 +54,26 @@ DEFAULTS = {
 # settings that keep the model and its training state when they change
 LIVE = {"lr", "batch", "stop_epoch", "stop_loss", "regularization", "reg_rate"}
 MAX_SHOWN = 1e30  # a weight beyond this counts as diverged (the page gets float32 weights)
-HEAVISIDE = {"name": "heaviside", "surrogate": "sigmoid", "slope": 4.0}
+HEAVISIDE: dict[str, Any] = {"name": "heaviside", "surrogate": "sigmoid", "slope": 4.0}
 
 
 @dataclass(frozen=True)
 class L1Penalty:
     """An optimizer that adds the L1 penalty's gradient ``rate · sign(W)`` before stepping."""
 
-    inner: object
+    inner: ml.SGD | ml.Adam
     rate: float
 
     @property
     def name(self) -> str:
         return self.inner.name
 
-    def init(self, params):
+    def init(self, params: Params) -> OptState:
         return self.inner.init(params)
 
-    def update(self, params, grads, state, lr, t):
+    def update(
+        self, params: Params, grads: Params, state: OptState, lr: float, t: int
+    ) -> tuple[Tree, OptState]:
         from ._engine import namespace
 
         grads = [
@@ -73,9 +83,9 @@ class L1Penalty:
         return self.inner.update(params, grads, state, lr, t)
 
 
-def activation_spec(name: str):
+def activation_spec(name: str) -> str | ml.Activation:
     """A layer's activation as mlplab takes it (Heaviside trains with a sigmoid surrogate)."""
-    return dict(HEAVISIDE) if name == "heaviside" else name
+    return ml.get_activation(HEAVISIDE) if name == "heaviside" else name
 
 
 class Session:
@@ -83,25 +93,47 @@ class Session:
 
     training = 0  # training tasks running now, all tabs together (a closed tab stops its own)
 
-    def __init__(self, emit, emit_frame, backend: str = "numpy", device=None):
+    # set by _load_data, _build_model and _frames (run by __init__)
+    problem: Problem
+    points: pdata.Points
+    labels: pdata.Labels
+    train_idx: NDArray[np.int64]
+    test_idx: NDArray[np.int64]
+    model: ml.MLP
+    state: ml.TrainState | None
+    epoch: int
+    maker: FrameMaker
+    ys: dict[str, pdata.Labels]
+    X_train: NDArray[np.float64]
+
+    def __init__(
+        self,
+        emit: Callable[[Message], None],
+        emit_frame: Callable[[bytes], None],
+        backend: str = "numpy",
+        device: Any = None,
+    ):
         self.emit, self.emit_frame = emit, emit_frame
         self.device = device  # torch / jax: "cuda", "cuda:0", … (NumPy: the CPU)
         self.settings = dict(DEFAULTS, backend=backend)
-        self.view = (-pdata.DOMAIN, pdata.DOMAIN)
-        self.custom = None  # (points, labels, problem) of uploaded or edited data
-        self.preset = None  # the preset's notes, while its setting is unchanged
+        self.view: tuple[float, float] = (-pdata.DOMAIN, pdata.DOMAIN)
+        # (points, labels, problem) of uploaded or edited data
+        self.custom: tuple[pdata.Points, pdata.Labels, Problem] | None = None
+        # the preset's notes, while its setting is unchanged
+        self.preset: presets.PresetInfo | None = None
         self.playing = False
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
-        self.frame_wanted = lambda: True  # the server says whether its slot is free
-        self.on_ack = lambda: None  # the page drew a frame
-        self.step_cache = None
+        # the server says whether its slot is free
+        self.frame_wanted: Callable[[], bool] = lambda: True
+        self.on_ack: Callable[[], None] = lambda: None  # the page drew a frame
+        self.step_cache: list[Any] | None = None  # the gradients step_detail showed
         self._load_data()
         self._build_model()
 
     # --- data and model ---------------------------------------------------------
 
-    def _load_data(self):
+    def _load_data(self) -> None:
         s = self.settings
         if s["dataset"] == "custom":
             if self.custom is None:
@@ -116,15 +148,15 @@ class Session:
         self.points, self.labels = points, labels
         self.train_idx, self.test_idx = pdata.split(len(points), s["ratio"] / 100, s["seed"])
 
-    def _device(self):
+    def _device(self) -> Any:
         """The device asked for (``--device``), for the torch and jax backends."""
         return None if self.settings["backend"] == "numpy" else self.device
 
-    def _build_model(self, params=None):
+    def _build_model(self, params: Params | None = None) -> None:
         s = self.settings
         acts = [activation_spec(a) for a in s["activations"]]
         out_act = activation_spec(s["output_activation"])
-        kw = {"backend": s["backend"], "dtype": "float64", "device": self._device()}
+        kw: dict[str, Any] = {"backend": s["backend"], "dtype": "float64", "device": self._device()}
         if params is None:
             sizes = (len(s["features"]), s["layers"], self.problem.n_outputs)
             self.model = ml.MLP(*sizes, activation=acts, output_activation=out_act, init=s["init"],
@@ -136,7 +168,7 @@ class Session:
         self.step_cache = None
         self._frames()
 
-    def _frames(self):
+    def _frames(self) -> None:
         tr, te = self.points[self.train_idx], self.points[self.test_idx]
         self.maker = FrameMaker(self.settings["features"], self.view, tr, te)
         self.ys = {"train": self.labels[self.train_idx], "test": self.labels[self.test_idx]}
@@ -146,9 +178,13 @@ class Session:
     def loss(self) -> str:
         return loss_name(self.problem, self.settings["output_activation"])
 
-    def optimizer(self):
+    def optimizer(self) -> Optimizer:
         s = self.settings
-        base = {"sgd": ml.SGD(), "momentum": ml.SGD(momentum=0.9), "adam": ml.Adam()}
+        base: dict[str, ml.SGD | ml.Adam] = {
+            "sgd": ml.SGD(),
+            "momentum": ml.SGD(momentum=0.9),
+            "adam": ml.Adam(),
+        }
         opt = base[s["optimizer"]]
         if s["regularization"] == "l1" and s["reg_rate"] > 0:
             return L1Penalty(opt, s["reg_rate"])
@@ -156,7 +192,7 @@ class Session:
 
     # --- messages out ------------------------------------------------------------
 
-    def state_message(self) -> dict:
+    def state_message(self) -> Message:
         s = self.settings
         return {
             "type": "state",
@@ -175,21 +211,23 @@ class Session:
             "limits": {"layers": MAX_LAYERS, "neurons": MAX_NEURONS},
         }
 
-    def data_message(self) -> dict:
-        def rows(idx):
-            return np.column_stack([self.points[idx], self.labels[idx]]).round(4).tolist()
+    def data_message(self) -> Message:
+        def rows(idx: NDArray[np.int64]) -> list[list[float]]:
+            table = np.column_stack([self.points[idx], self.labels[idx]]).round(4)
+            out: list[list[float]] = table.tolist()
+            return out
 
         return {"type": "data", "train": rows(self.train_idx), "test": rows(self.test_idx)}
 
-    def frame(self) -> tuple[bytes, dict]:
-        info = {"epoch": self.epoch, "step": self.state.step if self.state else 0}
+    def frame(self) -> tuple[bytes, dict[str, Any]]:
+        info: dict[str, Any] = {"epoch": self.epoch, "step": self.state.step if self.state else 0}
         if self.preset and self.preset.get("truth"):
             info["truth"] = explain.truth_table(self)
         return self.maker.make(
             self.model, self.problem, self.settings["output_activation"], self.ys, info
         )
 
-    def announce(self, data: bool = True):
+    def announce(self, data: bool = True) -> None:
         """Send the whole picture: state, data (if it changed) and a frame."""
         self.emit(self.state_message())
         if data:
@@ -198,7 +236,7 @@ class Session:
 
     # --- commands ----------------------------------------------------------------
 
-    async def handle(self, raw) -> None:
+    async def handle(self, raw: str | bytes | None) -> None:
         """Run one client message; errors go back to the page, never up."""
         try:
             cmd = parse_command(raw)
@@ -216,7 +254,7 @@ class Session:
             log.exception("playground command failed")
             self.emit({"type": "error", "message": f"internal error: {type(err).__name__}: {err}"})
 
-    async def cmd_config(self, set):  # noqa: A002 (the protocol's field name)
+    async def cmd_config(self, set: dict[str, Any]) -> None:  # noqa: A002 (the protocol's field name)
         async with self.lock:
             new = {**self.settings, **set}
             if "layers" in set and "activations" not in set:
@@ -240,7 +278,7 @@ class Session:
                 self.preset = None  # a gate preset's truth table lives while its data does
         self.announce(data=bool(changed & {"dataset", "noise", "ratio", "seed"}))
 
-    def _apply(self, changed: set):
+    def _apply(self, changed: set[str]) -> None:
         if changed & {"dataset", "noise", "ratio", "seed"}:
             if changed & {"dataset", "noise"} or self.settings["dataset"] != "custom":
                 self.view = (-pdata.DOMAIN, pdata.DOMAIN)
@@ -255,17 +293,17 @@ class Session:
         if changed & {"dataset", "noise", "ratio", "seed"} and "features" not in changed:
             self._frames()
 
-    async def cmd_play(self):
+    async def cmd_play(self) -> None:
         if not self.playing:
             self.playing = True
             self.task = asyncio.create_task(self._run())
         self.emit({"type": "playing", "playing": True})
 
-    async def cmd_pause(self):
+    async def cmd_pause(self) -> None:
         await self.stop()
         self.emit_frame(self.frame()[0])
 
-    async def stop(self):
+    async def stop(self) -> None:
         """Pause training and wait for its task to end (also when the tab closes).
 
         The task is not cancelled: its epoch runs in a worker thread that a
@@ -278,20 +316,20 @@ class Session:
             await task
         self.emit({"type": "playing", "playing": False})
 
-    async def cmd_step(self):
+    async def cmd_step(self) -> None:
         await self.stop()
         async with self.lock:
             await asyncio.to_thread(self._epoch)
         self.emit_frame(self.frame()[0])
 
-    async def cmd_reset(self):
+    async def cmd_reset(self) -> None:
         await self.stop()
         async with self.lock:
             self._build_model()
         self.emit({"type": "reset"})
         self.announce(data=False)
 
-    async def cmd_regenerate(self):
+    async def cmd_regenerate(self) -> None:
         seed = (self.settings["seed"] + 1) % 2**31
         await self.cmd_config({"seed": seed})
 
@@ -322,12 +360,13 @@ class Session:
                 f"Training is paused with the weights from before that epoch; try a smaller "
                 f"learning rate, e.g. {s['lr'] / 10:g}.")})  # fmt: skip
             return True
+        assert history.state is not None  # fit always ends with its state
         self.state = history.state
         self.epoch = self.state.epoch
         self.step_cache = None
         return False
 
-    def _restore(self, params, state):
+    def _restore(self, params: Params, state: ml.TrainState | None) -> None:
         acts = self.model.activations
         self.model = ml.MLP.from_params(params, acts, backend=self.settings["backend"],
                                         dtype="float64", device=self._device())  # fmt: skip
@@ -349,8 +388,8 @@ class Session:
             return f"stopped: epoch {self.epoch} reached the stopping epoch {s['stop_epoch']}."
         return None
 
-    async def _run(self):
-        reason = None
+    async def _run(self) -> None:
+        reason: str | None = None
         Session.training += 1
         try:
             while self.playing:
@@ -377,7 +416,7 @@ class Session:
 
     # --- editing -----------------------------------------------------------------
 
-    async def cmd_set_weight(self, layer, row, col, value):
+    async def cmd_set_weight(self, layer: int, row: int, col: int, value: float) -> None:
         async with self.lock:
             params = self.model.numpy_params()
             if layer >= len(params):
@@ -396,7 +435,7 @@ class Session:
             self._set_params(params)
         self.emit_frame(self.frame()[0])
 
-    async def cmd_set_params(self, params):
+    async def cmd_set_params(self, params: list[tuple[list[float], list[list[float]]]]) -> None:
         async with self.lock:
             arrays = [(np.array(b, float), np.array(W, float)) for b, W in params]
             shapes = [(b.shape, W.shape) for b, W in arrays]
@@ -408,7 +447,7 @@ class Session:
             self._set_params(arrays)
         self.emit_frame(self.frame()[0])
 
-    def _set_params(self, params):
+    def _set_params(self, params: Params) -> None:
         acts = self.model.activations
         self.model = ml.MLP.from_params(
             params, acts, backend=self.settings["backend"], dtype="float64", device=self._device()
@@ -418,7 +457,7 @@ class Session:
         )  # fmt: skip
         self.step_cache = None
 
-    async def cmd_add_point(self, x1, x2, label):
+    async def cmd_add_point(self, x1: float, x2: float, label: float) -> None:
         async with self.lock:
             label = self._check_label(label)
             if len(self.points) >= exporting.MAX_POINTS:
@@ -430,7 +469,7 @@ class Session:
             self._replace_data(points, labels, train, self.test_idx)
         self.announce()
 
-    async def cmd_set_data(self, points, kind):
+    async def cmd_set_data(self, points: list[tuple[float, float, float]], kind: str) -> None:
         """Points from a shared link: ``[(x1, x2, label)]``, classes 0…k−1 or values."""
         arr = np.array(points, dtype=np.float64)
         labels = arr[:, 2]
@@ -460,7 +499,7 @@ class Session:
                 raise
         self.announce()
 
-    async def cmd_remove_point(self, x1, x2):
+    async def cmd_remove_point(self, x1: float, x2: float) -> None:
         async with self.lock:
             d = np.hypot(self.points[:, 0] - x1, self.points[:, 1] - x2)
             k = int(np.argmin(d)) if len(d) else -1
@@ -475,7 +514,7 @@ class Session:
                                test[test >= 0])  # fmt: skip
         self.announce()
 
-    def _check_label(self, label):
+    def _check_label(self, label: float) -> float:
         if self.problem.kind == "regression":
             if not -1 <= label <= 1:
                 raise CommandError(f"a regression point's value must be in [-1, 1]; got {label}.")
@@ -486,7 +525,13 @@ class Session:
             )
         return int(label)
 
-    def _replace_data(self, points, labels, train, test):
+    def _replace_data(
+        self,
+        points: pdata.Points,
+        labels: pdata.Labels,
+        train: NDArray[np.int64],
+        test: NDArray[np.int64],
+    ) -> None:
         self.custom = (points, labels, self.problem)
         self.settings["dataset"] = "custom"
         self.points, self.labels = points, labels
@@ -495,7 +540,7 @@ class Session:
 
     # --- files, presets, lecture views ----------------------------------------
 
-    async def cmd_upload_csv(self, name, text, target=None):
+    async def cmd_upload_csv(self, name: str, text: str, target: str | None = None) -> None:
         async with self.lock:
             points, labels, problem, note = exporting.parse_upload(name, text, target)
             old = (self.custom, self.problem, self.settings["dataset"], self.view)
@@ -513,12 +558,12 @@ class Session:
         self.emit({"type": "info", "message": note})
         self.announce()
 
-    async def cmd_download(self, what):
+    async def cmd_download(self, what: str) -> None:
         async with self.lock:
             file = exporting.download(self, what)
         self.emit({"type": "file", **file})
 
-    async def cmd_preset(self, name):
+    async def cmd_preset(self, name: str) -> None:
         await self.stop()
         async with self.lock:
             presets.apply(self, name)
@@ -529,19 +574,19 @@ class Session:
         for message in messages:
             self.emit(message)
 
-    async def cmd_inspect(self, x1, x2, layer, neuron):
+    async def cmd_inspect(self, x1: float, x2: float, layer: int, neuron: int) -> None:
         async with self.lock:
             self.emit(explain.inspect(self, x1, x2, layer, neuron))
 
-    async def cmd_step_detail(self, index=0):
+    async def cmd_step_detail(self, index: int = 0) -> None:
         await self.stop()
         async with self.lock:
             self.emit(explain.step_detail(self, index))
 
-    async def cmd_step_apply(self):
+    async def cmd_step_apply(self) -> None:
         async with self.lock:
             explain.step_apply(self)
         self.emit_frame(self.frame()[0])
 
-    async def cmd_approx(self, target, n):
+    async def cmd_approx(self, target: str, n: int) -> None:
         self.emit(await asyncio.to_thread(explain.approximation, target, n))
