@@ -13,19 +13,24 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Literal
 
-_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+#: What ``signal.signal`` takes and returns: a function, SIG_DFL / SIG_IGN, or None.
+_Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
 class StopSignals:
     """``with StopSignals("step") as stop:`` ``fit(..., should_stop=stop.requested)``."""
 
-    def __init__(self, unit: str = "step"):
+    def __init__(self, unit: str = "step") -> None:
         self.unit = unit
         self.count = 0
         self.signum: int | None = None
         self.saving = False
-        self._old: dict = {}
+        self._old: dict[int, _Handler] = {}
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -33,7 +38,7 @@ class StopSignals:
                 self._old[signum] = signal.signal(signum, self._handle)
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         for signum, old in self._old.items():
             signal.signal(signum, old)
         return False
@@ -53,9 +58,9 @@ class StopSignals:
 
     @property
     def name(self) -> str:
-        return _NAMES.get(self.signum, "a signal")
+        return "a signal" if self.signum is None else _NAMES.get(self.signum, "a signal")
 
-    def _handle(self, signum, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.count += 1
         if self.count > 1:  # a second signal aborts at once
             raise KeyboardInterrupt

@@ -7,12 +7,16 @@ the handler so ``mlplab --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .main import Subparsers
 
 FORMATS = ("onnx", "torch", "equinox")
 _SUFFIX = {"onnx": ".onnx", "torch": ".safetensors", "equinox": ".eqx"}
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``export`` subcommand."""
     p = sub.add_parser(
         "export",
@@ -59,7 +63,7 @@ def register(sub) -> None:
     p.set_defaults(func=run_export)
 
 
-def run_export(args) -> int:
+def run_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mlplab import export, files

@@ -10,6 +10,12 @@ when they run.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .main import Subparsers
 
 BACKENDS = ("numpy", "torch", "jax")
 
@@ -49,7 +55,9 @@ def _gates(text: str) -> list[str]:
     return names
 
 
-def _parser(sub, name: str, help: str, example: str, description: str = ""):
+def _parser(
+    sub: Subparsers, name: str, help: str, example: str, description: str = ""
+) -> argparse.ArgumentParser:
     return sub.add_parser(
         name,
         help=help,
@@ -59,11 +67,11 @@ def _parser(sub, name: str, help: str, example: str, description: str = ""):
     )
 
 
-def _seed(p) -> None:
+def _seed(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``tour`` and the single-experiment commands."""
     p = _parser(
         sub,
@@ -226,13 +234,13 @@ def register(sub) -> None:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _console():
+def _console() -> Console:
     from mlplab.lecture.text import console
 
     return console()
 
 
-def run_tour(args) -> int:
+def run_tour(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mlplab.errors import ConfigError
@@ -271,7 +279,7 @@ def run_tour(args) -> int:
     return 0 if not missing else 1
 
 
-def run_gates(args) -> int:
+def run_gates(args: argparse.Namespace) -> int:
     from mlplab.lecture.neurons import gate_table, xor_network_table
     from mlplab.lecture.text import show_gate, show_xor_network
 
@@ -285,7 +293,7 @@ def run_gates(args) -> int:
     return 0
 
 
-def run_xor_proof(args) -> int:
+def run_xor_proof(args: argparse.Namespace) -> int:
     from mlplab.lecture.text import show_separability
     from mlplab.theory.separability import check_gate
 
@@ -293,7 +301,7 @@ def run_xor_proof(args) -> int:
     return 0
 
 
-def run_perceptron(args) -> int:
+def run_perceptron(args: argparse.Namespace) -> int:
     from mlplab.lecture.text import show_perceptron
     from mlplab.theory.perceptron import train_gate
 
@@ -302,7 +310,7 @@ def run_perceptron(args) -> int:
     return 0
 
 
-def run_xor(args) -> int:
+def run_xor(args: argparse.Namespace) -> int:
     from mlplab.lecture.neurons import xor_network_table
     from mlplab.lecture.text import show_xor_network
 
@@ -311,7 +319,7 @@ def run_xor(args) -> int:
     return 0 if r.correct else 1
 
 
-def run_approx(args) -> int:
+def run_approx(args: argparse.Namespace) -> int:
     from mlplab.lecture.text import show_constructive, show_trained
     from mlplab.theory.approx import DEFAULT_STEPS, constructive, get_target, trained
 
@@ -332,7 +340,7 @@ def run_approx(args) -> int:
     return 0
 
 
-def run_poly(args) -> int:
+def run_poly(args: argparse.Namespace) -> int:
     from mlplab.backend.memory import available_memory, format_bytes
     from mlplab.lecture.text import poly_table
     from mlplab.theory.linear import poly_cost
@@ -351,7 +359,7 @@ def run_poly(args) -> int:
     return 0
 
 
-def run_extrapolate(args) -> int:
+def run_extrapolate(args: argparse.Namespace) -> int:
     from mlplab.lecture.regression import extrapolation
     from mlplab.lecture.text import show_extrapolation
 
@@ -368,7 +376,7 @@ def run_extrapolate(args) -> int:
     return 0
 
 
-def run_backprop(args) -> int:
+def run_backprop(args: argparse.Namespace) -> int:
     from mlplab.errors import check_number
     from mlplab.lecture.backprop import backprop_step
     from mlplab.lecture.text import show_backprop
@@ -378,7 +386,7 @@ def run_backprop(args) -> int:
     return 0
 
 
-def run_gradcheck(args) -> int:
+def run_gradcheck(args: argparse.Namespace) -> int:
     from mlplab.errors import ConfigError
     from mlplab.lecture.backprop import gradient_check
     from mlplab.lecture.text import show_gradcheck
@@ -402,7 +410,7 @@ def run_gradcheck(args) -> int:
     return 0 if ok else 1
 
 
-def run_images(args) -> int:
+def run_images(args: argparse.Namespace) -> int:
     from mlplab.lecture.images import train_images
     from mlplab.lecture.text import show_images
 

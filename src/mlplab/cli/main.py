@@ -10,6 +10,12 @@ import argparse
 import importlib
 import re
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    #: What each command module's ``register(sub)`` gets (``add_subparsers``).
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 # Modules that contribute subcommands, in the order `--help` lists them.
 COMMAND_MODULES = (
@@ -21,7 +27,9 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
+    argv: list[str] | None = None  # the command line, set by main (for _help_prog)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A value such as `-1,2` or `-0.5,1` (`--input -1,2`) is a list of numbers, not an
         # option: argparse only knows single negative numbers. No mlplab option looks like one.
@@ -36,7 +44,9 @@ class _Parser(argparse.ArgumentParser):
                     options += list(sub._option_string_actions)
         return [o for o in options if o.startswith("--")]
 
-    def error(self, message):  # argparse's usage errors: the error line, where to look, exit 2
+    def error(
+        self, message: str
+    ) -> NoReturn:  # argparse's usage errors: the error line, where to look, exit 2
         message = _did_you_mean(message, self._all_options())
         print(f"mlplab: error: {message}", file=sys.stderr)
         print(f"see `{self._help_prog()} --help`", file=sys.stderr)
@@ -44,8 +54,8 @@ class _Parser(argparse.ArgumentParser):
 
     def _help_prog(self) -> str:
         """``mlplab train`` when the top-level parser reports an error about a subcommand."""
-        commands = self._subparsers._group_actions[0].choices if self._subparsers else {}
-        for token in getattr(self, "argv", None) or sys.argv[1:]:
+        commands = (self._subparsers._group_actions[0].choices if self._subparsers else None) or {}
+        for token in self.argv or sys.argv[1:]:
             if token in commands:
                 return f"{self.prog} {token}"
         return self.prog
@@ -74,7 +84,7 @@ def _did_you_mean(message: str, options: list[str]) -> str:
     return message + (f"; did you mean '{close[0]}'?" if close else "")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     from mlplab import __version__
 
     parser = _Parser(
@@ -101,17 +111,26 @@ def build_parser() -> argparse.ArgumentParser:
 def _tolerant_streams() -> None:
     """Never crash on printing: characters the terminal's encoding lacks become escapes."""
     for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # TextIO does not declare it
         try:
-            stream.reconfigure(errors="backslashreplace")
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (e.g. captured)
             pass
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     print(f"mlplab: warning: {message}", file=file or sys.stderr)
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     import warnings
 
     _tolerant_streams()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .main import Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``playground`` subcommand."""
     p = sub.add_parser(
         "playground",
@@ -37,7 +42,7 @@ def register(sub) -> None:
     p.set_defaults(func=run_playground)
 
 
-def run_playground(args) -> int:
+def run_playground(args: argparse.Namespace) -> int:
     from mlplab.errors import ConfigError
     from mlplab.playground import LOCAL_HOSTS, serve
 

@@ -14,7 +14,9 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, TypeVarTuple
 
 from mlplab.config import (
     ACTIVATION_NAMES,
@@ -29,6 +31,17 @@ from mlplab.config import (
 )
 from mlplab.errors import ConfigError, DataError, ModelFileError, TrainingDiverged
 
+if TYPE_CHECKING:
+    from mlplab.nn.mlp import MLP
+    from mlplab.pipeline import TrainingData
+    from mlplab.train.state import History, TrainState
+
+    from ._interrupt import StopSignals
+    from .main import Subparsers
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
 _D = TrainConfig()  # the defaults shown in --help
 
 # CLI flag of each TrainConfig field whose name differs from "--" + field.
@@ -39,13 +52,17 @@ _FLAGS["hidden"] = "--hidden"
 # --- argument types ----------------------------------------------------------
 
 
-def _choices(names) -> dict:
+class _Metavar(TypedDict):
+    metavar: str
+
+
+def _choices(names: Sequence[str]) -> _Metavar:
     """A short metavar; the help text lists the names (``_one_of``). The names are checked
     by TrainConfig (one error line, with "did you mean"), not by argparse."""
     return {"metavar": "NAME"}
 
 
-def _one_of(names) -> str:
+def _one_of(names: Iterable[str]) -> str:
     return "one of " + ", ".join(names)
 
 
@@ -97,7 +114,7 @@ def _epilog(text: str) -> str:
     return text
 
 
-def _parser(sub, name: str, help: str, example: str):
+def _parser(sub: Subparsers, name: str, help: str, example: str) -> argparse.ArgumentParser:
     return sub.add_parser(
         name,
         help=help,
@@ -110,7 +127,7 @@ def _parser(sub, name: str, help: str, example: str):
 # --- registration ------------------------------------------------------------
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``train``, ``predict``, ``evaluate``, ``explain`` and ``info`` subcommands."""
     S = argparse.SUPPRESS
     p = _parser(
@@ -371,7 +388,7 @@ def register(sub) -> None:
 # --- train -------------------------------------------------------------------
 
 
-def _config_from_args(args) -> TrainConfig:
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
     values = {f: getattr(args, f) for f in TrainConfig.__dataclass_fields__ if hasattr(args, f)}
     if "data" not in values:
         raise ConfigError(
@@ -381,7 +398,7 @@ def _config_from_args(args) -> TrainConfig:
     return _with_flag_names(TrainConfig.from_dict, values)
 
 
-def _with_flag_names(fn, *a):
+def _with_flag_names(fn: Callable[[*Ts], T], *a: *Ts) -> T:
     """Call ``fn``; rewrite a ConfigError's `field` to the CLI's `--flag`."""
     try:
         return fn(*a)
@@ -402,7 +419,7 @@ class _Outputs:
         out_dir: str | None,
         checkpoint: str | None,
         name: str = "model.safetensors",
-    ):
+    ) -> None:
         if out is None:
             folder = Path(out_dir or ".")
             model = folder / name
@@ -417,7 +434,9 @@ class _Outputs:
         self.boundary_png = folder / f"{stem}_boundary.png"
         self.checkpoint = Path(checkpoint) if checkpoint else folder / f"{stem}.ckpt.safetensors"
 
-    def check(self, inputs=(), plots: bool = True, resuming: str | None = None) -> None:
+    def check(
+        self, inputs: Iterable[str | Path] = (), plots: bool = True, resuming: str | None = None
+    ) -> None:
         """Fail before training, not after: folders, clashes with inputs and each other."""
         named = {
             "--out": self.model,
@@ -480,7 +499,7 @@ class _Outputs:
                     f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist."
                 )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {
             "out": str(self.model),
             "out_dir": str(self.folder),
@@ -488,18 +507,18 @@ class _Outputs:
         }
 
 
-def _resolved(path) -> Path:
+def _resolved(path: str | Path) -> Path:
     try:
         return Path(path).resolve()
     except (RuntimeError, OSError):  # a symlink loop: the writer refuses it later
         return Path(os.path.abspath(path))
 
 
-def _same(a, b) -> bool:
+def _same(a: str | Path, b: str | Path) -> bool:
     return _resolved(a) == _resolved(b)
 
 
-def run_train(args) -> int:
+def run_train(args: argparse.Namespace) -> int:
     """``mlplab train``: data -> model -> fit -> files.
 
     Under ``torchrun`` every rank trains (:mod:`mlplab.train.distributed`); rank 0
@@ -519,7 +538,7 @@ def run_train(args) -> int:
             return _run_train(args, lead=False)
 
 
-def _run_train(args, lead: bool) -> int:
+def _run_train(args: argparse.Namespace, lead: bool) -> int:
     from mlplab.cli._interrupt import StopSignals
 
     resume = None
@@ -563,6 +582,7 @@ def _run_train(args, lead: bool) -> int:
         )
         stop.start_saving()  # from here a first Ctrl-C / SIGTERM lets the files be written
         merged = _merge_history(previous, history.as_dict())
+        assert history.state is not None  # fit always records where the run stands
         state = history.state
         stopped = history.interrupted and (state.epoch < cfg.epochs or state.batch_in_epoch)
         if not lead:  # another rank of a torchrun job: rank 0 writes the same weights
@@ -581,7 +601,7 @@ def _run_train(args, lead: bool) -> int:
     return 0
 
 
-def _announce(run, model, cfg: TrainConfig, state) -> None:
+def _announce(run: TrainingData, model: MLP, cfg: TrainConfig, state: TrainState | None) -> None:
     print(run.describe(), flush=True)
     print(f"model: {_describe_model(model, run)}", flush=True)
     what = "resuming" if state is not None else "training"
@@ -598,7 +618,16 @@ def _announce(run, model, cfg: TrainConfig, state) -> None:
     )
 
 
-def _save_checkpoint(model, state, cfg, run, merged, outputs, args, stop) -> None:
+def _save_checkpoint(
+    model: MLP,
+    state: TrainState,
+    cfg: TrainConfig,
+    run: TrainingData,
+    merged: dict[str, Any],
+    outputs: _Outputs,
+    args: argparse.Namespace,
+    stop: StopSignals,
+) -> None:
     from mlplab import files
 
     extra = {
@@ -618,7 +647,14 @@ def _save_checkpoint(model, state, cfg, run, merged, outputs, args, stop) -> Non
     )
 
 
-def _save_finished_run(model, cfg, run, merged, outputs, args) -> None:
+def _save_finished_run(
+    model: MLP,
+    cfg: TrainConfig,
+    run: TrainingData,
+    merged: dict[str, Any],
+    outputs: _Outputs,
+    args: argparse.Namespace,
+) -> None:
     from mlplab import files
 
     metrics = run.metrics(model)
@@ -642,7 +678,9 @@ def _save_finished_run(model, cfg, run, merged, outputs, args) -> None:
     _tidy_checkpoint(outputs, args.resume)
 
 
-def _plots(run, model, merged, outputs, written) -> list:
+def _plots(
+    run: TrainingData, model: MLP, merged: dict[str, Any], outputs: _Outputs, written: list[Path]
+) -> list[Path]:
     """The figures; a failure to write one says that the model and metrics are saved."""
     from mlplab.files import FileWriteError
 
@@ -656,7 +694,7 @@ def _plots(run, model, merged, outputs, written) -> list:
         ) from None
 
 
-def _tidy_checkpoint(outputs, resumed: str | None) -> None:
+def _tidy_checkpoint(outputs: _Outputs, resumed: str | None) -> None:
     """After a finished run: remove the checkpoint it continued; point out a stale one."""
     import contextlib
 
@@ -686,7 +724,17 @@ def _say_ranks() -> None:
         )
 
 
-def _fit_interruptibly(model, run, cfg, state, epochs, args, outputs, should_stop, lead=True):
+def _fit_interruptibly(
+    model: MLP,
+    run: TrainingData,
+    cfg: TrainConfig,
+    state: TrainState | None,
+    epochs: int,
+    args: argparse.Namespace,
+    outputs: _Outputs,
+    should_stop: Callable[[], bool],
+    lead: bool = True,
+) -> History:
     """``fit`` stopping when ``should_stop()`` says so, and divergence saved."""
     import numpy as np
 
@@ -695,10 +743,11 @@ def _fit_interruptibly(model, run, cfg, state, epochs, args, outputs, should_sto
 
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return fit_model(
+            history: History = fit_model(
                 model, run, cfg, epochs=epochs, verbose=args.verbose, state=state,
                 should_stop=should_stop, devices=args.devices,
             )  # fmt: skip
+            return history
     except TrainingDiverged as err:
         if not lead:  # the lead rank saves the last good weights and says where
             raise
@@ -720,11 +769,11 @@ def _fit_interruptibly(model, run, cfg, state, epochs, args, outputs, should_sto
         ) from None
 
 
-def _diverged_what(err) -> str:
+def _diverged_what(err: TrainingDiverged) -> str:
     return getattr(err, "reason", None) or "the loss became NaN or infinite"
 
 
-def _load_resume(args) -> dict:
+def _load_resume(args: argparse.Namespace) -> dict[str, Any]:
     from mlplab import files
 
     given = sorted(
@@ -782,7 +831,7 @@ def _load_resume(args) -> dict:
     }
 
 
-def _check_resume_extra(path: str, extra: dict) -> None:
+def _check_resume_extra(path: str, extra: dict[str, Any]) -> None:
     """The fields ``mlplab train`` stores in a checkpoint, checked like a model file's."""
     for key in ("history", "outputs", "fingerprint"):
         if key not in extra:
@@ -791,7 +840,7 @@ def _check_resume_extra(path: str, extra: dict) -> None:
                 f"`mlplab train` (no {key!r}); resume it from Python with fit(..., state=...)."
             )
 
-    def bad(what: str):
+    def bad(what: str) -> ModelFileError:
         return ModelFileError(f"checkpoint {path!r} is corrupted: {what}.")
 
     outputs, history = extra["outputs"], extra["history"]
@@ -816,7 +865,7 @@ def _check_resume_extra(path: str, extra: dict) -> None:
         raise bad(f"`history.n_steps` must be an integer >= 0; got {_short(history['n_steps'])}")
 
 
-def _check_progress(path: str, state, cfg: TrainConfig) -> None:
+def _check_progress(path: str, state: TrainState, cfg: TrainConfig) -> None:
     if state.epoch > cfg.epochs or (state.epoch == cfg.epochs and state.batch_in_epoch):
         raise ModelFileError(
             f"checkpoint {path!r} is corrupted: its training state is at epoch {state.epoch} "
@@ -829,11 +878,11 @@ def _check_progress(path: str, state, cfg: TrainConfig) -> None:
         )
 
 
-def _is_number(v) -> bool:
+def _is_number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def _short(value) -> str:
+def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -842,7 +891,7 @@ def _batches_into(n: int) -> str:
     return f", {n} batch{'es' if n > 1 else ''} into the next" if n else ""
 
 
-def _merge_history(previous: dict | None, new: dict) -> dict:
+def _merge_history(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     if not previous:
         return new
     merged = dict(new)
@@ -861,7 +910,7 @@ def _lr(cfg: TrainConfig) -> float:
     return options.lr_for(options.optimizer)
 
 
-def _describe_model(model, run) -> str:
+def _describe_model(model: MLP, run: TrainingData) -> str:
     sizes = "-".join(map(str, model.sizes))
     acts = model.activations[0].name if model.depth > 1 else "none"
     return (
@@ -870,14 +919,14 @@ def _describe_model(model, run) -> str:
     )
 
 
-def _print_metrics(metrics: dict) -> None:
+def _print_metrics(metrics: dict[str, Any]) -> None:
     for split in ("train", "validation", "test"):
         if split in metrics:
             values = "  ".join(f"{k} {v:.4f}" for k, v in metrics[split].items() if k != "n")
             print(f"{split:>10}: {values}  (n={metrics[split]['n']})")
 
 
-def _print_stopped_early(history: dict, verbose: int) -> None:
+def _print_stopped_early(history: dict[str, Any], verbose: int) -> None:
     """Say that early stopping ended the run (``fit`` says it itself when verbose)."""
     from mlplab.train.state import stopped_early_line
 
@@ -886,7 +935,7 @@ def _print_stopped_early(history: dict, verbose: int) -> None:
         print(line, flush=True)
 
 
-def _print_baseline(run, metrics: dict) -> dict:
+def _print_baseline(run: TrainingData, metrics: dict[str, Any]) -> dict[str, Any]:
     """The linear baseline beside the MLP's own score (on the test split when there is one)."""
     baseline = run.baseline()
     if not baseline:
@@ -899,7 +948,7 @@ def _print_baseline(run, metrics: dict) -> dict:
     return baseline
 
 
-def _json(obj) -> str:
+def _json(obj: object) -> str:
     import json
 
     return json.dumps(obj, indent=2, allow_nan=False) + "\n"
@@ -908,7 +957,7 @@ def _json(obj) -> str:
 # --- predict / evaluate ------------------------------------------------------
 
 
-def _refuse_out_over_inputs(out, *inputs) -> None:
+def _refuse_out_over_inputs(out: str | None, *inputs: str) -> None:
     """``--out`` must not name a file this command reads (it would be replaced)."""
     if not out:
         return
@@ -920,7 +969,7 @@ def _refuse_out_over_inputs(out, *inputs) -> None:
             )
 
 
-def run_predict(args) -> int:
+def run_predict(args: argparse.Namespace) -> int:
     """``mlplab predict MODEL DATA``: predictions as CSV (stdout or --out)."""
     from mlplab import files
     from mlplab.pipeline import SavedModel
@@ -939,7 +988,7 @@ def run_predict(args) -> int:
     return 0
 
 
-def run_evaluate(args) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     """``mlplab evaluate MODEL DATA``: loss and accuracy / R² on labelled data."""
     from mlplab import files
     from mlplab.pipeline import SavedModel
@@ -971,7 +1020,7 @@ def run_evaluate(args) -> int:
 # --- explain -----------------------------------------------------------------
 
 
-def run_explain(args) -> int:
+def run_explain(args: argparse.Namespace) -> int:
     """``mlplab explain``: the forward pass written out neuron by neuron."""
     import numpy as np
 
@@ -1007,7 +1056,7 @@ def run_explain(args) -> int:
     return 0
 
 
-def _parse_input(text: str, n_inputs: int):
+def _parse_input(text: str, n_inputs: int) -> list[float]:
     import math
 
     parts = re.split(r"\s*,\s*|\s+", text.strip())  # "1,0", "1, 0" or "1 0"
@@ -1029,7 +1078,7 @@ def _parse_input(text: str, n_inputs: int):
 # --- info --------------------------------------------------------------------
 
 
-def run_info(args) -> int:
+def run_info(args: argparse.Namespace) -> int:
     """``mlplab info``: version, Python, backends with versions, devices.
 
     Fast by default (no framework is imported: versions come from the package
