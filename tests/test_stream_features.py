@@ -112,6 +112,9 @@ def test_fit_stream_reports_validation_and_stops_early_with_the_best_weights(fol
     for (b, W), (b_best, W_best) in zip(model.numpy_params(), snapshots[h.best_epoch], strict=True):
         np.testing.assert_array_equal(W, W_best)
         np.testing.assert_array_equal(b, b_best)
+    few = TableStream(folder / "c.parquet", "label", one_hot=True, validation_split=1e-6)
+    with pytest.raises(ConfigError, match="holds no rows"):  # before any training
+        run(few, scan_preprocessor(few), 1)
     with pytest.raises(ConfigError, match="needs validation rows"):
         run(TableStream(folder / "c.parquet", "label", one_hot=True), prep, 1, early_stopping=True)
 

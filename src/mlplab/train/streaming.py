@@ -134,6 +134,11 @@ class _Streamed:
         self.shuffle_rows = shuffle_rows
         self.b_local = math.ceil(int(opts.batch_size or 1) / self.world)
         epochs = range(self.start_epoch, self.start_epoch + int(opts.epochs or 1))
+        if stream.holdout is not None and not sum(stream.part_rows("validation")):
+            raise ConfigError(
+                f"the validation split of {stream.path!r} holds no rows; raise "
+                "--validation-split (or use a larger file)."
+            )
         self.steps = {e: self._steps_of(e) for e in epochs}  # the most steps any rank runs
         self.total = self.start_step + sum(self.steps.values())
         self.lr0, self.schedule = opts.lr_for(opt), get_schedule(opts.schedule)
