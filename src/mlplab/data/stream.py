@@ -308,9 +308,12 @@ def scan_preprocessor(stream: TableStream, task: str | None = None) -> Preproces
     values of every row; a regression target gets its mean and scale like
     the features.
     """
-    scan = _Scan(stream, task)
+    scan, blocks = _Scan(stream, task), []
     for start, batch in stream._records():
         scan.add(start, batch)
+        blocks.append(batch.num_rows)
+    if not stream.parquet:  # a CSV's blocks are its pieces: counted here, not in another pass
+        stream._rows = blocks
     return scan.preprocessor()
 
 
