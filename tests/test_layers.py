@@ -9,7 +9,7 @@ from scipy import stats
 from mlplab import MLP
 from mlplab.backend.arrays import get_backend, to_numpy
 from mlplab.errors import DataError
-from mlplab.nn.activations import get_activation
+from mlplab.nn.activations import RELU_FAMILY, get_activation
 from mlplab.nn.layers import dense, dense_backward, dense_forward, neuron
 from mlplab.nn.mlp import init_params
 
@@ -151,3 +151,49 @@ def test_same_seed_same_weights_different_seed_differ(backend):
     )
     for (_, W), (_, W_ref) in zip(a, ref, strict=True):
         np.testing.assert_array_equal(W, W_ref.astype(np.float32))
+
+
+def _init_params_whole(sizes, activations, init, seed):
+    """The initialisation as it was: every layer drawn whole in float64, then scaled."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for d_in, d_out, sigma in zip(sizes[:-1], sizes[1:], activations, strict=True):
+        scheme = ("he" if sigma.name in RELU_FAMILY else "glorot") if init == "auto" else init
+        if scheme == "glorot":
+            limit = np.sqrt(6.0 / (d_in + d_out))
+            W = rng.uniform(-limit, limit, size=(d_out, d_in))
+        elif scheme in ("he", "lecun"):
+            W = rng.standard_normal((d_out, d_in)) * np.sqrt(
+                (2.0 if scheme == "he" else 1.0) / d_in
+            )
+        else:
+            W = np.zeros((d_out, d_in))
+        params.append((np.zeros(d_out), W))
+    return params
+
+
+@pytest.mark.parametrize("block", [None, 7, 300])
+@pytest.mark.parametrize("init", ["auto", "glorot", "he", "lecun", "zeros"])
+def test_blockwise_init_draws_the_same_numbers_on_every_backend(backend, dtype, init, block,
+                                                               monkeypatch):  # fmt: skip
+    """Drawn a block of rows at a time and cast layer by layer: bitwise the numbers of the
+    whole-matrix float64 draw, scaled and cast once, for several seeds and block sizes
+    (7 and 300 elements: blocks of one row, and blocks that end mid-matrix)."""
+    import mlplab.nn.mlp as mlp_module
+
+    if block is not None:
+        monkeypatch.setattr(mlp_module, "INIT_BLOCK", block)
+    sizes, names = [13, 40, 31, 3], ["relu", "tanh", "identity"]
+    acts = [get_activation(a) for a in names]
+    for seed in (0, 1, 12345):
+        ref = _init_params_whole(sizes, acts, init, seed)
+        net = MLP(13, [40, 31], 3, activation=names[:2], init=init, seed=seed,
+                  backend=backend, dtype=dtype)  # fmt: skip
+        got = net.numpy_params()
+        for (b, W), (b_ref, W_ref) in zip(got, ref, strict=True):
+            assert W.dtype == np.dtype(dtype) and b.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(W, W_ref.astype(dtype), strict=True)
+            np.testing.assert_array_equal(b, b_ref.astype(dtype), strict=True)
+        # the public float64 draw is the whole-matrix one, too
+        for (_, W), (_, W_ref) in zip(init_params(sizes, acts, init, seed), ref, strict=True):
+            np.testing.assert_array_equal(W, W_ref, strict=True)

@@ -101,33 +101,66 @@ def backward(
 
 
 def init_params(
-    sizes: Sequence[int], activations: Sequence[Activation], init: str = "auto", seed: int = 0
+    sizes: Sequence[int],
+    activations: Sequence[Activation],
+    init: str = "auto",
+    seed: int = 0,
+    dtype: Any = np.float64,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Seeded initial ``[(b, W)]`` as float64 NumPy arrays.
+    """Seeded initial ``[(b, W)]`` as NumPy arrays (float64 unless ``dtype`` says otherwise).
 
     ``"glorot"``: W ~ U(±√(6 / (d_in + d_out))) (suits tanh, sigmoid);
     ``"he"``: W ~ N(0, 2 / d_in) (suits the ReLU family);
     ``"lecun"``: W ~ N(0, 1 / d_in); ``"zeros"``; ``"auto"`` picks He for a
     layer whose activation is in the ReLU family, else Glorot. Biases start at 0.
-    Drawn from ``numpy.random.default_rng(seed)`` so every backend starts equal.
+    Drawn from ``numpy.random.default_rng(seed)`` so every backend starts equal;
+    the draws are float64, and ``dtype`` rounds each once (as ``astype`` would).
     """
+    return list(iter_init_params(sizes, activations, init, seed, dtype))
+
+
+def iter_init_params(
+    sizes: Sequence[int],
+    activations: Sequence[Activation],
+    init: str = "auto",
+    seed: int = 0,
+    dtype: Any = np.float64,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """:func:`init_params` one layer at a time (so a caller can move each to its backend)."""
     rng = np.random.default_rng(seed)
-    params = []
     for d_in, d_out, sigma in zip(sizes[:-1], sizes[1:], activations, strict=True):
         scheme = init
         if init == "auto":
             scheme = "he" if sigma.name in RELU_FAMILY else "glorot"
+        W = np.zeros((d_out, d_in), dtype=dtype)
+        if scheme != "zeros":
+            _draw_into(W, rng, scheme)
+        yield np.zeros(d_out, dtype=dtype), W
+
+
+INIT_BLOCK = 1 << 16  # float64 draws per block: 512 KiB, not the whole matrix in float64
+
+
+def _draw_into(W: np.ndarray, rng: np.random.Generator, scheme: str) -> None:
+    """Fill ``W`` `(d_out, d_in)` with the scheme's draws, a block of rows at a time.
+
+    The generator fills arrays element by element, so blocks of rows draw the
+    numbers one draw of the whole matrix would; each is scaled in float64 and
+    rounded once into ``W``'s dtype. The same numbers as drawing, scaling and
+    casting the whole matrix (``tests/test_layers.py``), without its float64
+    copy (B's 1024 x 1024 layer: 8 MiB, twice, before training).
+    """
+    d_out, d_in = W.shape
+    rows = max(1, INIT_BLOCK // d_in)
+    for r in range(0, d_out, rows):
+        shape = (min(rows, d_out - r), d_in)
         if scheme == "glorot":
             limit = math.sqrt(6.0 / (d_in + d_out))
-            W = rng.uniform(-limit, limit, size=(d_out, d_in))
-        elif scheme == "he":
-            W = rng.standard_normal((d_out, d_in)) * math.sqrt(2.0 / d_in)
-        elif scheme == "lecun":
-            W = rng.standard_normal((d_out, d_in)) * math.sqrt(1.0 / d_in)
-        else:
-            W = np.zeros((d_out, d_in))
-        params.append((np.zeros(d_out), W))
-    return params
+            block = rng.uniform(-limit, limit, size=shape)
+        else:  # "he", "lecun": N(0, 1) scaled
+            block = rng.standard_normal(shape)
+            block *= math.sqrt((2.0 if scheme == "he" else 1.0) / d_in)
+        W[r : r + shape[0]] = block
 
 
 # --- the model -------------------------------------------------------------
@@ -195,7 +228,9 @@ class MLP:
         self.seed = int(seed)
         self.backend = get_backend(backend, dtype, device)
         _check_fits_in_memory(self.sizes)
-        self.params = self._to_backend(init_params(self.sizes, self.activations, init, seed))
+        # layer by layer, drawn in the backend's dtype: no float64 copy of the whole net
+        layers = iter_init_params(self.sizes, self.activations, init, seed, self.backend.dtype)
+        self.params = [self._to_backend([layer])[0] for layer in layers]
 
     # construction from given numbers (the lecture's hand-set networks, loaded files)
     @classmethod
@@ -504,4 +539,13 @@ def check_hidden(hidden: Any, name: str = "hidden") -> list[int]:
     return [int(h) for h in sizes]
 
 
-__all__ = ["MLP", "Backward", "backward", "check_hidden", "forward", "forward_cache", "init_params"]
+__all__ = [
+    "MLP",
+    "Backward",
+    "backward",
+    "check_hidden",
+    "forward",
+    "forward_cache",
+    "init_params",
+    "iter_init_params",
+]
