@@ -7,16 +7,20 @@ distributed=True)``, every process (rank) runs the same :func:`~mlplab.train.fit
 * the plan (:mod:`mlplab.train.plan`) is the one-process plan: the same seeded
   order, the same *global* minibatches; each rank takes its contiguous share
   of every global batch (:meth:`DataParallel.share`);
-* each rank computes mlplab's explicit gradients on its share, then ONE
-  ``all_reduce`` per step sums, in one flat float64 buffer, every gradient and
-  the loss, each weighted by the rank's rows (or sample weight), and that
-  weight: dividing by the summed weight gives the global batch's weighted mean,
-  the number one process computes (to rounding), also for uneven last batches
-  and ranks whose share is empty;
+* each rank computes mlplab's explicit gradients on its share; a small
+  ``all_reduce`` sums the ranks' weights W_r (rows, or Σ sample weights) and
+  stop flags, each rank writes its gradients and loss scaled by W_r / ΣW into
+  one preallocated flat buffer in the model's dtype, and ONE ``all_reduce`` per
+  step sums that buffer in place: the global batch's weighted mean, the number
+  one process computes (to rounding), also for uneven last batches and ranks
+  whose share is empty. With 2 ranks a float32 sum of two values is correctly
+  rounded, so a float32 buffer is as exact as a float64 one rounded back (and
+  bitwise the same for an even split, where W_r / ΣW = 1/2); with more ranks
+  the float32 sum rounds at each of the ring's additions (a few ulp);
 * every rank applies the same optimizer update to the same gradients, so the
   weights stay identical without ever being sent;
-* the same buffer carries a "stop" flag (Ctrl-C on any rank), so all ranks stop
-  after the same step; validation losses are reduced the same way.
+* the small reduction carries a "stop" flag (Ctrl-C on any rank), so all ranks
+  stop after the same step; validation losses are reduced in float64.
 
 The process group is ``torch.distributed``'s (gloo on the CPU, NCCL for CUDA
 models), created here with a timeout (``MLPLAB_DIST_TIMEOUT`` seconds, default
@@ -27,15 +31,22 @@ others fail with :class:`DistributedError` within that time, never hang.
 from __future__ import annotations
 
 import atexit
-import functools
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import ConfigError, MLPLabError
+
+if TYPE_CHECKING:
+    from ..backend.arrays import Backend
+    from ..backend.loop import StepPlan
+    from ..nn.mlp import Array
 
 
 class DistributedError(MLPLabError, RuntimeError):
@@ -60,7 +71,8 @@ def rank() -> int:
     (``jax.distributed.initialize``), else the launcher's ``RANK``.
     """
     if _group_ready():
-        return sys.modules["torch.distributed"].get_rank()
+        got: int = sys.modules["torch.distributed"].get_rank()
+        return got
     jax = sys.modules.get("jax")
     if jax is not None and jax.distributed.is_initialized():
         return int(jax.process_index())
@@ -72,7 +84,7 @@ def is_lead() -> bool:
     return rank() == 0
 
 
-def rank_device(device, backend: str):
+def rank_device(device: Any, backend: str) -> Any:
     """Under a launcher on a GPU node: rank r's GPU is ``cuda:LOCAL_RANK`` unless one is named."""
     if not launched() or backend != "torch" or device not in (None, "cuda"):
         return device
@@ -94,7 +106,7 @@ def timeout_s() -> float:
     return value
 
 
-def setup(distributed, backend) -> DataParallel | None:
+def setup(distributed: bool | None, backend: Backend) -> DataParallel | None:
     """The :class:`DataParallel` of this run, or None for one process.
 
     ``distributed``: None detects a launcher (``WORLD_SIZE`` > 1) or an existing
@@ -134,7 +146,7 @@ def setup(distributed, backend) -> DataParallel | None:
     return _LAST
 
 
-_LAST = None
+_LAST: DataParallel | None = None
 
 
 def _close_group() -> None:
@@ -149,25 +161,120 @@ def last() -> DataParallel | None:
     return _LAST
 
 
-class DataParallel:
-    """This rank's share of the work and the one bucketed ``all_reduce`` per step."""
+class Phases:
+    """Seconds spent in each phase of the reduction: wall clock and this process's CPU time.
 
-    def __init__(self, rank: int, world: int, device):
+    CPU time (``time.process_time``: every thread of the process, gloo's included)
+    is what a loaded machine distorts least; wall time also counts the wait for
+    the slower rank.
+    """
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._at = (0.0, 0.0)
+
+    def start(self) -> None:
+        self._at = (time.perf_counter(), time.process_time())
+
+    def lap(self, name: str) -> None:
+        """Add the time since the last ``start`` / ``lap`` to ``name``."""
+        now = (time.perf_counter(), time.process_time())
+        self.wall[name] = self.wall.get(name, 0.0) + now[0] - self._at[0]
+        self.cpu[name] = self.cpu.get(name, 0.0) + now[1] - self._at[1]
+        self._at = now
+
+
+class _Bucket:
+    """One flat buffer in the gradients' dtype and, shaped like each gradient, views of it.
+
+    The reduction writes every scaled gradient into its view, sums the buffer
+    over the ranks in place and hands the views back: no other copy, no
+    allocation after the first step. The last element carries the loss.
+    """
+
+    def __init__(self, grads: list[tuple[Array, ...]], device: Any):
+        first = grads[0][0]
+        self.numpy = isinstance(first, np.ndarray)
+        self.shapes = [tuple(g.shape) for layer in grads for g in layer]
+        size = sum(int(np.prod(shape)) for shape in self.shapes) + 1
+        if self.numpy:
+            import torch
+
+            self.flat: Array = np.empty(size, dtype=first.dtype)
+            self.comm = torch.from_numpy(self.flat)  # the same memory: all_reduce in place
+        else:
+            import torch
+
+            self.flat = torch.empty(size, dtype=first.dtype, device=device)
+            self.comm = self.flat
+        self.views, at = [], 0
+        for shape in self.shapes:
+            n = int(np.prod(shape))
+            self.views.append(self.flat[at : at + n].reshape(shape))
+            at += n
+
+    def fits(self, grads: list[tuple[Array, ...]]) -> bool:
+        first = grads[0][0]
+        return (
+            isinstance(first, np.ndarray) == self.numpy
+            and first.dtype == self.flat.dtype
+            and [tuple(g.shape) for layer in grads for g in layer] == self.shapes
+        )
+
+    def pack(self, grads: list[tuple[Array, ...]], value: Array, scale: Any, empty: bool) -> None:
+        """``scale · g`` into each gradient's view, ``scale · value`` into the last element."""
+        flat = [g for layer in grads for g in layer]
+        if empty:  # a rank with no rows adds nothing (its loss over 0 rows may be NaN)
+            self.flat.fill(0) if self.numpy else self.flat.zero_()
+            return
+        mul = np.multiply if self.numpy else _torch_mul
+        for g, view in zip(flat, self.views, strict=True):
+            mul(g, scale, out=view)
+        self.flat[-1] = value * scale
+
+    def unpack(self, grads: list[tuple[Array, ...]]) -> tuple[Array, list[tuple[Array, ...]]]:
+        """The summed loss (a copy: the buffer is reused) and gradients (views of the buffer)."""
+        out, k = [], 0
+        for layer in grads:
+            out.append(tuple(self.views[k : k + len(layer)]))
+            k += len(layer)
+        value = self.flat[-1] if self.numpy else self.flat[-1].clone()
+        return value, out
+
+
+def _torch_mul(g: Any, scale: Any, out: Any) -> None:
+    import torch
+
+    torch.mul(g, scale, out=out)
+
+
+class DataParallel:
+    """This rank's share of the work and the reduction of each step's gradients."""
+
+    def __init__(self, rank: int, world: int, device: Any):
         self.rank, self.world, self.device = rank, world, device
-        self.ask_local = None  # the caller's should_stop, read into each step's buffer
-        self._stop = None  # Σ of the ranks' stop flags in the last step's buffer
-        self.comm_s = 0.0  # seconds spent in all_reduce (waiting for the others included)
+        self.ask_local: Callable[[], bool] | None = None  # the caller's should_stop
+        self._stop: Any = None  # Σ of the ranks' stop flags in the last step
+        self.phases = Phases()
+        self._bucket: _Bucket | None = None
 
     def __repr__(self) -> str:
         return f"DataParallel(rank={self.rank}, world={self.world})"
 
+    @property
+    def comm_s(self) -> float:
+        """Seconds spent in ``all_reduce`` (waiting for the others included)."""
+        return sum(v for k, v in self.phases.wall.items() if k.startswith("all_reduce"))
+
     # --- the plan ---------------------------------------------------------
 
-    def rows(self, rows: np.ndarray) -> np.ndarray:
+    def rows(self, rows: NDArray[Any]) -> NDArray[Any]:
         """This rank's contiguous share of a global batch's row indices (may be empty)."""
-        return np.array_split(rows, self.world)[self.rank]
+        share: NDArray[Any] = np.array_split(rows, self.world)[self.rank]
+        return share
 
-    def share(self, plan, n: int):
+    def share(self, plan: StepPlan, n: int) -> StepPlan:
         """``plan`` with each global batch cut to this rank's share (full batch: of all n rows)."""
         from ..backend.loop import StepPlan
 
@@ -180,44 +287,58 @@ class DataParallel:
 
     # --- the reduction ----------------------------------------------------
 
-    def reduce(self, value, grads, xb, wb):
-        """The global batch's loss and gradients from this rank's: one ``all_reduce``.
+    def reduce(
+        self, value: Array, grads: list[tuple[Array, ...]], xb: Array, wb: Array | None
+    ) -> tuple[Array, list[tuple[Array, ...]]]:
+        """The global batch's loss and gradients from this rank's: two ``all_reduce`` calls.
 
-        ``value``, ``grads``: the weighted mean over this rank's rows; the result is
-        Σ_r W_r · g_r / Σ_r W_r with W_r the rank's rows (or Σ sample weights), in
-        float64 on the gradients' device (no copy to the host on a GPU).
+        ``value``, ``grads``: the weighted mean over this rank's rows. The result is
+        Σ_r (W_r / W) · g_r, W_r the rank's rows (or Σ sample weights), W = Σ_r W_r:
+        a small ``all_reduce`` sums the W_r (and the ranks' stop flags), each rank
+        scales its gradients by W_r / W while writing them into one flat buffer in
+        the gradients' dtype, and one ``all_reduce`` sums that buffer in place. The
+        gradients returned are views of the buffer, valid until the next step.
         """
         import torch
 
-        t = functools.partial(_tensor, device=self.device)
+        self.phases.start()
         empty = xb.shape[0] == 0  # a short last batch can leave a rank nothing
-        weight = t(float(xb.shape[0])) if wb is None else t(wb).sum()
         asked = float(bool(self.ask_local is not None and self.ask_local()))
-        parts = [t(g).reshape(-1) * weight for layer in grads for g in layer]
-        local = t(0.0) if empty else t(value).reshape(1) * weight
-        parts += [local.reshape(1), weight.reshape(1), t(asked).reshape(1)]
-        buf = torch.cat(parts)
-        self.all_reduce(buf)
-        self._stop = buf[-1]
-        mean = buf[:-1] / torch.clamp(buf[-2], min=1e-30)  # all weights 0: loss 0, grads 0
-        out, at = [], 0
-        for layer in grads:
-            pair = []
-            for g in layer:
-                size = int(np.prod(g.shape))
-                pair.append(_like(mean[at : at + size], g))
-                at += size
-            out.append(tuple(pair))
-        return _like(mean[-2], value), out
+        if wb is None:
+            weight = torch.tensor([float(xb.shape[0]), asked], dtype=torch.float64)
+            small = weight.to(self.device)
+        else:
+            small = torch.stack([_tensor(wb, self.device).sum(), _tensor(asked, self.device)])
+        mine = small[0].clone()
+        self.all_reduce(small, phase="all_reduce (weights)")
+        self._stop = small[1]
+        total = torch.clamp(small[0], min=1e-30)  # all weights 0: loss 0, gradients 0
+        scale: Any = mine / total
+        if self._bucket is None or not self._bucket.fits(grads):
+            self._bucket = _Bucket(grads, self.device)
+        bucket = self._bucket
+        scale = float(scale) if bucket.numpy else scale.to(bucket.flat.dtype)
+        bucket.pack(grads, value, scale, empty)
+        self.phases.lap("pack")
+        self.all_reduce(bucket.comm, phase="all_reduce (gradients)")
+        out = bucket.unpack(grads)
+        self.phases.lap("unpack")
+        return out
 
-    def all_reduce(self, tensor, what: str = "a training step", op=None) -> None:
-        """Sum ``tensor`` over the ranks in place; a dead or hung rank is a clear error."""
+    def all_reduce(
+        self, tensor: Any, what: str = "a training step", op: Any = None, phase: str = ""
+    ) -> None:
+        """Sum ``tensor`` over the ranks in place; a dead or hung rank is a clear error.
+
+        ``phase``: the name its time is added to in :attr:`phases`, counted from the
+        last lap (inside :meth:`reduce`); without one, from the call.
+        """
         import torch.distributed as dist
 
-        start = time.perf_counter()
+        if not phase:
+            self.phases.start()
         try:
             dist.all_reduce(tensor, op=op or dist.ReduceOp.SUM)
-            self.comm_s += time.perf_counter() - start
         except (RuntimeError, dist.DistBackendError) as err:
             lines = str(err).strip().splitlines()
             said = lines[0][:200] if lines else type(err).__name__
@@ -227,6 +348,7 @@ class DataParallel:
                 f"said: {said}). Restart the run; `mlplab train --resume` continues from the "
                 "last checkpoint."
             ) from None
+        self.phases.lap(phase or "all_reduce (other)")
 
     def mean(self, value: float, weight: float, what: str) -> float:
         """Σ_r value_r · weight_r / Σ_r weight_r over the ranks (a validation loss)."""
@@ -237,7 +359,7 @@ class DataParallel:
         self.all_reduce(buf, what)
         return float(buf[0] / buf[1])
 
-    def agreed_stop(self, should_stop):
+    def agreed_stop(self, should_stop: Callable[[], bool] | None) -> Callable[[], bool]:
         """A ``should_stop`` that says yes on every rank after the same step."""
         self.ask_local = should_stop
         return lambda: self._stop is not None and bool(self._stop > 0)
@@ -257,21 +379,13 @@ class DataParallel:
             )
 
 
-def _tensor(x, device):
+def _tensor(x: Any, device: Any) -> Any:
     """``x`` (a NumPy or PyTorch array, or a number) as a float64 tensor on ``device``."""
     import torch
 
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=torch.float64)
     return torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
-
-
-def _like(flat, g):
-    """A float64 tensor as an array shaped and typed like ``g`` (NumPy or PyTorch)."""
-    shape = tuple(getattr(g, "shape", ()))
-    if isinstance(g, np.ndarray | np.generic | float):
-        return flat.reshape(shape).cpu().numpy().astype(getattr(g, "dtype", np.float64))
-    return flat.reshape(shape).to(g.dtype)
 
 
 __all__ = ["DataParallel", "DistributedError", "is_lead", "launched", "rank", "setup"]
