@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -112,9 +113,73 @@ def resume(out: str, rank: int) -> int:
     return 0
 
 
+# name: (backend, dtype, rows of the global batch, sample weights); 2 ranks split the rows
+REDUCE_CASES = {
+    "numpy32_even": ("numpy", "float32", 256, False),
+    "numpy32_uneven": ("numpy", "float32", 255, False),
+    "numpy32_weights": ("numpy", "float32", 100, True),
+    "torch32_uneven_weights": ("torch", "float32", 77, True),
+    "numpy64_uneven": ("numpy", "float64", 101, False),
+    "torch64_empty_share": ("torch", "float64", 1, False),  # rank 1 has no rows
+}
+
+
+def reduce_inputs(case: str, rank: int, world: int = 2):
+    """This rank's (value, grads, rows, weights) of a reduction case, as float64 NumPy.
+
+    Every rank can compute every rank's inputs (the test's reference sums them).
+    """
+    _, _, n, weighted = REDUCE_CASES[case]
+    rows = np.array_split(np.arange(n), world)[rank]
+    rng = np.random.default_rng([len(case), rank])
+    weights = rng.uniform(0.1, 2.0, size=len(rows)) if weighted else None
+    if len(rows) == 0:  # a mean over no rows: NaN loss, zero gradients
+        grads = [(np.zeros(7), np.zeros((7, 5))), (np.zeros(3), np.zeros((3, 7)))]
+        return float("nan"), grads, rows, weights
+    grads = [(rng.normal(size=7), rng.normal(size=(7, 5))), (rng.normal(size=3),
+             rng.normal(size=(3, 7)))]  # fmt: skip
+    return float(rng.uniform(0.5, 2.0)), grads, rows, weights
+
+
+def _as(torch, dtype, a):
+    a = np.asarray(a, dtype)
+    return a if torch is None else torch.as_tensor(a)
+
+
+def reduce_cases(out: str, rank: int) -> int:
+    """Call DataParallel.reduce on each case's inputs, twice (the buffer is reused)."""
+    import torch
+
+    from mlplab.backend.arrays import get_backend
+    from mlplab.train.distributed import setup
+
+    dp = setup(True, get_backend("torch"))
+    saved = {}
+    for case, (backend, dtype, _, _) in REDUCE_CASES.items():
+        value, grads, rows, weights = reduce_inputs(case, rank)
+        conv = functools.partial(_as, torch if backend == "torch" else None, dtype)
+        xb = np.zeros((len(rows), 5))
+        wb = None if weights is None else conv(weights)
+        for _ in range(2):
+            got, summed = dp.reduce(conv(value), [tuple(map(conv, g)) for g in grads], xb, wb)
+        flat = [np.asarray(a) for layer in summed for a in layer]
+        saved[f"{case}/value"] = np.asarray(got)
+        saved[f"{case}/grads"] = np.concatenate([a.ravel() for a in flat])
+        saved[f"{case}/dtypes"] = np.array([str(a.dtype) for a in flat])
+        if backend == "numpy":  # views of one flat buffer, no copies
+            base = flat[0].base
+            saved[f"{case}/one_buffer"] = np.array(
+                base is not None and all(a.base is base for a in flat)
+            )
+    np.savez(os.path.join(out, f"reduce{rank}.npz"), **saved)
+    return 0
+
+
 def main() -> int:
     mode, out = sys.argv[1], sys.argv[2]
     rank = int(os.environ["RANK"])
+    if mode == "reduce":  # DataParallel.reduce on crafted gradients (float32 exactness)
+        return reduce_cases(out, rank)
     if mode == "stream":  # each rank reads its own row groups of OUT/t.parquet
         return stream(out, rank)
     if mode == "resume":  # continue OUT/run.ckpt.safetensors (written by 1 process) on 2 ranks

@@ -84,6 +84,44 @@ def test_two_ranks_equal_one_process(two_ranks, case):
     np.testing.assert_allclose(rank0[f"{case}/w"], weights, rtol=tol, atol=tol * 1e-3)
 
 
+@pytest.fixture(scope="module")
+def reduced(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reduce")
+    results = launch("reduce", out)
+    for rank, (code, stdout, stderr) in enumerate(results):
+        assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+    return [np.load(out / f"reduce{r}.npz") for r in range(2)]
+
+
+@pytest.mark.parametrize("case", list(worker.REDUCE_CASES))
+def test_the_reduction_is_the_weighted_mean_in_the_models_dtype(reduced, case):
+    """Σ_r (W_r / W) g_r, scaled and summed in the model's dtype: the scale and each
+    scaled term rounded (up to an ulp of the term), the sum rounded once (half an ulp),
+    so bitwise the float64 sum rounded back for an even split of 2 ranks (W_r / W = 1/2)."""
+    backend, dtype, _, _ = worker.REDUCE_CASES[case]
+    inputs = [worker.reduce_inputs(case, r) for r in range(2)]
+    weights = [len(rows) if w is None else float(np.sum(w.astype(dtype)))
+               for _, _, rows, w in inputs]  # fmt: skip
+    flat = [np.concatenate([a.astype(dtype).ravel() for layer in g for a in layer])
+            for _, g, _, _ in inputs]  # fmt: skip
+    terms = [w / sum(weights) * f.astype(np.float64) for w, f in zip(weights, flat, strict=True)]
+    want = terms[0] + terms[1]
+    values = [w * np.float64(np.asarray(v, dtype)) for w, (v, *_) in zip(weights, inputs,
+              strict=True) if w]  # fmt: skip
+    rank0, rank1 = reduced
+    np.testing.assert_array_equal(rank0[f"{case}/grads"], rank1[f"{case}/grads"])
+    assert set(rank0[f"{case}/dtypes"]) == {dtype}
+    got = rank0[f"{case}/grads"]
+    if case == "numpy32_even":
+        np.testing.assert_array_equal(got, want.astype(dtype))
+    ulp = [np.spacing(np.abs(a).astype(dtype)).astype(np.float64) for a in (*terms, want)]
+    assert np.all(np.abs(got - want) <= ulp[0] + ulp[1] + 0.5 * ulp[2]), case
+    value = float(rank0[f"{case}/value"])
+    assert value == pytest.approx(sum(values) / sum(weights), rel=4 * float(np.finfo(dtype).eps))
+    if backend == "numpy":
+        assert bool(rank0[f"{case}/one_buffer"])
+
+
 @pytest.mark.parametrize("mode", ["hang", "die"])
 def test_a_lost_rank_stops_the_others_with_a_clear_message(tmp_path, mode):
     start = time.perf_counter()

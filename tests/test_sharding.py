@@ -3,7 +3,7 @@
 The CPU is split into 2 XLA devices in a fresh Python
 (XLA_FLAGS=--xla_force_host_platform_device_count=2) running
 tests/sharding_worker.py; float64 must agree to 1e-12 relative, float32 to 1e-5,
-and the compiled step must hold an all-reduce (the batch really is split).
+and the compiled step must split both the batch and the optimizer's update.
 """
 
 from __future__ import annotations
@@ -39,7 +39,13 @@ def two_devices():
 
 @pytest.mark.parametrize(
     "case",
-    ["float64_minibatch_weights_val", "float64_full_batch", "float32_minibatch", "float64_batch_3"],
+    [
+        "float64_minibatch_weights_val",
+        "float64_full_batch",
+        "float32_minibatch",
+        "float64_batch_3",
+        "float64_odd_width",
+    ],  # fmt: skip
 )
 def test_two_devices_equal_one(two_devices, case):
     result = two_devices[case]
@@ -50,9 +56,11 @@ def test_two_devices_equal_one(two_devices, case):
     assert result["params_on"] == ["cpu:0"]  # the model comes back to one device
 
 
-def test_the_batch_is_split_and_xla_sums_the_gradients(two_devices):
+def test_the_batch_and_the_update_are_split_over_the_devices(two_devices):
     assert two_devices["mesh_runners"] >= 1
-    assert two_devices["all_reduce"]
+    assert two_devices["all-reduce"]  # the weight and the loss of the global batch
+    assert two_devices["reduce-scatter"]  # each device: the summed gradients of its rows
+    assert two_devices["all-gather"]  # the updated rows, assembled on every device
 
 
 def test_devices_errors_are_clear():

@@ -74,7 +74,13 @@ def _run_sharded(
     plan: StepPlan,
     mesh: Mesh,
 ) -> Ran:
-    """The plan's steps with every batch split over ``mesh`` (padded rows weigh 0)."""
+    """The plan's steps with every batch split over ``mesh`` (padded rows weigh 0).
+
+    Elementwise optimizers (SGD, Adam, AdamW) also split their update over the
+    devices (:mod:`.zero`); others run XLA's partitioning of the whole step, the
+    update replicated on every device.
+    """
+    from ..nn.optim import SGD, Adam, AdamW
     from . import sharding
     from .loop import StepPlan
 
@@ -83,12 +89,31 @@ def _run_sharded(
     idx, mask = StepPlan(batches, plan.lrs, plan.t).padded(multiple=mesh.devices.size)
     like = params[0][1]
     params, opt_state, X, Y, SW = sharding.replicated((params, opt_state, X, Y, SW), mesh)
-    run = _jax_minibatch_runner(step_fn, (), mesh)
     lrs, ts = plan.lrs.astype(backend.dtype), plan.t.astype(backend.dtype)
     weights = mask.astype(backend.dtype)
+    if type(step_fn.optimizer) in (SGD, Adam, AdamW):
+        run = _zero_runner(step_fn, params, opt_state, mesh, idx.shape[1])
+    else:
+        run = _jax_minibatch_runner(step_fn, (), mesh)
     params, opt_state, losses = run(params, opt_state, X, Y, SW, idx, weights, lrs, ts)
     params, opt_state = sharding.home((params, opt_state), like)
     return params, opt_state, np.asarray(losses, dtype=np.float64)
+
+
+def _zero_runner(
+    step_fn: StepFn, params: Tree, opt_state: OptState, mesh: Mesh, batch: int
+) -> Callable[..., Any]:
+    """The compiled :func:`.zero.sharded_runner` for this shape of run (cached)."""
+    import jax
+
+    from . import zero
+
+    specs = zero.state_specs(opt_state, mesh)
+    unroll = _scan_unroll(params, batch // mesh.devices.size)
+    key = ("zero", step_fn, mesh, jax.tree_util.tree_structure(specs), str(specs), unroll)
+    if key not in _JAX_RUNNERS:
+        _JAX_RUNNERS[key] = zero.sharded_runner(step_fn, mesh, opt_state, unroll)
+    return _JAX_RUNNERS[key]
 
 
 _JAX_RUNNERS: dict[tuple[Any, ...], Callable[..., Any]] = {}

@@ -4,11 +4,15 @@
 ``lax.scan`` (:mod:`mlplab.backend.jax_loop`) with two changes:
 
 * the data and the parameters are replicated on the mesh's devices;
-* inside the step, each gathered batch is constrained to be split along its
-  rows (``PartitionSpec("batch")``), so every device runs the forward and
-  backward pass on its rows, and XLA's SPMD partitioner inserts the
-  all-reduce of the gradient sums (the ``Σ over the batch`` of
-  :func:`~mlplab.backend.arrays.batch_matmul_tn` and of the loss) itself.
+* with SGD, Adam or AdamW, each device gathers its rows of every batch, the
+  gradients are summed with a reduce-scatter, each device updates its slice
+  of rows of every weight (the optimizer state stays split over the devices)
+  and an all-gather assembles the new weights (:mod:`mlplab.backend.zero`);
+* with another optimizer, inside the step each gathered batch is constrained to
+  be split along its rows (``PartitionSpec("batch")``), so every device runs
+  the forward and backward pass on its rows, and XLA's SPMD partitioner
+  inserts the all-reduce of the gradient sums itself; every device then runs
+  the whole update.
 
 A batch is padded to a multiple of the device count with rows of weight 0,
 so the weighted mean is the one-device mean: same seed, same numbers, to
@@ -19,10 +23,17 @@ spans every host's devices (``jax.devices()``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..errors import ConfigError
 
+if TYPE_CHECKING:
+    from jax.sharding import Mesh
 
-def mesh_for(devices, backend):
+    from .arrays import Backend
+
+
+def mesh_for(devices: int | str | None, backend: Backend) -> Mesh | None:
     """The ``Mesh`` of ``devices`` (a count or ``"all"``), or None for one device."""
     if devices is None:
         return None
@@ -55,43 +66,52 @@ def mesh_for(devices, backend):
     return Mesh(np.asarray(found[:count]), ("batch",))
 
 
-def replicated(tree, mesh):
+def replicated(tree: Any, mesh: Mesh) -> Any:
     """``tree`` (arrays, or a pytree of them) copied to every device of ``mesh``."""
     import jax
     import numpy as np
-    from jax.sharding import NamedSharding, PartitionSpec
+    from jax.sharding import NamedSharding
 
-    everywhere = NamedSharding(mesh, PartitionSpec())
+    everywhere = NamedSharding(mesh, _spec())
     if everywhere.is_fully_addressable:
         return jax.device_put(tree, everywhere)
 
-    def from_here(a):  # several processes (jax.distributed): each gives its own, equal, copy
+    def from_here(a: Any) -> Any:  # several processes (jax.distributed): each gives its own copy
         return jax.make_array_from_process_local_data(everywhere, np.asarray(a))
 
     return jax.tree.map(from_here, tree)
 
 
-def split_rows(x, mesh):
+def split_rows(x: Any, mesh: Mesh) -> Any:
     """Inside ``jit``: ``x`` `(batch, …)` laid out with its rows split over ``mesh``."""
     import jax
-    from jax.sharding import NamedSharding, PartitionSpec
+    from jax.sharding import NamedSharding
 
     if x is None:
         return None
-    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec("batch")))
+    lax: Any = jax.lax  # Any: jax's functions are not annotated (mypy --strict)
+    return lax.with_sharding_constraint(x, NamedSharding(mesh, _spec("batch")))
 
 
-def home(tree, like):
+def _spec(*axes: str) -> Any:
+    """``PartitionSpec(*axes)`` (its constructor is not annotated: called through Any)."""
+    import jax
+
+    spec: Any = jax.sharding.PartitionSpec
+    return spec(*axes)
+
+
+def home(tree: Any, like: Any) -> Any:
     """``tree`` moved back to the single device of ``like`` (the model's own arrays)."""
     import jax
 
-    def local(a):  # several processes: a replicated array's copy on this process
+    def local(a: Any) -> Any:  # several processes: a replicated array's copy on this process
         return a if getattr(a, "is_fully_addressable", True) else a.addressable_data(0)
 
     return jax.device_put(jax.tree.map(local, tree), next(iter(like.devices())))
 
 
-def pad_to(size: int, mesh) -> int:
+def pad_to(size: int, mesh: Mesh) -> int:
     """``size`` rounded up to a multiple of the mesh's device count."""
     n = mesh.devices.size
     return -(-size // n) * n
