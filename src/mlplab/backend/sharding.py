@@ -76,8 +76,10 @@ def replicated(tree: Any, mesh: Mesh) -> Any:
     if everywhere.is_fully_addressable:
         return jax.device_put(tree, everywhere)
 
+    make: Any = jax.make_array_from_process_local_data  # Any: not annotated in jax
+
     def from_here(a: Any) -> Any:  # several processes (jax.distributed): each gives its own copy
-        return jax.make_array_from_process_local_data(everywhere, np.asarray(a))
+        return make(everywhere, np.asarray(a))
 
     return jax.tree.map(from_here, tree)
 

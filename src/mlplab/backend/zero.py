@@ -103,18 +103,18 @@ def sharded_runner(step_fn: Any, mesh: Mesh, opt_state: Any, unroll: int) -> Cal
     lax: Any = jax.lax
     n = mesh.devices.size
     specs = state_specs(opt_state, mesh)
+    leaves, tree = jax.tree_util.tree_flatten(opt_state)
+    split = [_split(a, n) for a in leaves]  # of the whole arrays (inside: each device's slice)
 
     def per_device(*args: Any) -> tuple[Any, Any, Any]:
         params, opt_state, X, Y, SW, idx, weights, lrs, ts = args
         body = _local_step(step_fn, n, X, Y, SW)
         carry, losses = lax.scan(body, (params, opt_state), (idx, weights, lrs, ts), unroll=unroll)
         # the whole state on every device once the run ends (checkpoints, several hosts)
-        state = jax.tree_util.tree_map(
-            lambda a, full: lax.all_gather(a, AXIS, tiled=True) if _split(full, n) else a,
-            carry[1],
-            opt_state,
-        )
-        return carry[0], state, losses
+        parts = jax.tree_util.tree_leaves(carry[1])
+        full = [lax.all_gather(a, AXIS, tiled=True) if s else a
+                for a, s in zip(parts, split, strict=True)]  # fmt: skip
+        return carry[0], jax.tree_util.tree_unflatten(tree, full), losses
 
     rows, whole = _spec(None, AXIS), _spec()
     mapped = jax.shard_map(
