@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..backend.arrays import batch_matmul_tn, matmul, namespace
+from ..backend.ops import affine
 from ..errors import DataError
 from .activations import Activation, get_activation
 
@@ -79,7 +80,7 @@ def dense(
 def dense_forward(x: Array, params: tuple[Array, Array], sigma: Activation) -> LayerCache:
     """Forward pass of :func:`dense`, keeping ``(x, z, a)`` for the backward pass."""
     b, W = params
-    z = matmul(x, W.T) + b  # (batch, d_in) @ (d_in, d_out) + (d_out,) -> (batch, d_out)
+    z = affine(x, W, b)  # x Wᵀ + b: (batch, d_in) @ (d_in, d_out) + (d_out,) -> (batch, d_out)
     return LayerCache(x, z, sigma(z))
 
 
