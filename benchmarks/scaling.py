@@ -34,8 +34,9 @@ import sys
 import time
 
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-PHASES = ("forward+backward", "pack", "all_reduce (weights)", "all_reduce (gradients)",
-          "unpack", "update", "other")  # fmt: skip
+PHASES = ("forward+backward", "all_reduce (weights, loss)", "pack", "all_reduce (gradients)",
+          "reduce (gradients)", "update", "broadcast (weights)", "broadcast (state)",
+          "other")  # fmt: skip
 
 
 class _Clock:
@@ -70,7 +71,7 @@ def _instrument(clock: _Clock) -> None:
             return step(*a)
 
         wrapped.value_and_grads = clock.timed("value_and_grads", step.value_and_grads)
-        wrapped.optimizer = step.optimizer
+        wrapped.optimizer, wrapped.reduce = step.optimizer, getattr(step, "reduce", None)
         return wrapped
 
     def timed_updater(*args):
@@ -113,12 +114,15 @@ def child(backend: str, epochs: int, batch: int) -> dict:
 def _phases(clock: _Clock, dp, wall: float, cpu: float) -> tuple[dict, dict]:
     """Per phase seconds (wall, cpu); forward+backward is value_and_grads less the reduction."""
     out = []
-    for mine, total, theirs in ((clock.wall, wall, dp and dp.phases.wall),
-                                (clock.cpu, cpu, dp and dp.phases.cpu)):  # fmt: skip
+    phases = getattr(dp, "phases", None)  # (mlplab before 30 Nov 2026 had none)
+    for mine, total, theirs in ((clock.wall, wall, phases and phases.wall),
+                                (clock.cpu, cpu, phases and phases.cpu)):  # fmt: skip
         by = dict(theirs or {})
         by.pop("all_reduce (other)", None)
+        after = {k: by.pop(k) for k in ("broadcast (weights)", "broadcast (state)") if k in by}
         by["forward+backward"] = mine.get("value_and_grads", 0.0) - sum(by.values())
         by["update"] = mine.get("update", 0.0)
+        by.update(after)  # inside the (split) update, timed on their own
         by["other"] = total - sum(by.values())
         out.append(by)
     return out[0], out[1]

@@ -25,6 +25,13 @@ CASES = {
     "numpy64_batch1": ("numpy", "float64", dict(batch_size=1, epochs=2)),  # rank 1: empty
     # > 4096 weights: the runner applies Adam in place (backend/inplace.py), the hook stays
     "numpy64_in_place_adam": ("numpy", "float64", dict(batch_size=32, hidden=(64, 64))),
+    # in place and split over the ranks by layers (train/buckets.py): 3 and 4 layers
+    "torch64_split_adam": ("torch", "float64", dict(batch_size=32, hidden=(64, 64, 32))),
+    "numpy64_split_sgd_l2": (
+        "numpy",
+        "float64",
+        dict(batch_size=24, hidden=(64, 48), l2=1e-3, optimizer="sgd", validation_split=0.2),
+    ),
     "torch64_early_stop": (
         "torch",
         "float64",
@@ -57,7 +64,11 @@ def run_case(case: str, distributed=None):
     weights_flat = np.concatenate(
         [np.ravel(np.asarray(a, np.float64)) for layer in model.numpy_params() for a in layer]
     )
-    return np.asarray(h.train_loss), np.asarray(h.val_loss), weights_flat
+    state = h.state.opt_state  # the optimizer's moments: whole on every rank after the run
+    moments = [np.ravel(np.asarray(a, np.float64)) for k in sorted(state) for layer in state[k]
+               for a in layer]  # fmt: skip
+    state_flat = np.concatenate(moments) if moments else np.zeros(0)
+    return np.asarray(h.train_loss), np.asarray(h.val_loss), weights_flat, state_flat
 
 
 def interrupt(out: str, rank: int) -> int:
@@ -193,8 +204,9 @@ def main() -> int:
     if mode == "train":
         saved = {}
         for case in CASES:
-            train, val, weights = run_case(case)
-            saved.update({f"{case}/train": train, f"{case}/val": val, f"{case}/w": weights})
+            train, val, weights, state = run_case(case)
+            saved.update({f"{case}/train": train, f"{case}/val": val, f"{case}/w": weights,
+                          f"{case}/state": state})  # fmt: skip
         np.savez(os.path.join(out, f"rank{rank}.npz"), **saved)
         return 0
     from mlplab.backend.arrays import get_backend

@@ -74,7 +74,7 @@ def two_ranks(tmp_path_factory):
 
 @pytest.mark.parametrize("case", list(worker.CASES))
 def test_two_ranks_equal_one_process(two_ranks, case):
-    train, val, weights = worker.run_case(case, distributed=False)
+    train, val, weights, state = worker.run_case(case, distributed=False)
     tol = 1e-5 if worker.CASES[case][1] == "float32" else 1e-12
     rank0, rank1 = two_ranks
     np.testing.assert_array_equal(rank0[f"{case}/w"], rank1[f"{case}/w"])  # same on every rank
@@ -82,6 +82,8 @@ def test_two_ranks_equal_one_process(two_ranks, case):
     np.testing.assert_allclose(rank0[f"{case}/train"], train, rtol=tol, atol=0)
     np.testing.assert_allclose(rank0[f"{case}/val"], val, rtol=tol, atol=0)
     np.testing.assert_allclose(rank0[f"{case}/w"], weights, rtol=tol, atol=tol * 1e-3)
+    np.testing.assert_array_equal(rank0[f"{case}/state"], rank1[f"{case}/state"])
+    np.testing.assert_allclose(rank0[f"{case}/state"], state, rtol=tol, atol=tol * 1e-3)
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ class StepFn(Protocol):
 
     optimizer: Optimizer
     value_and_grads: Callable[[Params, Array, Array, Array | None], tuple[Array, Tree]]
+    reduce: Callable[..., Any] | None  # data parallel: the ranks' reduction, or None
 
     def __call__(
         self,
@@ -85,6 +86,10 @@ def run_steps(
     flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
     # the update applied in place, bitwise the same (see .inplace); None: the pure step
     fast = updater_for(backend.name, step_fn, params) if FAST_PATHS else None
+    # data parallel (train/distributed.py): each rank updates its share of the layers
+    split = getattr(getattr(step_fn, "reduce", None), "__self__", None)
+    if fast is not None and split is not None and hasattr(split, "split_update"):
+        fast = split.split_update(fast, params)
     losses: list[Array] = []
     lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
     # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
@@ -108,6 +113,9 @@ def run_steps(
                 opt_state = flush(opt_state)
             if should_stop is not None and should_stop():
                 break
+    finish = getattr(fast, "finish", None)
+    if finish is not None:  # a split update: every layer's state from its owner
+        opt_state = finish(opt_state)
     if not losses:
         return params, opt_state, np.zeros(0)
     if backend.name == "torch":

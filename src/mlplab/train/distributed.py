@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ..backend.arrays import Backend
     from ..backend.loop import StepPlan
     from ..nn.mlp import Array
+    from .buckets import Bucket, SplitUpdate
 
 
 class DistributedError(MLPLabError, RuntimeError):
@@ -185,70 +186,6 @@ class Phases:
         self._at = now
 
 
-class _Bucket:
-    """One flat buffer in the gradients' dtype and, shaped like each gradient, views of it.
-
-    The reduction writes every scaled gradient into its view, sums the buffer
-    over the ranks in place and hands the views back: no other copy, no
-    allocation after the first step. The last element carries the loss.
-    """
-
-    def __init__(self, grads: list[tuple[Array, ...]], device: Any):
-        first = grads[0][0]
-        self.numpy = isinstance(first, np.ndarray)
-        self.shapes = [tuple(g.shape) for layer in grads for g in layer]
-        size = sum(int(np.prod(shape)) for shape in self.shapes) + 1
-        if self.numpy:
-            import torch
-
-            self.flat: Array = np.empty(size, dtype=first.dtype)
-            self.comm = torch.from_numpy(self.flat)  # the same memory: all_reduce in place
-        else:
-            import torch
-
-            self.flat = torch.empty(size, dtype=first.dtype, device=device)
-            self.comm = self.flat
-        self.views, at = [], 0
-        for shape in self.shapes:
-            n = int(np.prod(shape))
-            self.views.append(self.flat[at : at + n].reshape(shape))
-            at += n
-
-    def fits(self, grads: list[tuple[Array, ...]]) -> bool:
-        first = grads[0][0]
-        return (
-            isinstance(first, np.ndarray) == self.numpy
-            and first.dtype == self.flat.dtype
-            and [tuple(g.shape) for layer in grads for g in layer] == self.shapes
-        )
-
-    def pack(self, grads: list[tuple[Array, ...]], value: Array, scale: Any, empty: bool) -> None:
-        """``scale · g`` into each gradient's view, ``scale · value`` into the last element."""
-        flat = [g for layer in grads for g in layer]
-        if empty:  # a rank with no rows adds nothing (its loss over 0 rows may be NaN)
-            self.flat.fill(0) if self.numpy else self.flat.zero_()
-            return
-        mul = np.multiply if self.numpy else _torch_mul
-        for g, view in zip(flat, self.views, strict=True):
-            mul(g, scale, out=view)
-        self.flat[-1] = value * scale
-
-    def unpack(self, grads: list[tuple[Array, ...]]) -> tuple[Array, list[tuple[Array, ...]]]:
-        """The summed loss (a copy: the buffer is reused) and gradients (views of the buffer)."""
-        out, k = [], 0
-        for layer in grads:
-            out.append(tuple(self.views[k : k + len(layer)]))
-            k += len(layer)
-        value = self.flat[-1] if self.numpy else self.flat[-1].clone()
-        return value, out
-
-
-def _torch_mul(g: Any, scale: Any, out: Any) -> None:
-    import torch
-
-    torch.mul(g, scale, out=out)
-
-
 class DataParallel:
     """This rank's share of the work and the reduction of each step's gradients."""
 
@@ -257,7 +194,8 @@ class DataParallel:
         self.ask_local: Callable[[], bool] | None = None  # the caller's should_stop
         self._stop: Any = None  # Σ of the ranks' stop flags in the last step
         self.phases = Phases()
-        self._bucket: _Bucket | None = None
+        self._bucket: Bucket | None = None
+        self._split: SplitUpdate | None = None  # the update split over the ranks, this run
 
     def __repr__(self) -> str:
         return f"DataParallel(rank={self.rank}, world={self.world})"
@@ -290,40 +228,90 @@ class DataParallel:
     def reduce(
         self, value: Array, grads: list[tuple[Array, ...]], xb: Array, wb: Array | None
     ) -> tuple[Array, list[tuple[Array, ...]]]:
-        """The global batch's loss and gradients from this rank's: two ``all_reduce`` calls.
+        """The global batch's loss and gradients from this rank's.
 
         ``value``, ``grads``: the weighted mean over this rank's rows. The result is
         Σ_r (W_r / W) · g_r, W_r the rank's rows (or Σ sample weights), W = Σ_r W_r:
-        a small ``all_reduce`` sums the W_r (and the ranks' stop flags), each rank
-        scales its gradients by W_r / W while writing them into one flat buffer in
-        the gradients' dtype, and one ``all_reduce`` sums that buffer in place. The
-        gradients returned are views of the buffer, valid until the next step.
+        a small float64 ``all_reduce`` sums the W_r, the W_r-weighted losses and the
+        ranks' stop flags; each rank scales its gradients by W_r / W while writing
+        them into one flat buffer in the gradients' dtype (:class:`~.buckets.Bucket`),
+        and one ``all_reduce`` sums that buffer in place — or, when the update is
+        split over the ranks (:meth:`split_update`), one ``reduce`` per rank sends
+        each rank the sums of the layers it updates. The gradients returned are
+        views of the buffer, valid until the next step.
         """
         import torch
+
+        from .buckets import Bucket
 
         self.phases.start()
         empty = xb.shape[0] == 0  # a short last batch can leave a rank nothing
         asked = float(bool(self.ask_local is not None and self.ask_local()))
-        if wb is None:
-            weight = torch.tensor([float(xb.shape[0]), asked], dtype=torch.float64)
-            small = weight.to(self.device)
-        else:
-            small = torch.stack([_tensor(wb, self.device).sum(), _tensor(asked, self.device)])
+        weight = _tensor(float(xb.shape[0]) if wb is None else wb, self.device).sum()
+        loss = _tensor(0.0 if empty else value, self.device).reshape(()) * weight
+        small = torch.stack([weight, loss, _tensor(asked, self.device)])
         mine = small[0].clone()
-        self.all_reduce(small, phase="all_reduce (weights)")
-        self._stop = small[1]
+        self.all_reduce(small, phase="all_reduce (weights, loss)")
+        self._stop = small[2]
         total = torch.clamp(small[0], min=1e-30)  # all weights 0: loss 0, gradients 0
-        scale: Any = mine / total
-        if self._bucket is None or not self._bucket.fits(grads):
-            self._bucket = _Bucket(grads, self.device)
         bucket = self._bucket
-        scale = float(scale) if bucket.numpy else scale.to(bucket.flat.dtype)
-        bucket.pack(grads, value, scale, empty)
+        owner = None if self._split is None else self._split.owner
+        if bucket is None or not bucket.fits(grads, owner):
+            bucket = self._bucket = Bucket(grads, self.device, owner, self.world)
+        scale = mine / total
+        bucket.pack(grads, float(scale) if bucket.numpy else scale.to(bucket.flat.dtype), empty)
         self.phases.lap("pack")
-        self.all_reduce(bucket.comm, phase="all_reduce (gradients)")
+        if self._split is None:
+            self.all_reduce(bucket.comm, phase="all_reduce (gradients)")
+        else:
+            self.reduce_to_owners(bucket)
         out = bucket.unpack(grads)
-        self.phases.lap("unpack")
-        return out
+        return _like(small[1] / total, value), out
+
+    def reduce_to_owners(self, bucket: Bucket) -> None:
+        """Sum each rank's group of the buffer on that rank (``reduce``, one per rank)."""
+        import torch.distributed as dist
+
+        works = []
+        for owner, (lo, hi) in enumerate(bucket.groups):
+            if hi > lo:
+                works.append(dist.reduce(bucket.comm[lo:hi], dst=owner, async_op=True))
+        self.wait(works, "a training step", "reduce (gradients)")
+
+    def broadcast(self, arrays: list[tuple[Any, int]], what: str, phase: str) -> None:
+        """Send each array from its owner rank to the others, in place (``(array, owner)``)."""
+        import torch
+        import torch.distributed as dist
+
+        self.phases.start()
+        works = []
+        for a, owner in arrays:
+            t = torch.from_numpy(a) if isinstance(a, np.ndarray) else a
+            works.append(dist.broadcast(t, src=owner, async_op=True))
+        self.wait(works, what, phase)
+
+    def wait(self, works: list[Any], what: str, phase: str) -> None:
+        """Wait for asynchronous collectives; a dead or hung rank is a clear error."""
+        import torch.distributed as dist
+
+        try:
+            for work in works:
+                work.wait()
+        except (RuntimeError, dist.DistBackendError) as err:
+            raise self._lost(err, what) from None
+        self.phases.lap(phase)
+
+    def split_update(self, fast: Any, params: list[tuple[Array, ...]]) -> Any:
+        """``fast`` (an in-place updater) with the update split over the ranks by layers."""
+        from .buckets import SplitUpdate
+
+        if self.world == 1 or len(params) < 2:
+            return fast
+        self._split = SplitUpdate(self, fast, params)
+        return self._split
+
+    def split_done(self) -> None:
+        self._split = None
 
     def all_reduce(
         self, tensor: Any, what: str = "a training step", op: Any = None, phase: str = ""
@@ -340,15 +328,18 @@ class DataParallel:
         try:
             dist.all_reduce(tensor, op=op or dist.ReduceOp.SUM)
         except (RuntimeError, dist.DistBackendError) as err:
-            lines = str(err).strip().splitlines()
-            said = lines[0][:200] if lines else type(err).__name__
-            raise DistributedError(
-                f"rank {self.rank} of {self.world}: the other ranks did not join {what} "
-                f"(a rank died or hung past the timeout of {timeout_s():g} s; torch.distributed "
-                f"said: {said}). Restart the run; `mlplab train --resume` continues from the "
-                "last checkpoint."
-            ) from None
+            raise self._lost(err, what) from None
         self.phases.lap(phase or "all_reduce (other)")
+
+    def _lost(self, err: Exception, what: str) -> DistributedError:
+        lines = str(err).strip().splitlines()
+        said = lines[0][:200] if lines else type(err).__name__
+        return DistributedError(
+            f"rank {self.rank} of {self.world}: the other ranks did not join {what} "
+            f"(a rank died or hung past the timeout of {timeout_s():g} s; torch.distributed "
+            f"said: {said}). Restart the run; `mlplab train --resume` continues from the "
+            "last checkpoint."
+        )
 
     def mean(self, value: float, weight: float, what: str) -> float:
         """Σ_r value_r · weight_r / Σ_r weight_r over the ranks (a validation loss)."""
@@ -386,6 +377,13 @@ def _tensor(x: Any, device: Any) -> Any:
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=torch.float64)
     return torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
+
+
+def _like(x: Any, value: Array) -> Array:
+    """The float64 tensor ``x`` typed like the loss ``value`` (NumPy scalar or tensor)."""
+    if isinstance(value, np.ndarray | np.generic | float):
+        return np.asarray(float(x), dtype=getattr(value, "dtype", np.float64))[()]
+    return x.to(value.dtype)
 
 
 __all__ = ["DataParallel", "DistributedError", "is_lead", "launched", "rank", "setup"]

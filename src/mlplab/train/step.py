@@ -76,6 +76,7 @@ def make_step(
     # The NumPy and PyTorch runners may apply step 5 in place (mlplab.backend.inplace)
     step_fn = cast("StepFn", step)  # a function, with the two attributes set here
     step_fn.value_and_grads, step_fn.optimizer = value_and_grads, optimizer
+    step_fn.reduce = reduce  # data parallel: its DataParallel may split the update (run_steps)
     return step_fn
 
 
