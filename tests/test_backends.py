@@ -232,6 +232,29 @@ def test_conversions_between_frameworks(backend):
     assert backend in bk.describe() and "float64" in bk.describe()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_numpy_arrays_reach_jax_as_private_copies(dtype):
+    """Over 1 MiB, the JAX backend copies NumPy inputs into an aligned buffer of its own that
+    JAX then uses in place: the values of ``np.asarray(x, dtype)`` (casts, Fortran order,
+    integers), and changing the caller's array afterwards changes nothing."""
+    require_backend("jax")
+    bk = get_backend("jax", dtype)
+    rng = np.random.default_rng(0)
+    inputs = [
+        rng.standard_normal((700, 400)),  # float64
+        rng.standard_normal((700, 400), dtype=np.float32)[:, ::-1],  # not contiguous
+        np.asfortranarray(rng.standard_normal((700, 400), dtype=np.float32)),
+        rng.integers(-5, 5, size=(700, 400)),
+    ]
+    for x in inputs:
+        expected = np.asarray(x, dtype=dtype).copy()
+        arr = bk.asarray(x)
+        assert backend_of(arr) == "jax" and arr.dtype == np.dtype(dtype)
+        x[...] = 0  # the caller's array, changed afterwards
+        np.testing.assert_array_equal(to_numpy(arr), expected, strict=True)
+        assert to_numpy(arr).ctypes.data % 64 == 0
+
+
 def test_object_arrays_are_a_data_error():
     with pytest.raises(DataError, match="holds Python objects"):
         to_numpy(np.array([1, "a", None], dtype=object))

@@ -147,7 +147,11 @@ class Backend:
         if _is_jax(x):
             arr = jnp.asarray(x, dtype=dtype)
         else:  # NumPy casts; then the copy to the device, measured on the CPU:
-            host = np.asarray(to_numpy(x), dtype=dtype)
+            host = np.asarray(to_numpy(x))
+            if host.size * np.dtype(dtype).itemsize > 2**20 and self.device is None:
+                if jax.default_backend() == "cpu":  # JAX keeps using this copy: no copy of its own
+                    return jax.device_put(_aligned_copy(host, dtype))
+            host = np.asarray(host, dtype=dtype)
             # `jnp.asarray` without a dtype took 19 µs for a tiny array (`device_put` 36 µs);
             # from ~1 MiB `device_put` is faster (31 vs 45 ms for 51 MiB)
             if host.nbytes > 2**20 or self.device is not None:
@@ -242,6 +246,23 @@ def backend_of(x: Any) -> str:
 
 def _is_jax(x: Any) -> bool:
     return type(x).__module__.split(".")[0] in ("jax", "jaxlib")
+
+
+def _aligned_copy(x: np.ndarray, dtype: str) -> np.ndarray:
+    """A private copy of ``x`` in ``dtype`` whose data start on a 64-byte boundary.
+
+    JAX on the CPU uses such a NumPy buffer in place (``device_put`` keeps a
+    reference to it instead of copying); NumPy's large arrays start 16 bytes past
+    a page, which JAX copies itself. For the 51 MiB of B's inputs: 16 ms for
+    this copy against 31 ms for ``device_put``'s (min of 10, loaded machine).
+    The copy is nobody else's, so the JAX array stays immutable.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.empty(x.size * itemsize + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start : start + x.size * itemsize].view(dtype).reshape(x.shape)
+    np.copyto(out, x, casting="unsafe")  # the cast np.asarray(x, dtype) makes
+    return out
 
 
 def to_numpy(x: Any) -> np.ndarray:
