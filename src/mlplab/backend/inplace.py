@@ -84,6 +84,7 @@ class InPlaceUpdate:
         self._packed: Packed | None = None  # NumPy: the flat buffers
         self._scratch: tuple[Array, Array] | None = None
         self._step: Any = None  # PyTorch: the fused kernel's step number
+        self._returned: tuple[Tree, OptState] | None = None  # NumPy: the last update's result
 
     def update(
         self, params: Params, grads: Params, state: OptState, lr: float, t: int
@@ -117,12 +118,19 @@ class InPlaceUpdate:
     ) -> tuple[Tree, OptState]:
         """NumPy: the rule over the flat buffers, a chunk at a time (see ``.packed``)."""
         names = sorted(state)
-        trees = [_leaves(params), *(_leaves(state[name]) for name in names)]
         packed = self._packed
-        if packed is None or not packed.fits(trees[0]):
-            packed = self._packed = Packed(trees[0], len(trees))
-        for k, leaves in enumerate(trees):
-            packed.take(k, leaves)
+        if not self._given_back(params, state):  # the first step, or arrays from elsewhere
+            trees = [_leaves(params), *(_leaves(state[name]) for name in names)]
+            if packed is None or not packed.fits(trees[0]):
+                packed = self._packed = Packed(trees[0], len(trees))
+            for k, leaves in enumerate(trees):
+                packed.take(k, leaves)
+            views = packed.views
+            self._returned = (
+                _pairs(views[0]),
+                {name: _pairs(views[k + 1]) for k, name in enumerate(names)},
+            )
+        assert packed is not None and self._returned is not None
         rule, scalars = self._rule(lr, t, packed.dtype.type)
         bufs = packed.buffers
         u, w = self._scratch_for(bufs[0], min(bufs[0].shape[0], CHUNK))
@@ -132,12 +140,21 @@ class InPlaceUpdate:
                 parts = [buf[start:stop] for buf in bufs]
                 ins = [parts[0], g[start - lo : stop - lo], *parts[1:]]
                 rule(np, scalars, ins, parts, u[: stop - start], w[: stop - start])
-        views = packed.views
-        return _pairs(views[0]), {name: _pairs(views[k + 1]) for k, name in enumerate(names)}
+        return self._returned
+
+    def _given_back(self, params: Params, state: OptState) -> bool:
+        """Whether ``params`` and ``state`` are what the last update returned (then its
+        arrays hold them already: nothing to look at)."""
+        last = self._returned
+        return last is not None and params is last[0] and state is last[1]
 
     def flush_subnormals(self, state: OptState) -> OptState:
         """Set the subnormal entries of ``state``'s arrays to 0 (NumPy), in place where owned."""
         packed = self._packed
+        if packed is not None and self._returned is not None and state is self._returned[1]:
+            for k in range(1, len(packed.buffers)):
+                packed.flush_subnormals(k)
+            return state
         out: OptState = {}
         for k, name in enumerate(sorted(state)):
             leaves = _leaves(state[name])
