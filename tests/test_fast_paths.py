@@ -238,3 +238,14 @@ def test_relu_activation_backward_uses_the_one_pass_spelling():
     np.testing.assert_array_equal(
         _bits(relu.backward(z, relu(z), g)), _bits(g * relu.derivative(z, relu(z)))
     )
+
+
+@pytest.mark.parametrize("shape", [(256, 10), (128, 2), (64, 10), (300, 33), (256, 1)])
+def test_row_max_equals_the_max_over_each_row(shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[3, -1] = np.nan  # NaN propagates as in max
+    want = np.max(x, axis=1, keepdims=True)
+    got = ops.row_max(x)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(_bits(got), _bits(want))

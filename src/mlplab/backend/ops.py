@@ -78,3 +78,19 @@ def relu_backward(z: Any, grad_a: Any) -> Any:
         return torch.ops.aten.threshold_backward(grad_a, z, 0)
     xp = namespace(z)
     return grad_a * xp.astype(z > 0, z.dtype)
+
+
+def row_max(x: Any) -> Any:
+    """``max(x, axis=1, keepdims=True)``: `(batch, k)` -> `(batch, 1)`, the same numbers.
+
+    NumPy reduces a short last axis row by row (~0.08 µs a row: 20-60 µs for 256 rows
+    of 10 logits, more than the rest of the loss); for >= 128 rows of <= 32 columns it
+    takes the maximum column by column instead, ``k - 1`` passes over the batch (max
+    is exact, so the order does not change the result).
+    """
+    if type(x) is np.ndarray and x.ndim == 2 and x.shape[0] >= 128 and 2 <= x.shape[1] <= 32:
+        m = np.maximum(x[:, 0], x[:, 1])
+        for j in range(2, x.shape[1]):
+            np.maximum(m, x[:, j], out=m)
+        return m[:, None]
+    return namespace(x).max(x, axis=1, keepdims=True)

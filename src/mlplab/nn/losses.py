@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 import numpy as np
 
 from ..backend.arrays import Backend, namespace, to_numpy
+from ..backend.ops import row_max
 from ..errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ class SoftmaxCrossEntropy:
         self, out: Array, target: Array, weight: Array | None = None
     ) -> tuple[Array, Array]:
         xp = namespace(out)
-        z = out - xp.max(out, axis=1, keepdims=True)  # (batch, k), max 0: exp cannot overflow
+        z = out - row_max(out)  # (batch, k) minus each row's max: exp cannot overflow
         e = xp.exp(z)
         s = xp.sum(e, axis=1, keepdims=True)  # (batch, 1)
         log_p = z - xp.log(s)  # (batch, k) log softmax
