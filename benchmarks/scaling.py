@@ -18,9 +18,11 @@ buffer, the two ``all_reduce`` calls, the optimizer update, and the rest (the
 batch gather, the loop). Each is shown per step in CPU time of the process
 (``time.process_time``: all its threads, gloo's included) and wall time
 (which also counts waiting for the other rank). On a machine shared with other
-work, CPU time is the steadier measure: the "CPU-bound speed-up" is what the 2
-ranks would reach with a core each and no wait, 1-process CPU time per row /
-2-rank CPU time per row per rank.
+work, CPU time is the steadier measure: the "cpu-bound" speed-up is what the 2
+workers would reach with a core each and no wait: 1-process CPU time per row /
+the busier rank's CPU time per row (JAX: / half the process's CPU time per row,
+its 2 device threads' sum). BENCH_SPLIT=0 / 1 turns the split update of the
+torch.distributed ranks off / on (mlplab.train.distributed.SPLIT_UPDATE).
 """
 
 from __future__ import annotations
@@ -96,9 +98,11 @@ def child(backend: str, epochs: int, batch: int) -> dict:
     kw = dict(loss=s.loss, optimizer=s.optimizer, lr=s.lr, batch_size=batch, verbose=0)
     model = MLP(s.sizes[0], s.sizes[1:-1], s.sizes[-1], activation=s.activation, seed=0,
                 backend=backend)  # fmt: skip
+    if os.environ.get("BENCH_SPLIT") in ("0", "1"):  # split the update by layers, or not
+        distributed.SPLIT_UPDATE[backend] = os.environ["BENCH_SPLIT"] == "1"
     fit(model, data["X"], data["y"], epochs=1, devices=devices, **kw)  # warm-up / compile
     clock = _Clock()
-    if backend == "torch":
+    if backend != "jax":
         _instrument(clock)
     start, cpu = time.perf_counter(), time.process_time()
     h = fit(model, data["X"], data["y"], epochs=epochs, devices=devices, **kw)
@@ -167,9 +171,10 @@ def _best(backend: str, worlds, args, batch: int) -> list[dict]:
     return best  # type: ignore[return-value]
 
 
-def _row(what: str, r: dict, base: dict) -> str:
+def _row(what: str, r: dict, base: dict, threads: int = 1) -> str:
+    """``threads``: the XLA devices (threads) of one process whose CPU time is summed."""
     rate, rate1 = r["rows"] / r["wall"], base["rows"] / base["wall"]
-    cpu_speedup = (base["cpu"] / base["rows"]) / (r["cpu"] / r["rows"])
+    cpu_speedup = threads * (base["cpu"] / base["rows"]) / (r["cpu"] / r["rows"])
     return (f"{what:<36}{rate:>9,.0f}{rate / rate1:>9.2f}{cpu_speedup:>10.2f}"
             f"{r['loss']:>8.4f}")  # fmt: skip
 
@@ -210,11 +215,12 @@ def main(argv=None) -> int:
         print(f"{'engine':<36}{'rows/s':>9}{'speed-up':>9}{'cpu-bound':>10}{'loss':>8}")
         for backend in args.engines:
             label, worlds = {"torch": ("torch.distributed gloo", ((1, 1), (2, 1))),
+                             "numpy": ("NumPy, torch.distributed gloo", ((1, 1), (2, 1))),
                              "jax": ("JAX sharding", ((1, 1), (1, 2)))}[backend]  # fmt: skip
             one, two = _best(backend, worlds, args, batch)
             print(_row(f"{label} x1", one, one))
-            print(_row(f"{label} x2", two, one), flush=True)
-            if backend == "torch":
+            print(_row(f"{label} x2", two, one, 2 if backend == "jax" else 1), flush=True)
+            if backend != "jax":
                 print("\n".join(_phase_table(one, two)), flush=True)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
     return 0

@@ -26,6 +26,7 @@ CASES = {
     # > 4096 weights: the runner applies Adam in place (backend/inplace.py), the hook stays
     "numpy64_in_place_adam": ("numpy", "float64", dict(batch_size=32, hidden=(64, 64))),
     # in place and split over the ranks by layers (train/buckets.py): 3 and 4 layers
+    # (PyTorch does not split by default, SPLIT_UPDATE; this case turns it on)
     "torch64_split_adam": ("torch", "float64", dict(batch_size=32, hidden=(64, 64, 32))),
     "numpy64_split_sgd_l2": (
         "numpy",
@@ -60,7 +61,16 @@ def run_case(case: str, distributed=None):
         kw.setdefault("lr", 0.01)
     kw.setdefault("epochs", 4)
     model = MLP(5, kw.pop("hidden", (16,)), 2, seed=1, backend=backend, dtype=dtype)
-    h = fit(model, X, y, sample_weight=weights, verbose=0, distributed=distributed, **kw)
+    from mlplab.train import distributed as dist_module
+
+    split = dict(dist_module.SPLIT_UPDATE)
+    dist_module.SPLIT_UPDATE[backend] = "split" in case or split[backend]
+    try:
+        h = fit(model, X, y, sample_weight=weights, verbose=0, distributed=distributed, **kw)
+    finally:
+        dist_module.SPLIT_UPDATE.update(split)
+    dp = dist_module.last()
+    print(f"{case}: split_runs={0 if dp is None else dp.split_runs}")
     weights_flat = np.concatenate(
         [np.ravel(np.asarray(a, np.float64)) for layer in model.numpy_params() for a in layer]
     )

@@ -69,6 +69,9 @@ def two_ranks(tmp_path_factory):
     results = launch("train", out)
     for rank, (code, stdout, stderr) in enumerate(results):
         assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+        for case in worker.CASES:  # the update split by layers where it should be
+            split = "split" in case or case == "numpy64_in_place_adam"
+            assert (f"{case}: split_runs=0" not in stdout) == split, (case, stdout)
     return [np.load(out / f"rank{r}.npz") for r in range(2)]
 
 

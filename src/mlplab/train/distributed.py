@@ -149,6 +149,12 @@ def setup(distributed: bool | None, backend: Backend) -> DataParallel | None:
 
 _LAST: DataParallel | None = None
 
+#: Whether each backend's ranks split the in-place update by layers (train/buckets.py).
+#: Measured on workload B (2 ranks, gloo, 2 CPU cores): NumPy's Adam costs ~10 ms a
+#: step, so updating half of it saves more than gloo's reduce + broadcast cost over
+#: one all_reduce (~2 ms); PyTorch's fused Adam costs ~2.6 ms, so splitting it loses.
+SPLIT_UPDATE = {"numpy": True, "torch": False}
+
 
 def _close_group() -> None:
     import torch.distributed as dist
@@ -196,6 +202,7 @@ class DataParallel:
         self.phases = Phases()
         self._bucket: Bucket | None = None
         self._split: SplitUpdate | None = None  # the update split over the ranks, this run
+        self.split_runs = 0  # how many runs of steps split their update
 
     def __repr__(self) -> str:
         return f"DataParallel(rank={self.rank}, world={self.world})"
@@ -302,12 +309,17 @@ class DataParallel:
         self.phases.lap(phase)
 
     def split_update(self, fast: Any, params: list[tuple[Array, ...]]) -> Any:
-        """``fast`` (an in-place updater) with the update split over the ranks by layers."""
+        """``fast`` (an in-place updater) with the update split over the ranks by layers.
+
+        Only where it pays (:data:`SPLIT_UPDATE`, by backend) and there are layers to split.
+        """
         from .buckets import SplitUpdate
 
-        if self.world == 1 or len(params) < 2:
+        backend = "numpy" if isinstance(params[0][1], np.ndarray) else "torch"
+        if self.world == 1 or len(params) < 2 or not SPLIT_UPDATE[backend]:
             return fast
         self._split = SplitUpdate(self, fast, params)
+        self.split_runs += 1
         return self._split
 
     def split_done(self) -> None:
