@@ -2,6 +2,7 @@
 XLA host devices (JAX sharding), one thread each.
 
     python -m benchmarks.scaling [--epochs 1] [--batches 256 1024] [--repeats 2]
+                                 [--engines torch numpy jax]
 
 B is benchmarks/workloads.py's: MLP 784-1024-1024-10, ReLU, softmax
 cross-entropy, Adam, batch 256 (global: 128 rows per rank / device with 2),
@@ -12,10 +13,14 @@ then ``--epochs`` epochs are timed. 1- and 2-worker runs alternate,
 ``--repeats`` times each, and the best rate of each is shown (the machine may be
 shared: the best run is the one least disturbed).
 
-For torch, every phase of the step is timed inside the real ``fit`` (wrapped,
-not re-implemented): forward + backward, packing the gradients into the flat
-buffer, the two ``all_reduce`` calls, the optimizer update, and the rest (the
-batch gather, the loop). Each is shown per step in CPU time of the process
+The torch.distributed engines are PyTorch and NumPy models (``--engines``; the
+default is torch and jax). For them every phase of the step is timed inside the
+real ``fit`` (wrapped, not re-implemented): forward + backward, the small
+``all_reduce`` of the weights, losses and stop flags, packing the gradients
+into the flat buffer, their ``all_reduce`` (or, with the update split by
+layers, the ``reduce`` to each layer's owner and the ``broadcast`` of the new
+weights and, once a run, of the optimizer state), the optimizer update, and
+the rest (the batch gather, the loop). Each is shown per step in CPU time of the process
 (``time.process_time``: all its threads, gloo's included) and wall time
 (which also counts waiting for the other rank). On a machine shared with other
 work, CPU time is the steadier measure: the "cpu-bound" speed-up is what the 2
