@@ -41,6 +41,9 @@ CASES = {
 }
 
 
+THREE_RANK_CASES = ("numpy64_in_place_adam", "torch64_split_adam", "numpy64_split_sgd_l2")
+
+
 def data(case: str):
     rng = np.random.default_rng(0)
     n = 15 if case == "numpy64_batch1" else 203
@@ -211,9 +214,9 @@ def main() -> int:
         return 0
     if mode == "interrupt":  # only rank 0 asks to stop, after 7 steps; rank 0 saves
         return interrupt(out, rank)
-    if mode == "train":
+    if mode in ("train", "train3"):  # train3: the split cases, on 3 ranks
         saved = {}
-        for case in CASES:
+        for case in CASES if mode == "train" else THREE_RANK_CASES:
             train, val, weights, state = run_case(case)
             saved.update({f"{case}/train": train, f"{case}/val": val, f"{case}/w": weights,
                           f"{case}/state": state})  # fmt: skip

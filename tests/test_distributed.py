@@ -89,6 +89,31 @@ def test_two_ranks_equal_one_process(two_ranks, case):
     np.testing.assert_allclose(rank0[f"{case}/state"], state, rtol=tol, atol=tol * 1e-3)
 
 
+def test_three_ranks_split_the_update_and_equal_one_process(tmp_path):
+    """3 ranks, 3 or 4 layers: owners of 1-2 layers each, uneven shares of every batch.
+
+    float64: the losses to 1e-12; the weights and moments to 1e-8 relative, as each
+    rank's scale W_r / W (11/32, 10/32) rounds and Adam's division by √v magnifies
+    the rounding of near-zero gradients (an exact 1/2 with 2 ranks does not)."""
+    from mlplab.train.buckets import owners
+
+    assert owners([10, 50, 40, 5], 3) == [2, 0, 1, 2]  # largest first, to the least loaded
+    assert owners([7], 3) == [0]
+    results = launch("train3", tmp_path, world=3)
+    for rank, (code, stdout, stderr) in enumerate(results):
+        assert code == 0, f"rank {rank} failed:\n{stdout}\n{stderr[-3000:]}"
+        assert "split_runs=0" not in stdout, stdout
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in range(3)]
+    for case in worker.THREE_RANK_CASES:
+        train, val, weights, state = worker.run_case(case, distributed=False)
+        for other in ranks[1:]:
+            np.testing.assert_array_equal(ranks[0][f"{case}/w"], other[f"{case}/w"])
+            np.testing.assert_array_equal(ranks[0][f"{case}/state"], other[f"{case}/state"])
+        np.testing.assert_allclose(ranks[0][f"{case}/train"], train, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(ranks[0][f"{case}/w"], weights, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(ranks[0][f"{case}/state"], state, rtol=1e-8, atol=1e-15)
+
+
 @pytest.fixture(scope="module")
 def reduced(tmp_path_factory):
     out = tmp_path_factory.mktemp("reduce")
