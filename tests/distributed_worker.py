@@ -120,6 +120,15 @@ def stream(out: str, rank: int) -> int:
     w_val = np.concatenate([np.ravel(a) for layer in model.numpy_params() for a in layer])
     saved = dict(w=weights, loss=h.train_loss, n=h.n_steps, val=v.val_loss, w_val=w_val)
     saved.update(val_metric=v.val_metric, best=v.best_epoch or 0)
+    # NumPy, > 4096 weights: the in-place update, never split (the ranks' runs of steps end
+    # where each one's buffer fills, so a split run's closing collective would not line up)
+    from mlplab.train.distributed import last
+
+    big = MLP(len(source.features), (64, 64), 1, seed=0, backend="numpy", dtype="float64")
+    fit_stream(big, source, prep, epochs=1, batch_size=32, lr=0.01, shuffle_rows=300,
+               verbose=0)  # fmt: skip
+    saved["w_numpy"] = np.concatenate([np.ravel(a) for layer in big.numpy_params() for a in layer])
+    saved["split_runs"] = last().split_runs
     np.savez(os.path.join(out, f"stream{rank}.npz"), **saved)
     return 0
 

@@ -229,6 +229,8 @@ def test_two_ranks_stream_their_own_row_groups_and_stay_identical(tmp_path):
     assert r0["loss"][1] < r0["loss"][0] < 0.69
     for key in ("val", "val_metric", "best", "w_val"):  # validation and early stopping agree
         np.testing.assert_array_equal(r0[key], r1[key])
+    np.testing.assert_array_equal(r0["w_numpy"], r1["w_numpy"])  # in place, not split
+    assert int(r0["split_runs"]) == int(r1["split_runs"]) == 0
     assert r0["val_metric"].max() > 0.9 and 1 <= int(r0["best"]) <= len(r0["val"])
 
 

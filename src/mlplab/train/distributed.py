@@ -203,6 +203,10 @@ class DataParallel:
         self._bucket: Bucket | None = None
         self._split: SplitUpdate | None = None  # the update split over the ranks, this run
         self.split_runs = 0  # how many runs of steps split their update
+        # Whether every rank's runs of steps end at the same step (fit's chunks do; a
+        # stream's ranks cut theirs where their own buffers fill): the split update's
+        # end of a run is a collective (the state is sent whole), so only then may it split.
+        self.may_split = False
 
     def __repr__(self) -> str:
         return f"DataParallel(rank={self.rank}, world={self.world})"
@@ -316,7 +320,7 @@ class DataParallel:
         from .buckets import SplitUpdate
 
         backend = "numpy" if isinstance(params[0][1], np.ndarray) else "torch"
-        if self.world == 1 or len(params) < 2 or not SPLIT_UPDATE[backend]:
+        if not self.may_split or self.world == 1 or len(params) < 2 or not SPLIT_UPDATE[backend]:
             return fast
         self._split = SplitUpdate(self, fast, params)
         self.split_runs += 1

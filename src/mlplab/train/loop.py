@@ -153,6 +153,7 @@ def _ranks(
     """``(dp, opts, should_stop)``: this rank's view under torch.distributed (dp None: alone)."""
     dp = distributed_setup(distributed, model.backend)
     if dp is not None:
+        dp.may_split = True  # every rank runs the same chunks of steps: the update may split
         dp.check_same(data.n, model.n_params)
         opts = opts.quiet_unless(dp.rank == 0)  # rank 0 alone prints
         should_stop = dp.agreed_stop(should_stop)
