@@ -1,5 +1,5 @@
 """Packaging (issue 13, point 6): py.typed ships, extras are ranges with the exact pins in
-constraints.txt, mypy --strict runs on the listed modules, mnist1d is optional."""
+constraints.txt, mypy --strict runs on the whole package, mnist1d is optional."""
 
 from __future__ import annotations
 
@@ -33,7 +33,14 @@ def test_extras_are_ranges_and_the_test_pins_are_constraints():
     assert not any("mnist1d" in d for d in _pyproject()["project"]["dependencies"])
 
 
-def test_mypy_strict_passes_on_the_listed_modules():
+def test_mypy_strict_covers_the_whole_package():
+    config = _pyproject()["tool"]["mypy"]
+    assert config["strict"] is True
+    assert config["files"] == ["src/mlplab"]
+    assert config.get("follow_imports", "normal") == "normal"  # no file checked silently
+
+
+def test_mypy_strict_passes_on_the_whole_package():
     mypy = shutil.which("mypy", path=str(Path(sys.executable).parent))
     if mypy is None:
         pytest.skip("mypy is not installed (it is in the dev extra)")
