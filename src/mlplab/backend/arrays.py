@@ -298,19 +298,31 @@ def to_numpy(x: Any) -> np.ndarray:
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b`` for `(n, k)` and `(k, m)`; the same numbers on every backend.
 
-    On NumPy an inner dimension ``k == 1`` (an outer product: the 1-input layer
-    of the lecture's function fits, or the blame passed down from a 1-output
-    layer) is computed as the broadcast product ``a * b``: one multiply per
-    entry either way, but NumPy's matmul took ~25 µs for `(256, 1) @ (1, 64)`
-    and the product ~11 µs. Other NumPy products are ``np.dot``: for 2-D arrays
-    the same BLAS call with the same result as ``@``, ~0.3 µs less per call
-    (a tenth of a tiny network's step goes to its five products).
+    On NumPy the product is spelled by its size (one BLAS thread, best of 7):
+
+    * an inner dimension ``k == 1`` (an outer product: the 1-input layer of the
+      lecture's function fits, or the blame passed down from a 1-output layer) is
+      the broadcast product ``a * b``: 4.5 µs for `(256, 1) @ (1, 64)`, 22 µs as a
+      matrix product;
+    * tiny products (fewer than :data:`DOT_BELOW` multiply-adds) are ``np.dot``,
+      ~0.3 µs less per call than ``np.matmul`` (a tenth of a tiny network's step);
+    * the rest are ``np.matmul`` (what ``@`` calls), which NumPy's ``np.dot`` trails
+      by up to 1.7x on a short inner dimension: the blame passed down from a
+      10-class output layer, `(256, 10) @ (10, 1024)`, 127 µs against 149 µs
+      (84 against 139 µs on two threads).
     """
     if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2:
-        if a.shape[-1] == 1:
+        n, k = a.shape
+        if k == 1:
             return a * b  # (n, 1) * (1, m) -> (n, m)
-        return np.dot(a, b)  # (n, k) @ (k, m) -> (n, m)
+        if n * k * b.shape[-1] < DOT_BELOW:
+            return np.dot(a, b)  # (n, k) @ (k, m) -> (n, m)
+        return np.matmul(a, b)  # (n, k) @ (k, m) -> (n, m)
     return a @ b
+
+
+#: NumPy products of fewer multiply-adds than this are ``np.dot`` (see :func:`matmul`).
+DOT_BELOW = 1 << 16
 
 
 def batch_matmul_tn(a: Array, b: Array) -> Array:
@@ -330,7 +342,7 @@ def batch_matmul_tn(a: Array, b: Array) -> Array:
       (a tracer has no device); either spelling gives the same sums.
     """
     if type(a) is np.ndarray:
-        return np.dot(a.T, b)  # = a.T @ b, faster on tiny arrays (see `matmul`)
+        return matmul(a.T, b)  # (m, batch) @ (batch, n): np.dot or np.matmul by size
     batch, m, n = a.shape[0], a.shape[1], b.shape[1]
     if _is_jax(a):
         import jax

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..backend.arrays import to_index, to_numpy
+from ..backend.heap import steady_heap
 from ..backend.loop import run_steps
 from ..backend.sharding import mesh_for
 from ..backend.threads import blas_threads, blas_threads_for
@@ -130,7 +132,9 @@ def fit(
         opts = opts.quiet_unless(is_lead())
     # plan, steps, guard, end of epoch
     training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)
-    with blas_threads(_blas_threads(model, data, opts)):  # small products: one BLAS thread
+    # small products: one BLAS thread; each step's arrays reused, not re-faulted (backend.heap)
+    heap = steady_heap() if model.backend.name != "jax" else nullcontext()  # XLA: its own
+    with blas_threads(_blas_threads(model, data, opts)), heap:
         return training.run()
 
 
