@@ -85,21 +85,31 @@ def test_switched_off_by_the_environment(monkeypatch):
 
     monkeypatch.setattr(heap, "glibc", lambda: FakeLibc())
     monkeypatch.setenv("MLPLAB_STEADY_HEAP", "0")
-    with heap.steady_heap():
+    with heap.steady_heap([256, 4096, 10], 256, 4):
         pass
     assert calls == [] and not heap.enabled()
     monkeypatch.setenv("MLPLAB_STEADY_HEAP", "1")
-    with heap.steady_heap():
+    with heap.steady_heap([256, 4096, 10], 256, 4):
+        total, largest = heap.step_bytes([256, 4096, 10], 256, 4)
         assert calls == [
-            ("mallopt", heap.M_MMAP_THRESHOLD, 32 << 20),
-            ("mallopt", heap.M_TRIM_THRESHOLD, 64 << 20),
+            ("mallopt", heap.M_MMAP_THRESHOLD, 2 * largest),
+            ("mallopt", heap.M_TRIM_THRESHOLD, int(1.2 * total)),
         ]
     assert calls[-1] == ("malloc_trim", 0)  # free pages handed back at the end
+
+
+def test_step_bytes():
+    # 256-4096-10 at batch 256, float32: the batch, z/a/blame/delta of each layer, the gradients
+    total, largest = heap.step_bytes([256, 4096, 10], 256, 4)
+    assert total == 4 * (256 * 256 + 4 * 256 * 4096 + 4096 * 257 + 4 * 256 * 10 + 10 * 4097)
+    assert largest == 4 * 256 * 4096  # a (batch, 4096) array and W₁ alike
+    # the mmap threshold stays within glibc's ceiling for a huge layer
+    assert heap.step_bytes([8192, 8192, 10], 4096, 8)[1] > heap.MAX_MMAP_THRESHOLD
 
 
 def test_no_glibc_no_change(monkeypatch):
     monkeypatch.setattr(heap, "glibc", lambda: None)
     monkeypatch.delenv("MLPLAB_STEADY_HEAP", raising=False)
     assert not heap.enabled()
-    with heap.steady_heap():
+    with heap.steady_heap([2, 3, 1], 4, 8):
         pass

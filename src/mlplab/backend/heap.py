@@ -16,12 +16,15 @@ the hand-written NumPy loop's 45,000 and 1.0 ms; some runs, where the heap happe
 be laid out otherwise, had 500 faults and 1.1 ms a step. That is the "erratic long
 training" of issue 15.
 
-:func:`steady_heap` therefore sets both thresholds, while a training runs, to what the
-dynamic rule itself reaches once a 32 MiB array has been freed (mmap threshold 32 MiB,
-trim threshold 64 MiB): the run's arrays are reused from the heap instead. At the end it
-hands back every free page (``malloc_trim(0)``), so the process keeps no more memory than
-before. The thresholds stay at those values afterwards (glibc has no way to read them
-back, nor to turn the dynamic rule on again); they are values glibc can reach on its own.
+:func:`steady_heap` therefore sets both thresholds while a training runs: the trim
+threshold to 1.2 times the bytes of one step's arrays (:func:`step_bytes`), so that a
+step's arrays are reused from the heap instead; the mmap threshold above the largest of
+them (at most 32 MiB, glibc's own ceiling). At the end it hands back every free page
+(``malloc_trim(0)``). The trim threshold is kept near a step's size, not raised further,
+because memory kept free counts as used: with 64 MiB, the wide benchmark B's peak memory
+grew from 169 to 182 MiB; with 1.2 steps (20 MiB) it stays at 169-171 MiB. The thresholds
+stay at those values afterwards (glibc has no way to read them back, nor to turn its
+dynamic rule on again).
 
 Nothing happens on a C library other than glibc (macOS, musl), or with
 ``MLPLAB_STEADY_HEAP=0`` in the environment. The numbers trained are the same either way.
@@ -32,15 +35,26 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 M_TRIM_THRESHOLD = -1  # mallopt(3) parameters, from glibc's <malloc.h>
 M_MMAP_THRESHOLD = -3
 
-MMAP_THRESHOLD = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit systems
-TRIM_THRESHOLD = 2 * MMAP_THRESHOLD  # what the dynamic rule sets next to it
+MAX_MMAP_THRESHOLD = 32 << 20  # glibc's ceiling (HEAP_MAX_SIZE / 2 on 64-bit systems)
+MIN_TRIM_THRESHOLD = 1 << 20
+TRIM_STEPS = 1.2  # the trim threshold, in steps' worth of arrays
+
+
+def step_bytes(sizes: Sequence[int], batch: int, itemsize: int) -> tuple[int, int]:
+    """``(all, largest)``: bytes of the arrays one training step of layers ``sizes`` on
+    ``batch`` rows allocates (the batch, each layer's ``z``, ``a``, blame and delta, the
+    gradients), and of the largest of them."""
+    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+    per_layer = [4 * batch * d_out + d_out * (d_in + 1) for d_in, d_out in layers]
+    largest = max([batch * sizes[0]] + [max(batch, d_in) * d_out for d_in, d_out in layers])
+    return itemsize * (batch * sizes[0] + sum(per_layer)), itemsize * largest
 
 
 @functools.cache
@@ -62,15 +76,16 @@ def enabled() -> bool:
 
 
 @contextmanager
-def steady_heap() -> Iterator[None]:
-    """Inside the block, freed arrays stay in the heap for the next step; after it, every
-    free page goes back to the system."""
+def steady_heap(sizes: Sequence[int], batch: int, itemsize: int) -> Iterator[None]:
+    """While the block trains layers ``sizes`` on batches of ``batch`` rows, freed arrays
+    stay in the heap for the next step; after it, every free page goes back to the system."""
     libc = glibc() if enabled() else None
     if libc is None:
         yield
         return
-    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    total, largest = step_bytes(sizes, batch, itemsize)
+    libc.mallopt(M_MMAP_THRESHOLD, min(MAX_MMAP_THRESHOLD, 2 * largest))
+    libc.mallopt(M_TRIM_THRESHOLD, max(MIN_TRIM_THRESHOLD, int(TRIM_STEPS * total)))
     try:
         yield
     finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -133,8 +133,7 @@ def fit(
     # plan, steps, guard, end of epoch
     training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)
     # small products: one BLAS thread; each step's arrays reused, not re-faulted (backend.heap)
-    heap = steady_heap() if model.backend.name != "jax" else nullcontext()  # XLA: its own
-    with blas_threads(_blas_threads(model, data, opts)), heap:
+    with blas_threads(_blas_threads(model, data, opts)), _heap(model, data, opts):
         return training.run()
 
 
@@ -162,6 +161,14 @@ def _ranks(
         opts = opts.quiet_unless(dp.rank == 0)  # rank 0 alone prints
         should_stop = dp.agreed_stop(should_stop)
     return dp, opts, should_stop
+
+
+def _heap(model: MLP, data: RunData, opts: FitOptions) -> AbstractContextManager[None]:
+    """NumPy and PyTorch: each step's arrays reused from the C heap (``backend.heap``)."""
+    if model.backend.name == "jax":  # XLA has an allocator of its own
+        return nullcontext()
+    batch = min(opts.batch_size or data.n, data.n)
+    return steady_heap(model.sizes, batch, np.dtype(model.backend.dtype).itemsize)
 
 
 def _blas_threads(model: MLP, data: RunData, opts: FitOptions) -> int | None:
