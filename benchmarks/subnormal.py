@@ -2,7 +2,7 @@
 
 Run ``python -m benchmarks.subnormal``.
 
-Two measurements, each with ``mlplab.backend.arrays.FLUSH_SUBNORMALS`` off and on:
+Two measurements, each with ``mlplab.backend.loop.FLUSH_SUBNORMALS`` off and on:
 
 1. elementwise: ``0.9 a + 0.1 a`` (an Adam moment update) on 1M float32 values
    that are subnormal (1e-39) or normal (1e-3), NumPy;

@@ -107,6 +107,8 @@ def test_in_place_update_equals_the_pure_update(label, name, dtype):
 
 
 def test_in_place_subnormal_flush_equals_the_pure_flush():
+    """The parameters and the moments alike (weights into a dead unit decay through the
+    subnormal range under an L2 penalty, as the moments do)."""
     tiny = np.finfo(np.float32).tiny
     rng = np.random.default_rng(1)
     values = rng.standard_normal(inplace.CHUNK + 100).astype(np.float32)
@@ -114,15 +116,20 @@ def test_in_place_subnormal_flush_equals_the_pure_flush():
     given = [(values[:100].copy(), values.reshape(1, -1).copy())]
     fast, opt = inplace.InPlaceUpdate(Adam(), "numpy"), Adam()
     zeros = [tuple(np.zeros_like(a) for a in layer) for layer in given]
-    _, owned = fast.update(zeros, zeros, opt.init(zeros), 1e-3, 1)  # the updater's own arrays
-    for src, dst in zip(given[0], owned["v"][0], strict=True):
-        dst[...] = src
-    pure = loop._flush_subnormals({"v": given})
-    flushed = fast.flush_subnormals(owned)
+    own_p, owned = fast.update(zeros, zeros, opt.init(zeros), 1e-3, 1)  # the updater's own
+    for tree in (own_p, owned["v"]):
+        for src, dst in zip(given[0], tree[0], strict=True):
+            dst[...] = src
+    pure_p, pure = loop._flush_subnormals((given, {"v": given}))
+    flushed_p, flushed = fast.flush_subnormals(own_p, owned)
     _assert_bitwise(pure["v"], flushed["v"])
+    _assert_bitwise(pure_p, flushed_p)
+    assert not np.any((pure_p[0][1] != 0) & (np.abs(pure_p[0][1]) < tiny))  # flushed
     assert flushed["v"][0][1] is owned["v"][0][1]  # its own arrays: flushed in place
-    not_owned = fast.flush_subnormals({"v": given})  # the caller's: new arrays
+    assert flushed_p[0][1] is own_p[0][1]
+    not_p, not_owned = fast.flush_subnormals(given, {"v": given})  # the caller's: new arrays
     _assert_bitwise(pure["v"], not_owned["v"])
+    _assert_bitwise(pure_p, not_p)
     _assert_bitwise(given, [(values[:100], values.reshape(1, -1))])  # input untouched
 
 

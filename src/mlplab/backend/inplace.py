@@ -148,24 +148,28 @@ class InPlaceUpdate:
         last = self._returned
         return last is not None and params is last[0] and state is last[1]
 
-    def flush_subnormals(self, state: OptState) -> OptState:
-        """Set the subnormal entries of ``state``'s arrays to 0 (NumPy), in place where owned."""
+    def flush_subnormals(self, params: Params, state: OptState) -> tuple[Tree, OptState]:
+        """``params`` and ``state`` with their subnormal entries set to 0 (NumPy): in place in
+        the arrays this updater owns, in new arrays elsewhere (as the pure flush does)."""
         packed = self._packed
-        if packed is not None and self._returned is not None and state is self._returned[1]:
-            for k in range(1, len(packed.buffers)):
+        if packed is not None and self._given_back(params, state):  # all of them its own
+            for k in range(len(packed.buffers)):
                 packed.flush_subnormals(k)
-            return state
-        out: OptState = {}
-        for k, name in enumerate(sorted(state)):
-            leaves = _leaves(state[name])
-            if packed is not None and all(
-                a is v for a, v in zip(leaves, packed.views[k + 1], strict=True)
-            ):
-                packed.flush_subnormals(k + 1)
-                out[name] = state[name]
-            else:  # not ours: new arrays, as the pure flush does
-                out[name] = [tuple(_flushed(a) for a in layer) for layer in state[name]]
-        return out
+            return params, state
+        names = sorted(state)
+        trees = [params, *(state[name] for name in names)]
+        flushed = [self._flushed_tree(k, tree) for k, tree in enumerate(trees)]
+        return flushed[0], dict(zip(names, flushed[1:], strict=True))
+
+    def _flushed_tree(self, k: int, tree: Tree) -> Tree:
+        """Tree ``k`` (the parameters, then each moment) flushed: in place if it is ours."""
+        packed, leaves = self._packed, _leaves(tree)
+        views = packed.views[k] if packed is not None and k < len(packed.views) else []
+        if packed is not None and len(views) == len(leaves):
+            if all(a is v for a, v in zip(leaves, views, strict=True)):
+                packed.flush_subnormals(k)
+                return tree
+        return [tuple(_flushed(a) for a in layer) for layer in tree]
 
     def _fused_adam(
         self, params: Params, grads: Params, state: OptState, lr: float, t: int

@@ -139,8 +139,11 @@ class SplitUpdate:
         self.dp.broadcast(sends, "a training step", "broadcast (weights)")
         return new_params, new_state
 
-    def flush_subnormals(self, state: dict[str, Layers]) -> dict[str, Layers]:
-        out: dict[str, Layers] = self.fast.flush_subnormals(state)
+    def flush_subnormals(
+        self, params: Layers, state: dict[str, Layers]
+    ) -> tuple[Layers, dict[str, Layers]]:
+        """Every layer's subnormals set to 0 on every rank (the same numbers on each)."""
+        out: tuple[Layers, dict[str, Layers]] = self.fast.flush_subnormals(params, state)
         return out
 
     def finish(self, state: dict[str, Layers]) -> dict[str, Layers]:
