@@ -151,11 +151,11 @@ class InPlaceUpdate:
     def flush_subnormals(self, params: Params, state: OptState) -> tuple[Tree, OptState]:
         """``params`` and ``state`` with their subnormal entries set to 0 (NumPy): in place in
         the arrays this updater owns, in new arrays elsewhere (as the pure flush does)."""
-        packed = self._packed
-        if packed is not None and self._given_back(params, state):  # all of them its own
-            for k in range(len(packed.buffers)):
+        packed, last = self._packed, self._returned
+        if packed is not None and last is not None and self._given_back(params, state):
+            for k in range(len(packed.buffers)):  # all of them its own
                 packed.flush_subnormals(k)
-            return params, state
+            return last  # (params, state) themselves
         names = sorted(state)
         trees = [params, *(state[name] for name in names)]
         flushed = [self._flushed_tree(k, tree) for k, tree in enumerate(trees)]
