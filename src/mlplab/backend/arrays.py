@@ -359,6 +359,14 @@ def batch_matmul_tn(a: Array, b: Array) -> Array:
     return a.T @ b
 
 
+def batch_sum(a: Array) -> Array:
+    """``Σ_batch a``: `(batch, n)` -> `(n,)`; on NumPy ``np.add.reduce`` itself (the same sum
+    as ``np.sum``, without its Python wrapper: ~0.5 µs of a tiny network's ~30 µs step)."""
+    if type(a) is np.ndarray and a.dtype.kind == "f":
+        return np.add.reduce(a, axis=0)
+    return namespace(a).sum(a, axis=0)
+
+
 def zeros_like_tree(tree: Params) -> list[tuple[Array, ...]]:
     """Zeros shaped like a list of ``(b, W)`` pairs: an optimizer's fresh moments.
 

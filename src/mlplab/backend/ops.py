@@ -37,15 +37,17 @@ def affine(x: Any, W: Any, b: Any) -> Any:
       different order: equal to rounding (a few ulp of the largest term).
     * JAX: ``matmul(x, W.T) + b`` (XLA fuses the addition itself).
     """
+    if type(x) is np.ndarray:
+        z = matmul(x, W.T)  # (batch, d_in) @ (d_in, d_out)
+        if type(z) is np.ndarray and type(b) is np.ndarray and z.dtype == b.dtype:
+            z += b
+            return z
+        return z + b
     if _is_torch(x) and x.ndim == 2 and b.ndim == 1:
         import torch
 
         return torch.addmm(b, x, W.T)
-    z = matmul(x, W.T)  # (batch, d_in) @ (d_in, d_out)
-    if type(z) is np.ndarray and type(b) is np.ndarray and z.dtype == b.dtype:
-        z += b
-        return z
-    return z + b
+    return matmul(x, W.T) + b  # (batch, d_in) @ (d_in, d_out) + (d_out,)
 
 
 def relu(z: Any) -> Any:

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..backend import ops
 from ..backend.arrays import namespace
 from ..errors import ConfigError, check_number
@@ -89,7 +91,7 @@ def stable_sigmoid(z: Any) -> Any:
 
 
 def _tanh(z: Array) -> Array:
-    return namespace(z).tanh(z)
+    return np.tanh(z) if type(z) is np.ndarray else namespace(z).tanh(z)
 
 
 def _relu(z: Array) -> Array:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ..backend.arrays import batch_matmul_tn, matmul, namespace
+from ..backend.arrays import batch_matmul_tn, batch_sum, matmul, namespace
 from ..backend.ops import affine
 from ..errors import DataError
 from .activations import Activation, get_activation
@@ -101,10 +101,9 @@ def dense_backward(
     * ``grad_x = delta W`` `(batch, d_in)`: the blame passed to the layer below
       (``None`` when ``need_grad_x`` is false, as for the first layer).
     """
-    xp = namespace(grad_a)
     _, W = params
     delta = sigma.backward(cache.z, cache.a, grad_a)  # (batch, d_out)
     grad_W = batch_matmul_tn(delta, cache.x)  # deltaᵀ x: (d_out, batch) @ (batch, d_in)
-    grad_b = xp.sum(delta, axis=0)  # (d_out,)
+    grad_b = batch_sum(delta)  # (d_out,)
     grad_x = matmul(delta, W) if need_grad_x else None  # (batch, d_out) @ (d_out, d_in)
     return grad_x, (grad_b, grad_W), delta
