@@ -40,7 +40,8 @@ import subprocess
 import sys
 import time
 
-XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# one XLA thread per device ("intra_op_parallelism_threads" is not an XLA flag: it was dropped)
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
 PHASES = ("forward+backward", "all_reduce (weights, loss)", "pack", "all_reduce (gradients)",
           "reduce (gradients)", "update", "broadcast (weights)", "broadcast (state)",
           "other")  # fmt: skip
