@@ -90,21 +90,20 @@ def test_switched_off_by_the_environment(monkeypatch):
     assert calls == [] and not heap.enabled()
     monkeypatch.setenv("MLPLAB_STEADY_HEAP", "1")
     with heap.steady_heap([256, 4096, 10], 256, 4):
-        total, largest = heap.step_bytes([256, 4096, 10], 256, 4)
         assert calls == [
-            ("mallopt", heap.M_MMAP_THRESHOLD, 2 * largest),
-            ("mallopt", heap.M_TRIM_THRESHOLD, int(1.2 * total)),
+            ("mallopt", heap.M_MMAP_THRESHOLD, 32 << 20),
+            ("mallopt", heap.M_TRIM_THRESHOLD, int(1.2 * heap.step_bytes([256, 4096, 10], 256, 4))),
         ]
     assert calls[-1] == ("malloc_trim", 0)  # free pages handed back at the end
+    calls.clear()
+    with heap.steady_heap([2, 8, 1], 4, 8):  # a tiny net: the 4 MiB floor
+        assert calls[1] == ("mallopt", heap.M_TRIM_THRESHOLD, 4 << 20)
 
 
 def test_step_bytes():
     # 256-4096-10 at batch 256, float32: the batch, z/a/blame/delta of each layer, the gradients
-    total, largest = heap.step_bytes([256, 4096, 10], 256, 4)
+    total = heap.step_bytes([256, 4096, 10], 256, 4)
     assert total == 4 * (256 * 256 + 4 * 256 * 4096 + 4096 * 257 + 4 * 256 * 10 + 10 * 4097)
-    assert largest == 4 * 256 * 4096  # a (batch, 4096) array and W₁ alike
-    # the mmap threshold stays within glibc's ceiling for a huge layer
-    assert heap.step_bytes([8192, 8192, 10], 4096, 8)[1] > heap.MAX_MMAP_THRESHOLD
 
 
 def test_no_glibc_no_change(monkeypatch):

@@ -16,15 +16,18 @@ the hand-written NumPy loop's 45,000 and 1.0 ms; some runs, where the heap happe
 be laid out otherwise, had 500 faults and 1.1 ms a step. That is the "erratic long
 training" of issue 15.
 
-:func:`steady_heap` therefore sets both thresholds while a training runs: the trim
-threshold to 1.2 times the bytes of one step's arrays (:func:`step_bytes`), so that a
-step's arrays are reused from the heap instead; the mmap threshold above the largest of
-them (at most 32 MiB, glibc's own ceiling). At the end it hands back every free page
-(``malloc_trim(0)``). The trim threshold is kept near a step's size, not raised further,
-because memory kept free counts as used: with 64 MiB, the wide benchmark B's peak memory
-grew from 169 to 182 MiB; with 1.2 steps (20 MiB) it stays at 169-171 MiB. The thresholds
-stay at those values afterwards (glibc has no way to read them back, nor to turn its
-dynamic rule on again).
+:func:`steady_heap` therefore sets both thresholds while a training runs: the mmap
+threshold to 32 MiB (the most the dynamic rule reaches), so a step's arrays come from
+the heap, and the trim threshold to 1.2 times the bytes of one step's arrays
+(:func:`step_bytes`; at least 4 MiB), so that they are reused from it instead of being
+handed back. At the end it hands back every free page (``malloc_trim(0)``). The trim
+threshold is kept near a step's size, not raised further, because memory kept free
+counts as used: with 64 MiB, the wide benchmark B's peak memory grew from 169 to
+182 MiB; with 1.2 steps (19 MiB) it stays at 169-171 MiB. An mmap threshold sized by
+the network instead (twice its largest array) made small networks slower: below
+glibc's own 128 KiB it sent their data and plans to fresh mappings (100 fits of a
+2-8-8-1 net 4.1 ms each against 3.0). The thresholds stay at those values afterwards
+(glibc has no way to read them back, nor to turn its dynamic rule on again).
 
 Nothing happens on a C library other than glibc (macOS, musl), or with
 ``MLPLAB_STEADY_HEAP=0`` in the environment. The numbers trained are the same either way.
@@ -42,19 +45,17 @@ from typing import Any
 M_TRIM_THRESHOLD = -1  # mallopt(3) parameters, from glibc's <malloc.h>
 M_MMAP_THRESHOLD = -3
 
-MAX_MMAP_THRESHOLD = 32 << 20  # glibc's ceiling (HEAP_MAX_SIZE / 2 on 64-bit systems)
-MIN_TRIM_THRESHOLD = 1 << 20
+MMAP_THRESHOLD = 32 << 20  # glibc's ceiling (HEAP_MAX_SIZE / 2 on 64-bit systems)
+MIN_TRIM_THRESHOLD = 4 << 20
 TRIM_STEPS = 1.2  # the trim threshold, in steps' worth of arrays
 
 
-def step_bytes(sizes: Sequence[int], batch: int, itemsize: int) -> tuple[int, int]:
-    """``(all, largest)``: bytes of the arrays one training step of layers ``sizes`` on
-    ``batch`` rows allocates (the batch, each layer's ``z``, ``a``, blame and delta, the
-    gradients), and of the largest of them."""
-    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+def step_bytes(sizes: Sequence[int], batch: int, itemsize: int) -> int:
+    """Bytes of the arrays one training step of layers ``sizes`` on ``batch`` rows
+    allocates: the batch, each layer's ``z``, ``a``, blame and delta, the gradients."""
+    layers = zip(sizes[:-1], sizes[1:], strict=True)
     per_layer = [4 * batch * d_out + d_out * (d_in + 1) for d_in, d_out in layers]
-    largest = max([batch * sizes[0]] + [max(batch, d_in) * d_out for d_in, d_out in layers])
-    return itemsize * (batch * sizes[0] + sum(per_layer)), itemsize * largest
+    return itemsize * (batch * sizes[0] + sum(per_layer))
 
 
 @functools.cache
@@ -83,9 +84,9 @@ def steady_heap(sizes: Sequence[int], batch: int, itemsize: int) -> Iterator[Non
     if libc is None:
         yield
         return
-    total, largest = step_bytes(sizes, batch, itemsize)
-    libc.mallopt(M_MMAP_THRESHOLD, min(MAX_MMAP_THRESHOLD, 2 * largest))
-    libc.mallopt(M_TRIM_THRESHOLD, max(MIN_TRIM_THRESHOLD, int(TRIM_STEPS * total)))
+    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    trim = int(TRIM_STEPS * step_bytes(sizes, batch, itemsize))
+    libc.mallopt(M_TRIM_THRESHOLD, max(MIN_TRIM_THRESHOLD, trim))
     try:
         yield
     finally:
