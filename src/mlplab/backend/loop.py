@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .arrays import Backend, to_index
-from .inplace import updater_for
+from .inplace import MIN_PARAMS, updater_for
 
 if TYPE_CHECKING:
     from jax.sharding import Mesh
@@ -84,7 +84,6 @@ def run_steps(
     X, Y, SW = data
     index = functools.partial(to_index, backend) if backend.name == "torch" else None
     flush_state = FLUSH_SUBNORMALS and backend.name == "numpy"
-    flush_params = sum(W.shape[0] * W.shape[1] for _, W in params) >= FLUSH_PARAMS_FROM
     # the update applied in place, bitwise the same (see .inplace); None: the pure step
     fast = updater_for(backend.name, step_fn, params) if FAST_PATHS else None
     # data parallel (train/distributed.py): each rank updates its share of the layers
@@ -110,12 +109,7 @@ def run_steps(
                 del grads, xb, yb, wb
             losses.append(loss)
             if flush_state and k % FLUSH_EVERY == FLUSH_EVERY - 1:
-                if fast is not None:
-                    params, opt_state = fast.flush_subnormals(params, opt_state)
-                elif flush_params:
-                    params, opt_state = _flush_subnormals((params, opt_state))
-                else:
-                    opt_state = _flush_subnormals(opt_state)
+                params, opt_state = _flush_step(fast, params, opt_state)
             if should_stop is not None and should_stop():
                 break
     finish = getattr(fast, "finish", None)
@@ -141,12 +135,10 @@ def run_steps(
 # flush-to-zero mode on for the loop (then back to the mode it found); NumPy has no
 # such switch, so every FLUSH_EVERY steps the subnormal entries of the parameters and
 # of the optimizer state are set to 0 (at most a 1e-38 change). The parameters of a
-# net of fewer than FLUSH_PARAMS_FROM weights are left as they are: a few hundred
-# subnormals cost less than the flush (0.9 µs a step of the lecture's 2-8-1 XOR net's 31).
-# FLUSH_SUBNORMALS = False turns both off.
+# net of fewer than inplace.MIN_PARAMS weights (where the pure step runs) are left as
+# they are: a few hundred subnormals cost less than the flush (0.9 µs a step of the
+# lecture's 2-8-1 XOR net's 31). FLUSH_SUBNORMALS = False turns both off.
 FLUSH_SUBNORMALS = True
-
-FLUSH_PARAMS_FROM = 1024  # weights: inplace.MIN_PARAMS, from which the in-place update runs
 
 
 FLUSH_EVERY = 16
@@ -171,6 +163,19 @@ def _flush_to_zero(backend: Backend) -> Iterator[None]:
         yield
     finally:
         torch.set_flush_denormal(was_on)
+
+
+def _flush_step(fast: Any, params: Tree, opt_state: OptState) -> tuple[Tree, OptState]:
+    """NumPy, every FLUSH_EVERY steps: ``(params, opt_state)`` with subnormals set to 0,
+    by the in-place updater when there is one; a tiny net's parameters left as they are."""
+    flushed: tuple[Tree, OptState]
+    if fast is not None:
+        flushed = fast.flush_subnormals(params, opt_state)
+    elif sum(W.shape[0] * W.shape[1] for _, W in params) >= MIN_PARAMS:
+        flushed = _flush_subnormals((params, opt_state))
+    else:
+        flushed = params, _flush_subnormals(opt_state)
+    return flushed
 
 
 def _flush_subnormals(tree: Any) -> Any:

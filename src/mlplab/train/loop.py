@@ -130,9 +130,7 @@ def fit(
     mesh = mesh_for(devices, model.backend)  # JAX: each batch over N devices
     if mesh is not None:  # several JAX processes (jax.distributed): the first alone prints
         opts = opts.quiet_unless(is_lead())
-    # plan, steps, guard, end of epoch
-    training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)
-    # small products: one BLAS thread; each step's arrays reused, not re-faulted (backend.heap)
+    training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)  # the plan
     with blas_threads(_blas_threads(model, data, opts)), _heap(model, data, opts):
         return training.run()
 
