@@ -256,3 +256,126 @@ def test_row_max_equals_the_max_over_each_row(shape):
     got = ops.row_max(x)
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
+# --- backend.small: a small NumPy net's step from one function ----------------------
+
+SMALL_NETS = [  # (sizes, hidden σ, loss, out)
+    ((2, 8, 1), "tanh", "bce"),  # the lecture's XOR net
+    ((1, 64, 1), "tanh", "mse"),  # the lecture's function fit
+    ((3, 5, 4, 3), "relu", "softmax_cross_entropy"),
+    ((4, 6, 2), "sigmoid", "mse"),
+    ((2, 7, 1), "leaky_relu", "bce"),
+    ((2, 6, 5, 1), "gelu", "mse"),
+    ((3, 6, 1), {"name": "heaviside", "surrogate": "sigmoid", "slope": 5.0}, "bce"),
+    ((5, 3), "identity", "softmax_cross_entropy"),  # one layer
+]
+
+
+def _small_problem(sizes, loss_name, dtype, batch, weighted, seed=0):
+    from mlplab.nn.losses import get_loss
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, sizes[0])).astype(dtype)
+    if loss_name == "bce":
+        y = rng.integers(0, 2, (batch, 1)).astype(dtype)
+    elif loss_name == "mse":
+        y = rng.standard_normal((batch, sizes[-1])).astype(dtype)
+    else:
+        y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], batch)]
+    w = rng.uniform(0, 2, batch).astype(dtype) if weighted else None
+    return x, y, w, get_loss(loss_name)
+
+
+@pytest.mark.parametrize("sizes,hidden,loss_name", SMALL_NETS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted,l2", [(False, 0.0), (True, 1e-2)])
+def test_small_step_is_bitwise_the_pure_step(sizes, hidden, loss_name, dtype, weighted, l2):
+    from mlplab.backend.small import small_step_for
+    from mlplab.nn.activations import get_activation
+    from mlplab.train import make_step
+
+    n_layers = len(sizes) - 1
+    acts = tuple(get_activation(hidden) for _ in range(n_layers - 1))
+    acts = (*acts, get_activation("identity"))
+    params = mlplab.MLP(sizes[0], sizes[1:-1], sizes[-1], seed=3, dtype=np.dtype(dtype).name).params
+    for batch in (1, 4, 200):  # 1: the outer-product spelling of a 1-row batch
+        x, y, w, loss = _small_problem(sizes, loss_name, dtype, batch, weighted)
+        step = make_step(acts, loss, SGD(), l2)
+        small = small_step_for(step, params, x)
+        assert small is not None
+        value, grads = small(params, x, y, w)
+        pure_value, pure_grads = step.value_and_grads(params, x, y, w)
+        assert _bits(value) == _bits(pure_value)
+        _assert_bitwise(grads, pure_grads)
+
+
+def test_small_step_only_for_small_numpy_nets_of_one_dtype():
+    from mlplab.backend.small import small_step_for
+    from mlplab.nn.activations import get_activation
+    from mlplab.nn.losses import get_loss
+    from mlplab.train import make_step
+
+    acts = (get_activation("tanh"), get_activation("identity"))
+    step = make_step(acts, get_loss("bce"), SGD(), 0.0)
+    xor = mlplab.MLP(2, [8], 1, seed=0, dtype="float32").params
+    x32 = np.zeros((4, 2), np.float32)
+    assert small_step_for(step, xor, x32) is not None
+    assert small_step_for(step, xor, x32.astype(np.float64)) is None  # mixed dtypes
+    wide = mlplab.MLP(2, [600], 1, seed=0, dtype="float32").params  # 1,800 weights
+    assert small_step_for(step, wide, x32) is None  # the products' time: the pure step
+
+    def wrapped(*args):  # a step function that is not make_step's: run as it is
+        return step(*args)
+
+    assert small_step_for(wrapped, xor, x32) is None
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_fit_of_a_small_net_is_the_same_with_and_without_the_small_step(optimizer, monkeypatch):
+    """The XOR net, full batch and minibatches with a ragged last batch."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    runs, used = {}, []
+
+    def spy(*args):  # the small step is what ran
+        small = small_step_for(*args)
+        used.append(small is not None)
+        return small
+
+    from mlplab.backend.small import small_step_for
+
+    monkeypatch.setattr(loop, "small_step_for", spy)
+    for on in (True, False):
+        monkeypatch.setattr(loop, "FAST_PATHS", on)
+        for batch_size in (None, 16):
+            net = mlplab.MLP(2, [8], 1, activation="tanh", seed=0, dtype="float32")
+            history = mlplab.fit(net, X, y, optimizer=optimizer, lr=0.1, batch_size=batch_size,
+                                 epochs=20, l2=1e-3, seed=0, verbose=0)  # fmt: skip
+            runs[on, batch_size] = (net.params, history.train_loss)
+    assert used and all(used)  # asked with the fast paths on, never with them off
+    for batch_size in (None, 16):
+        _assert_bitwise(runs[True, batch_size][0], runs[False, batch_size][0])
+        assert runs[True, batch_size][1] == runs[False, batch_size][1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "n,k,m",
+    [(4, 1, 8), (256, 1, 64), (3, 1, 4096), (1, 1, 1), (4, 2, 8), (64, 64, 15), (256, 10, 300)],
+)
+def test_numpy_products_spelled_by_size_equal_the_matrix_product(dtype, n, k, m):
+    """``arrays.matmul`` picks np.dot, np.matmul or the broadcast outer product by size."""
+    from mlplab.backend.arrays import matmul
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, k)).astype(dtype)
+    b = rng.standard_normal((m, k)).astype(dtype).T  # a transposed weight matrix, as in use
+    expected = a @ b
+    got = matmul(a, b)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    if k == 1:  # one term per entry: exact in every spelling
+        np.testing.assert_array_equal(_bits(got), _bits(expected))
+    else:  # BLAS may block a sum differently: to rounding
+        np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)

@@ -15,10 +15,13 @@ import numpy as np
 
 from .arrays import Backend, to_index
 from .inplace import MIN_PARAMS, updater_for
+from .small import small_step_for
 
 if TYPE_CHECKING:
     from jax.sharding import Mesh
 
+    from ..nn.activations import Activation
+    from ..nn.losses import Loss
     from ..nn.mlp import Array, Params
     from ..nn.optim import Optimizer, OptState, Tree
 
@@ -36,6 +39,10 @@ class StepFn(Protocol):
     optimizer: Optimizer
     value_and_grads: Callable[[Params, Array, Array, Array | None], tuple[Array, Tree]]
     reduce: Callable[..., Any] | None  # data parallel: the ranks' reduction, or None
+    # what the small-net step (.small) composes itself: every layer's σ, the loss, the L2
+    activations: tuple[Activation, ...]
+    loss: Loss
+    l2: float
 
     def __call__(
         self,
@@ -90,6 +97,9 @@ def run_steps(
     split = getattr(getattr(step_fn, "reduce", None), "__self__", None)
     if fast is not None and split is not None and hasattr(split, "split_update"):
         fast = split.split_update(fast, params)
+    # a small NumPy net: forward and backward from one function, bitwise the same (.small)
+    small = small_step_for(step_fn, params, X) if FAST_PATHS and backend.name == "numpy" else None
+    pure_update = step_fn.optimizer.update if small is not None else None  # (.inplace.MIN_PARAMS)
     losses: list[Array] = []
     lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
     # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
@@ -100,7 +110,10 @@ def run_steps(
             else:
                 idx = plan.batches[k] if index is None else index(plan.batches[k])
                 xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
-            if fast is None:
+            if small is not None and pure_update is not None:
+                loss, grads = small(params, xb, yb, wb)
+                params, opt_state = pure_update(params, grads, opt_state, lrs[k], ts[k])
+            elif fast is None:
                 params, opt_state, loss = step_fn(params, opt_state, xb, yb, wb, lrs[k], ts[k])
             else:
                 loss, grads = step_fn.value_and_grads(params, xb, yb, wb)
@@ -115,15 +128,19 @@ def run_steps(
     finish = getattr(fast, "finish", None)
     if finish is not None:  # a split update: every layer's state from its owner
         opt_state = finish(opt_state)
+    return params, opt_state, _as_float64(backend, losses)
+
+
+def _as_float64(backend: Backend, losses: list[Array]) -> np.ndarray:
+    """The steps' losses (0-d arrays on the backend) as one float64 NumPy array."""
     if not losses:
-        return params, opt_state, np.zeros(0)
+        return np.zeros(0)
     if backend.name == "torch":
         import torch
 
-        values = torch.stack(losses).double().cpu().numpy()
-    else:
-        values = np.asarray([float(v) for v in losses], dtype=np.float64)
-    return params, opt_state, values
+        values: np.ndarray = torch.stack(losses).double().cpu().numpy()
+        return values
+    return np.asarray([float(v) for v in losses], dtype=np.float64)
 
 
 # Float32 subnormals (0 < |x| < 1.2e-38) make x86 arithmetic ~5-16x slower. XLA

@@ -271,3 +271,12 @@ def l2_penalty(params: Params, l2: float) -> tuple[Array, list[Array]]:
     """
     value = 0.5 * l2 * sum((W * W).sum() for _, W in params)
     return value, [l2 * W for _, W in params]
+
+
+def add_l2_penalty(
+    value: Array, grads: list[Any], params: Params, l2: float
+) -> tuple[Array, list[Any]]:
+    """The loss and the gradients ``[(grad_b, grad_W)]`` with :func:`l2_penalty` added."""
+    penalty, grad_W = l2_penalty(params, l2)
+    grads = [(gb, gW + pW) for (gb, gW), pW in zip(grads, grad_W, strict=True)]
+    return value + penalty, grads

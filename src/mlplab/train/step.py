@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from ..nn.losses import l2_penalty
+from ..nn.losses import add_l2_penalty
 from ..nn.mlp import backward, forward_cache
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ def make_step(
         if reduce is not None:  # data parallel: the mean over every rank's share
             value, grads = reduce(value, grads, xb, wb)
         if l2:  # 4. L2 penalty
-            penalty, grad_W = l2_penalty(params, l2)
-            value = value + penalty
-            grads = [(gb, gW + pW) for (gb, gW), pW in zip(grads, grad_W, strict=True)]
+            value, grads = add_l2_penalty(value, grads, params, l2)
         return value, grads
 
     def step(
@@ -77,6 +75,8 @@ def make_step(
     step_fn = cast("StepFn", step)  # a function, with the two attributes set here
     step_fn.value_and_grads, step_fn.optimizer = value_and_grads, optimizer
     step_fn.reduce = reduce  # data parallel: its DataParallel may split the update (run_steps)
+    # what the NumPy runner's small-net step (mlplab.backend.small) composes itself
+    step_fn.activations, step_fn.loss, step_fn.l2 = activations, loss, l2
     return step_fn
 
 
