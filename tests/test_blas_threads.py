@@ -42,3 +42,25 @@ def test_large_products_keep_blas_threads(monkeypatch):
     assert 256 * 512 * 512 > SINGLE_THREAD_MACS
     monkeypatch.setenv("MLPLAB_BLAS_THREADS", "3")
     assert blas_threads_for([2, 2, 1], 4) == 3
+
+
+def test_small_layers_train_on_one_torch_thread_on_the_cpu(monkeypatch):
+    """PyTorch's own threads follow the same rule on the CPU, and come back afterwards."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.delenv("MLPLAB_BLAS_THREADS", raising=False)
+    X = np.random.default_rng(0).normal(size=(200, 30)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        # 32 x 30 x 100 multiply-adds: one thread; 128 x 30 x 4096 = 15.7 M: PyTorch's two
+        for hidden, batch, expected in (([100], 32, {1}), ([4096], 128, {2})):
+            seen: list[int] = []
+            net = ml.MLP(30, hidden, 1, seed=0, backend="torch", device="cpu")
+            record = seen.append
+            ml.fit(net, X, y, epochs=1, batch_size=batch, verbose=0,
+                   callbacks=[lambda e, logs, m, r=record: r(torch.get_num_threads())])  # fmt: skip
+            assert set(seen) == expected
+            assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(before)

@@ -7,6 +7,12 @@ therefore runs NumPy's BLAS on one thread while it trains a network whose
 largest product (batch × d_in × d_out) is below :data:`SINGLE_THREAD_MACS`, and
 leaves BLAS alone for larger ones (see ``benchmarks/blas_threads.py``).
 
+PyTorch on the CPU gets the same rule for its own threads: its two threads wait for
+each other by spinning, and on a busy machine one of them waits for a core. The
+digits workload trained for 200 epochs (C1-long: 64-256-256-10 at batch 64, 4.2 M
+multiply-adds), eight runs back to back in one process: 2.28-3.61 s on two threads,
+2.51-2.77 s on one, with half the CPU time (``benchmarks`` worker settings).
+
 ``MLPLAB_BLAS_THREADS`` overrides the choice: a number of threads, or ``auto``
 (the default).
 """
@@ -63,11 +69,32 @@ def _controller() -> ThreadpoolController | None:
 
 
 @contextlib.contextmanager
-def blas_threads(n_threads: int | None) -> Iterator[None]:
-    """Limit NumPy's BLAS to ``n_threads`` inside the block (``None``: no change)."""
-    controller = _controller() if n_threads is not None else None
-    if controller is None:
+def blas_threads(n_threads: int | None, torch_cpu: bool = False) -> Iterator[None]:
+    """Limit NumPy's BLAS to ``n_threads`` inside the block (``None``: no change); with
+    ``torch_cpu``, PyTorch's CPU threads too (``torch.set_num_threads``, then as before)."""
+    if n_threads is None:
         yield
         return
-    with controller.limit(limits=n_threads, user_api="blas"):
+    with _torch_threads(n_threads if torch_cpu else None):
+        controller = _controller()
+        if controller is None:
+            yield
+            return
+        with controller.limit(limits=n_threads, user_api="blas"):
+            yield
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads: int | None) -> Iterator[None]:
+    """PyTorch's intra-op threads set to ``n_threads`` inside the block (``None``: unchanged)."""
+    if n_threads is None:
         yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

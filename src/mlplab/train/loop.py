@@ -131,7 +131,7 @@ def fit(
     if mesh is not None:  # several JAX processes (jax.distributed): the first alone prints
         opts = opts.quiet_unless(is_lead())
     training = Training(model, data, opts, loss_fn, state, should_stop, dp, mesh)  # the plan
-    with blas_threads(_blas_threads(model, data, opts)), _heap(model, data, opts):
+    with blas_threads(*_threads(model, data, opts)), _heap(model, data, opts):
         return training.run()
 
 
@@ -169,11 +169,13 @@ def _heap(model: MLP, data: RunData, opts: FitOptions) -> AbstractContextManager
     return steady_heap(model.sizes, batch, np.dtype(model.backend.dtype).itemsize)
 
 
-def _blas_threads(model: MLP, data: RunData, opts: FitOptions) -> int | None:
-    """One BLAS thread for NumPy training of small layers (``backend.threads``)."""
-    if model.backend.name != "numpy":
-        return None
-    return blas_threads_for(model.sizes, min(opts.batch_size or data.n, data.n))
+def _threads(model: MLP, data: RunData, opts: FitOptions) -> tuple[int | None, bool]:
+    """``(threads, torch_cpu)``: one thread for NumPy's BLAS, and for PyTorch on the CPU,
+    when training small layers (``backend.threads``); ``None``: as they are."""
+    if model.backend.name == "jax":  # XLA schedules its own threads
+        return None, False
+    torch_cpu = model.backend.name == "torch" and model.backend.torch_device.type == "cpu"
+    return blas_threads_for(model.sizes, min(opts.batch_size or data.n, data.n)), torch_cpu
 
 
 class Training:
