@@ -258,9 +258,9 @@ def test_row_max_equals_the_max_over_each_row(shape):
     np.testing.assert_array_equal(_bits(got), _bits(want))
 
 
-# --- backend.small: a small NumPy net's step from one function ----------------------
+# --- backend.flat: the NumPy runner's forward and backward from one function ----------------------
 
-SMALL_NETS = [  # (sizes, hidden σ, loss, out)
+FLAT_NETS = [  # (sizes, hidden σ, loss)
     ((2, 8, 1), "tanh", "bce"),  # the lecture's XOR net
     ((1, 64, 1), "tanh", "mse"),  # the lecture's function fit
     ((3, 5, 4, 3), "relu", "softmax_cross_entropy"),
@@ -269,10 +269,11 @@ SMALL_NETS = [  # (sizes, hidden σ, loss, out)
     ((2, 6, 5, 1), "gelu", "mse"),
     ((3, 6, 1), {"name": "heaviside", "surrogate": "sigmoid", "slope": 5.0}, "bce"),
     ((5, 3), "identity", "softmax_cross_entropy"),  # one layer
+    ((20, 300, 40, 10), "relu", "softmax_cross_entropy"),  # wide: np.matmul's products
 ]
 
 
-def _small_problem(sizes, loss_name, dtype, batch, weighted, seed=0):
+def _flat_problem(sizes, loss_name, dtype, batch, weighted, seed=0):
     from mlplab.nn.losses import get_loss
 
     rng = np.random.default_rng(seed)
@@ -287,11 +288,11 @@ def _small_problem(sizes, loss_name, dtype, batch, weighted, seed=0):
     return x, y, w, get_loss(loss_name)
 
 
-@pytest.mark.parametrize("sizes,hidden,loss_name", SMALL_NETS)
+@pytest.mark.parametrize("sizes,hidden,loss_name", FLAT_NETS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weighted,l2", [(False, 0.0), (True, 1e-2)])
-def test_small_step_is_bitwise_the_pure_step(sizes, hidden, loss_name, dtype, weighted, l2):
-    from mlplab.backend.small import small_step_for
+def test_flat_step_is_bitwise_the_pure_step(sizes, hidden, loss_name, dtype, weighted, l2):
+    from mlplab.backend.flat import flat_step_for
     from mlplab.nn.activations import get_activation
     from mlplab.train import make_step
 
@@ -300,18 +301,18 @@ def test_small_step_is_bitwise_the_pure_step(sizes, hidden, loss_name, dtype, we
     acts = (*acts, get_activation("identity"))
     params = mlplab.MLP(sizes[0], sizes[1:-1], sizes[-1], seed=3, dtype=np.dtype(dtype).name).params
     for batch in (1, 4, 200):  # 1: the outer-product spelling of a 1-row batch
-        x, y, w, loss = _small_problem(sizes, loss_name, dtype, batch, weighted)
+        x, y, w, loss = _flat_problem(sizes, loss_name, dtype, batch, weighted)
         step = make_step(acts, loss, SGD(), l2)
-        small = small_step_for(step, params, x)
-        assert small is not None
-        value, grads = small(params, x, y, w)
+        flat = flat_step_for(step, params, x)
+        assert flat is not None
+        value, grads = flat(params, x, y, w)
         pure_value, pure_grads = step.value_and_grads(params, x, y, w)
         assert _bits(value) == _bits(pure_value)
         _assert_bitwise(grads, pure_grads)
 
 
-def test_small_step_only_for_small_numpy_nets_of_one_dtype():
-    from mlplab.backend.small import small_step_for
+def test_flat_step_only_for_make_steps_numpy_arrays_of_one_dtype():
+    from mlplab.backend.flat import flat_step_for
     from mlplab.nn.activations import get_activation
     from mlplab.nn.losses import get_loss
     from mlplab.train import make_step
@@ -320,41 +321,47 @@ def test_small_step_only_for_small_numpy_nets_of_one_dtype():
     step = make_step(acts, get_loss("bce"), SGD(), 0.0)
     xor = mlplab.MLP(2, [8], 1, seed=0, dtype="float32").params
     x32 = np.zeros((4, 2), np.float32)
-    assert small_step_for(step, xor, x32) is not None
-    assert small_step_for(step, xor, x32.astype(np.float64)) is None  # mixed dtypes
-    wide = mlplab.MLP(2, [600], 1, seed=0, dtype="float32").params  # 1,800 weights
-    assert small_step_for(step, wide, x32) is None  # the products' time: the pure step
+    assert flat_step_for(step, xor, x32) is not None
+    assert flat_step_for(step, xor, x32.astype(np.float64)) is None  # mixed dtypes
+    assert flat_step_for(step, xor, np.zeros((4, 2), int)) is None
 
     def wrapped(*args):  # a step function that is not make_step's: run as it is
         return step(*args)
 
-    assert small_step_for(wrapped, xor, x32) is None
+    assert flat_step_for(wrapped, xor, x32) is None
+
+    def reduce(value, grads, xb, wb):  # data parallel: the pure step, with its reduction
+        return value, grads
+
+    parallel = make_step(acts, get_loss("bce"), SGD(), 0.0, reduce)
+    assert flat_step_for(parallel, xor, x32) is None
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_fit_of_a_small_net_is_the_same_with_and_without_the_small_step(optimizer, monkeypatch):
-    """The XOR net, full batch and minibatches with a ragged last batch."""
+@pytest.mark.parametrize("hidden", [8, 600])  # 600: 1,800 weights, the in-place update too
+def test_fit_is_the_same_with_and_without_the_flat_step(optimizer, hidden, monkeypatch):
+    """Full batch and minibatches with a ragged last batch."""
+    from mlplab.backend.flat import flat_step_for
+
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 2)).astype(np.float32)
     y = (X[:, 0] * X[:, 1] > 0).astype(int)
     runs, used = {}, []
 
-    def spy(*args):  # the small step is what ran
-        small = small_step_for(*args)
-        used.append(small is not None)
-        return small
+    def spy(*args):  # the flat step is what ran
+        flat = flat_step_for(*args)
+        used.append(flat is not None)
+        return flat
 
-    from mlplab.backend.small import small_step_for
-
-    monkeypatch.setattr(loop, "small_step_for", spy)
+    monkeypatch.setattr(loop, "flat_step_for", spy)
     for on in (True, False):
         monkeypatch.setattr(loop, "FAST_PATHS", on)
         for batch_size in (None, 16):
-            net = mlplab.MLP(2, [8], 1, activation="tanh", seed=0, dtype="float32")
+            net = mlplab.MLP(2, [hidden], 1, activation="tanh", seed=0, dtype="float32")
             history = mlplab.fit(net, X, y, optimizer=optimizer, lr=0.1, batch_size=batch_size,
                                  epochs=20, l2=1e-3, seed=0, verbose=0)  # fmt: skip
             runs[on, batch_size] = (net.params, history.train_loss)
-    assert used and all(used)  # asked with the fast paths on, never with them off
+    assert used and all(used)  # asked with the fast paths on (off: never asked)
     for batch_size in (None, 16):
         _assert_bitwise(runs[True, batch_size][0], runs[False, batch_size][0])
         assert runs[True, batch_size][1] == runs[False, batch_size][1]

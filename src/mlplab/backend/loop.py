@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .arrays import Backend, to_index
+from .flat import flat_step_for
 from .inplace import MIN_PARAMS, updater_for
-from .small import small_step_for
 
 if TYPE_CHECKING:
     from jax.sharding import Mesh
@@ -39,7 +39,7 @@ class StepFn(Protocol):
     optimizer: Optimizer
     value_and_grads: Callable[[Params, Array, Array, Array | None], tuple[Array, Tree]]
     reduce: Callable[..., Any] | None  # data parallel: the ranks' reduction, or None
-    # what the small-net step (.small) composes itself: every layer's σ, the loss, the L2
+    # what the runner's flat step (.flat) composes itself: every layer's σ, the loss, the L2
     activations: tuple[Activation, ...]
     loss: Loss
     l2: float
@@ -97,9 +97,9 @@ def run_steps(
     split = getattr(getattr(step_fn, "reduce", None), "__self__", None)
     if fast is not None and split is not None and hasattr(split, "split_update"):
         fast = split.split_update(fast, params)
-    # a small NumPy net: forward and backward from one function, bitwise the same (.small)
-    small = small_step_for(step_fn, params, X) if FAST_PATHS and backend.name == "numpy" else None
-    pure_update = step_fn.optimizer.update if small is not None else None  # (.inplace.MIN_PARAMS)
+    # NumPy: the forward and backward passes from one function, bitwise the same (.flat)
+    flat = flat_step_for(step_fn, params, X) if FAST_PATHS and backend.name == "numpy" else None
+    halves = _halves(step_fn, flat, fast)  # None: the pure step as it is
     losses: list[Array] = []
     lrs, ts = plan.lrs.tolist(), plan.t.tolist()  # Python floats / ints, once
     # Overflow on the way to a NaN is reported by fit's divergence guard, not as warnings.
@@ -110,14 +110,11 @@ def run_steps(
             else:
                 idx = plan.batches[k] if index is None else index(plan.batches[k])
                 xb, yb, wb = X[idx], Y[idx], (None if SW is None else SW[idx])
-            if small is not None and pure_update is not None:
-                loss, grads = small(params, xb, yb, wb)
-                params, opt_state = pure_update(params, grads, opt_state, lrs[k], ts[k])
-            elif fast is None:
+            if halves is None:
                 params, opt_state, loss = step_fn(params, opt_state, xb, yb, wb, lrs[k], ts[k])
             else:
-                loss, grads = step_fn.value_and_grads(params, xb, yb, wb)
-                params, opt_state = fast.update(params, grads, opt_state, lrs[k], ts[k])
+                loss, grads = halves[0](params, xb, yb, wb)
+                params, opt_state = halves[1](params, grads, opt_state, lrs[k], ts[k])
                 # not held while the next step computes its own (B: 7.4 MiB less peak memory)
                 del grads, xb, yb, wb
             losses.append(loss)
@@ -129,6 +126,16 @@ def run_steps(
     if finish is not None:  # a split update: every layer's state from its owner
         opt_state = finish(opt_state)
     return params, opt_state, _as_float64(backend, losses)
+
+
+def _halves(
+    step_fn: StepFn, flat: Callable[..., Any] | None, fast: Any
+) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """``(value_and_grads, update)`` of a step with a fast path (.flat, .inplace), else None."""
+    if flat is None and fast is None:
+        return None
+    update = fast.update if fast is not None else step_fn.optimizer.update
+    return flat or step_fn.value_and_grads, update
 
 
 def _as_float64(backend: Backend, losses: list[Array]) -> np.ndarray:
@@ -152,7 +159,7 @@ def _as_float64(backend: Backend, losses: list[Array]) -> np.ndarray:
 # flush-to-zero mode on for the loop (then back to the mode it found); NumPy has no
 # such switch, so every FLUSH_EVERY steps the subnormal entries of the parameters and
 # of the optimizer state are set to 0 (at most a 1e-38 change). The parameters of a
-# net of fewer than inplace.MIN_PARAMS weights (where the pure step runs) are left as
+# net of fewer than inplace.MIN_PARAMS weights (where the pure update runs) are left as
 # they are: a few hundred subnormals cost less than the flush (0.9 µs a step of the
 # lecture's 2-8-1 XOR net's 31). FLUSH_SUBNORMALS = False turns both off.
 FLUSH_SUBNORMALS = True

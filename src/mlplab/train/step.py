@@ -75,7 +75,7 @@ def make_step(
     step_fn = cast("StepFn", step)  # a function, with the two attributes set here
     step_fn.value_and_grads, step_fn.optimizer = value_and_grads, optimizer
     step_fn.reduce = reduce  # data parallel: its DataParallel may split the update (run_steps)
-    # what the NumPy runner's small-net step (mlplab.backend.small) composes itself
+    # what the NumPy runner's flat step (mlplab.backend.flat) composes itself
     step_fn.activations, step_fn.loss, step_fn.l2 = activations, loss, l2
     return step_fn
 

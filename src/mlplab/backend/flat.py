@@ -1,4 +1,4 @@
-"""The NumPy runner's step for a small network: the same calls, without the call tree.
+"""The NumPy runner's forward and backward passes from one function: no call tree.
 
 A small net's step is Python-bound. The lecture's 2-8-1 XOR net does ~35 NumPy calls
 a step on arrays of a few dozen numbers, ~0.5 µs each. The readable math wraps them
@@ -8,16 +8,16 @@ in a tree of function calls: ``value_and_grads`` -> ``forward_cache`` ->
 That tree cost 10 of the step's 31 µs, and put mlplab 0.87-0.92x behind a hand-written
 NumPy loop on A1 (``python -m benchmarks --only A1``, docs/performance.md).
 
-:func:`small_value_and_grads` makes the same NumPy calls, in the same order, from
+:func:`flat_value_and_grads` makes the same NumPy calls, in the same order, from
 one function. The math stays where it is: every activation, loss and penalty is
 the math modules' own function. Only the composition of the layers is written out
 here, as the runner's fast path (docs/design.md, decision 3).
 ``tests/test_fast_paths.py`` checks that the results are bitwise equal to the pure
 step's, for every activation, loss, weighting, penalty, dtype and depth.
 
-It is used where that composition is all a step does: NumPy arrays of one dtype, fewer
-than :data:`~mlplab.backend.inplace.MIN_PARAMS` weights, and no data-parallel
-reduction. Wider nets spend their time in the products, and run the pure step.
+The NumPy runner uses it for every net whose arrays are NumPy arrays of one dtype,
+without a data-parallel reduction. On a wide net the products take the time and
+the ~10 µs saved a step do not show; the calls are the same either way.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import numpy as np
 
 from ..nn.losses import add_l2_penalty
 from .arrays import matmul
-from .inplace import MIN_PARAMS
 
 if TYPE_CHECKING:
     from ..nn.activations import Activation
@@ -45,8 +44,8 @@ if TYPE_CHECKING:
 _add_reduce = np.add.reduce
 
 
-def small_step_for(step_fn: StepFn, params: Params, X: Array) -> ValueAndGrads | None:
-    """:func:`small_value_and_grads` for ``step_fn``'s net, or ``None`` to run its own."""
+def flat_step_for(step_fn: StepFn, params: Params, X: Array) -> ValueAndGrads | None:
+    """:func:`flat_value_and_grads` for ``step_fn``'s net, or ``None`` to run its own."""
     activations = getattr(step_fn, "activations", None)
     loss = getattr(step_fn, "loss", None)
     if activations is None or loss is None or getattr(step_fn, "reduce", None) is not None:
@@ -56,12 +55,10 @@ def small_step_for(step_fn: StepFn, params: Params, X: Array) -> ValueAndGrads |
     arrays = [array for layer in params for array in layer]
     if any(type(a) is not np.ndarray or a.dtype != X.dtype for a in arrays):
         return None  # affine's `z += b` needs one dtype (else it adds out of place)
-    if sum(W.shape[0] * W.shape[1] for _, W in params) >= MIN_PARAMS:
-        return None
-    return functools.partial(small_value_and_grads, activations, loss, step_fn.l2)
+    return functools.partial(flat_value_and_grads, activations, loss, step_fn.l2)
 
 
-def small_value_and_grads(
+def flat_value_and_grads(
     activations: tuple[Activation, ...],
     loss: Loss,
     l2: float,
@@ -98,4 +95,4 @@ def small_value_and_grads(
     return value, grads
 
 
-__all__ = ["MIN_PARAMS", "small_step_for", "small_value_and_grads"]
+__all__ = ["flat_step_for", "flat_value_and_grads"]
