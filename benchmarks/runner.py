@@ -467,7 +467,7 @@ def _noise(per_tool: dict) -> float:
 
     The tools run interleaved, so a busy spell of the machine reaches all of them. On a
     shared 2-core VM it moves any one tool's spread by tens of percent from run to run
-    (the peers' own spreads ranged 1-83% in three full runs), and a steal of the same
+    (the loops' own spreads ranged 3-87% over three full runs), and a steal of the same
     seconds is a larger share of a faster tool's time. A spread within 1.5x of this
     noise is the machine's; a tool that is erratic on its own (issue 15: 2.6 s, then
     3.8-5.2 s) stands out of it.
