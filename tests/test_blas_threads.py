@@ -64,3 +64,22 @@ def test_small_layers_train_on_one_torch_thread_on_the_cpu(monkeypatch):
             assert torch.get_num_threads() == 2  # restored
     finally:
         torch.set_num_threads(before)
+
+
+def test_threads_left_alone_on_jax_and_on_a_gpu(monkeypatch):
+    """Only NumPy and PyTorch on the CPU get the one-thread rule."""
+    from types import SimpleNamespace
+
+    from mlplab.train.loop import _threads
+
+    monkeypatch.delenv("MLPLAB_BLAS_THREADS", raising=False)
+    data, opts = SimpleNamespace(n=100), SimpleNamespace(batch_size=32)
+
+    def model(name, device_type="cpu"):
+        backend = SimpleNamespace(name=name, torch_device=SimpleNamespace(type=device_type))
+        return SimpleNamespace(backend=backend, sizes=[30, 100, 1])
+
+    assert _threads(model("numpy"), data, opts) == (1, False)
+    assert _threads(model("torch"), data, opts) == (1, True)
+    assert _threads(model("torch", "cuda"), data, opts) == (None, False)
+    assert _threads(model("jax"), data, opts) == (None, False)

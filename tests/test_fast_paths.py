@@ -311,6 +311,33 @@ def test_flat_step_is_bitwise_the_pure_step(sizes, hidden, loss_name, dtype, wei
         _assert_bitwise(grads, pure_grads)
 
 
+def test_flat_step_calls_an_activation_as_the_layers_do():
+    """A custom Activation that overrides ``__call__``: the flat step calls it as
+    ``dense_forward`` does, ``sigma(z)``."""
+    import dataclasses
+
+    from mlplab.backend.flat import flat_step_for
+    from mlplab.nn.activations import Activation, get_activation
+    from mlplab.nn.losses import get_loss
+    from mlplab.train import make_step
+
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class Doubled(Activation):
+        def __call__(self, z):
+            return 2.0 * self.forward(z)
+
+    tanh = get_activation("tanh")
+    doubled = Doubled("tanh2", tanh.forward, tanh.derivative)
+    acts = (doubled, get_activation("identity"))
+    params = mlplab.MLP(2, [8], 1, seed=0, dtype="float64").params
+    x, y, _, loss = _flat_problem((2, 8, 1), "bce", np.float64, 16, False)
+    step = make_step(acts, get_loss("bce"), SGD(), 0.0)
+    value, grads = flat_step_for(step, params, x)(params, x, y, None)
+    pure_value, pure_grads = step.value_and_grads(params, x, y, None)
+    assert _bits(value) == _bits(pure_value)
+    _assert_bitwise(grads, pure_grads)
+
+
 def test_flat_step_only_for_make_steps_numpy_arrays_of_one_dtype():
     from mlplab.backend.flat import flat_step_for
     from mlplab.nn.activations import get_activation
@@ -379,10 +406,12 @@ def test_numpy_products_spelled_by_size_equal_the_matrix_product(dtype, n, k, m)
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, k)).astype(dtype)
     b = rng.standard_normal((m, k)).astype(dtype).T  # a transposed weight matrix, as in use
+    a[::3] = 0.0  # zeros: a dead unit's blame
     expected = a @ b
     got = matmul(a, b)
     assert got.shape == expected.shape and got.dtype == expected.dtype
-    if k == 1:  # one term per entry: exact in every spelling
-        np.testing.assert_array_equal(_bits(got), _bits(expected))
+    if k == 1:  # one term per entry: the same number in every spelling (a zero's sign aside)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(got, a * b)
     else:  # BLAS may block a sum differently: to rounding
         np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)

@@ -302,7 +302,8 @@ def matmul(a: Array, b: Array) -> Array:
 
     * an inner dimension ``k == 1`` (an outer product: the 1-input layer of the
       lecture's function fits, or the blame passed down from a 1-output layer) has
-      one term per entry, the same number in every spelling. ``np.dot`` is the
+      one term per entry, the same number in every spelling (BLAS adds each product
+      to 0, so where ``a * b`` writes -0.0 ``np.dot`` writes 0.0). ``np.dot`` is the
       fastest for rows of fewer than :data:`OUTER_DOT_BELOW` entries: `(256, 1) @
       (1, 64)` 5.3 µs, against 9.0 µs broadcast as ``a * b`` and 24 µs for
       ``np.matmul``; `(4, 1) @ (1, 8)` 0.63 against 0.86 µs. Longer rows are

@@ -76,7 +76,7 @@ def flat_value_and_grads(
         z += b  # + (d_out,): backend.ops.affine on NumPy
         inputs.append(a)
         pre.append(z)
-        a = sigma.forward(z)  # (batch, d_out)
+        a = sigma(z)  # (batch, d_out)
     # 2. loss, ∂L/∂ŷ
     value, grad_a = loss.value_and_grad(a, yb, wb)
     # 3. backward (nn.layers.dense_backward), from the output layer down

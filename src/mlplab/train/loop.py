@@ -172,9 +172,9 @@ def _heap(model: MLP, data: RunData, opts: FitOptions) -> AbstractContextManager
 def _threads(model: MLP, data: RunData, opts: FitOptions) -> tuple[int | None, bool]:
     """``(threads, torch_cpu)``: one thread for NumPy's BLAS, and for PyTorch on the CPU,
     when training small layers (``backend.threads``); ``None``: as they are."""
-    if model.backend.name == "jax":  # XLA schedules its own threads
-        return None, False
     torch_cpu = model.backend.name == "torch" and model.backend.torch_device.type == "cpu"
+    if model.backend.name != "numpy" and not torch_cpu:  # XLA's threads, a GPU: as they are
+        return None, False
     return blas_threads_for(model.sizes, min(opts.batch_size or data.n, data.n)), torch_cpu
 
 
