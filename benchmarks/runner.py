@@ -515,6 +515,8 @@ def parse_args(argv=None):
             args.render = json.loads(Path(args.render).read_text())
         except (OSError, ValueError) as err:
             p.error(f"--render needs the JSON file of a run (--json); {args.render}: {err}")
+        if not isinstance(args.render, dict) or "workloads" not in args.render:
+            p.error("--render needs the JSON file of a run (--json): this one has no workloads")
     if args.tools:
         chosen = [t.strip() for t in args.tools.split(",") if t.strip()]
         unknown = [t for t in chosen if t not in tools.TOOLS]

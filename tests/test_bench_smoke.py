@@ -94,7 +94,7 @@ def test_workload_settings_match_the_issue():
     assert workloads.load_data("A2")["X"].dtype == np.float32
 
 
-def test_bad_arguments_are_refused(capsys):
+def test_bad_arguments_are_refused(capsys, tmp_path):
     with pytest.raises(SystemExit):
         parse_args(["--only", "Z9"])
     assert "unknown workload" in capsys.readouterr().err
@@ -104,6 +104,11 @@ def test_bad_arguments_are_refused(capsys):
     with pytest.raises(SystemExit):
         parse_args(["--render", "no-such-run.json"])
     assert "--render needs the JSON file of a run" in capsys.readouterr().err
+    not_a_run = tmp_path / "list.json"
+    not_a_run.write_text("[1, 2]")
+    with pytest.raises(SystemExit):
+        parse_args(["--render", str(not_a_run)])
+    assert "this one has no workloads" in capsys.readouterr().err
     _, names, repeats = parse_args(["--only", "a1,start-up", "--quick"])
     assert names == ["A1", "Start-up"] and repeats == 3
 

@@ -304,10 +304,11 @@ def matmul(a: Array, b: Array) -> Array:
       lecture's function fits, or the blame passed down from a 1-output layer) has
       one term per entry, the same number in every spelling (BLAS adds each product
       to 0, so where ``a * b`` writes -0.0 ``np.dot`` writes 0.0). ``np.dot`` is the
-      fastest for rows of fewer than :data:`OUTER_DOT_BELOW` entries: `(256, 1) @
-      (1, 64)` 5.3 µs, against 9.0 µs broadcast as ``a * b`` and 24 µs for
-      ``np.matmul``; `(4, 1) @ (1, 8)` 0.63 against 0.86 µs. Longer rows are
-      ``a * b``: `(256, 1) @ (1, 4096)`, ``np.dot`` took 2.3x as long;
+      fastest for rows of fewer than :data:`OUTER_DOT_BELOW` entries (measured with
+      OpenBLAS's default two threads, best of 5-7): `(256, 1) @ (1, 64)` 5.3 µs,
+      against 9.0 µs broadcast as ``a * b`` and 24 µs for ``np.matmul``; `(4, 1) @
+      (1, 8)` 0.63 against 0.86 µs. Longer rows are ``a * b``: `(256, 1) @ (1, 4096)`,
+      ``np.dot`` took 2.3x as long;
     * tiny products (fewer than :data:`DOT_BELOW` multiply-adds) are ``np.dot``,
       ~0.3 µs less per call than ``np.matmul`` (a tenth of a tiny network's step);
     * the rest are ``np.matmul`` (what ``@`` calls), which NumPy's ``np.dot`` trails

@@ -9,7 +9,7 @@ memory of the old and the new parameters and moments side by side.
 
 The design allows the backend's runners to *apply* the same arithmetic faster
 (docs/design.md, decision 3). :class:`InPlaceUpdate` does, for SGD, Adam and AdamW
-(exactly those classes; any other optimizer runs the pure step):
+(exactly those classes; any other optimizer runs its own, pure update):
 
 * the same operations in the same order on the same dtypes as
   :mod:`mlplab.nn.optim`, so the results are bitwise equal
@@ -55,11 +55,11 @@ if TYPE_CHECKING:
     #: ``rule(xp, scalars, ins, outs, u, w)``: one optimizer's arithmetic on a chunk.
     Rule = Callable[[Any, tuple[Any, ...], list[Array], list[Array], Array, Array], None]
 
-MIN_PARAMS = 1024  # below this the pure step is as fast (tiny nets: per-call overhead rules)
+MIN_PARAMS = 1024  # below this the pure update is as fast (tiny nets: per-call overhead rules)
 
 
 def updater_for(backend_name: str, step_fn: StepFn, params: Params) -> InPlaceUpdate | None:
-    """An :class:`InPlaceUpdate` for ``step_fn``'s optimizer, or ``None`` to run the pure step."""
+    """An :class:`InPlaceUpdate` for ``step_fn``'s optimizer, or ``None`` to run the pure update."""
     optimizer: Any = getattr(step_fn, "optimizer", None)
     if backend_name not in ("numpy", "torch") or type(optimizer) not in (SGD, Adam, AdamW):
         return None

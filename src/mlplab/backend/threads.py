@@ -11,7 +11,11 @@ PyTorch on the CPU gets the same rule for its own threads: its two threads wait 
 each other by spinning, and on a busy machine one of them waits for a core. The
 digits workload trained for 200 epochs (C1-long: 64-256-256-10 at batch 64, 4.2 M
 multiply-adds), eight runs back to back in one process: 2.28-3.61 s on two threads,
-2.51-2.77 s on one, with half the CPU time (``benchmarks`` worker settings).
+2.51-2.77 s on one, with half the CPU time (``benchmarks`` worker settings). On a
+quiet machine the second thread is 5-17% faster between 4 and 12 M multiply-adds
+(docs/performance.md, "BLAS threads for small networks"): one thread is the choice
+for a machine that is also doing something else; ``MLPLAB_BLAS_THREADS=2`` takes
+the second back.
 
 ``MLPLAB_BLAS_THREADS`` overrides the choice: a number of threads, or ``auto``
 (the default).

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..backend.threads import blas_threads
 from .registry import Claim, Figure, register
 from .text import show_images
 
@@ -89,30 +89,15 @@ def load_mnist1d_split() -> Split:
     return data["x"], data["x_test"], data["y"], data["y_test"]
 
 
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
+def single_threaded_blas() -> AbstractContextManager[None]:
     """Run NumPy's BLAS (and PyTorch, if loaded) on one thread, restoring both afterwards.
 
     These models are small: extra threads only contend for the cores, which on
-    a busy machine makes training many times slower.
+    a busy machine makes training many times slower (``backend.threads``).
     """
     import sys
 
-    torch = sys.modules.get("torch")
-    torch_threads = torch.get_num_threads() if torch is not None else None
-    if torch is not None:
-        torch.set_num_threads(1)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            yield
-            return
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        if torch is not None:
-            torch.set_num_threads(torch_threads)
+    return blas_threads(1, torch_cpu="torch" in sys.modules)
 
 
 def shifted_copies(
